@@ -1,0 +1,54 @@
+/**
+ * The contract every input plugin implements: listeners (StatsD, CollectD) and schedulers (scripts) alike.
+ *
+ * Inputs only move bytes. They hand raw bytes to {@link InputContext.emit}; formats parse them in the
+ * workers. After `stop()` resolves an input never calls `emit` again.
+ *
+ * @module
+ */
+
+import type { GenericSchema, InferInput, InferOutput } from "valibot";
+import type { ComponentStats } from "../internal/self_stats.ts";
+import type { Logger } from "../internal/log.ts";
+import type { FormatId } from "../model/frame.ts";
+import type { Runtime } from "../runtime/types.ts";
+
+/** What an input sees of the collector. */
+export interface InputContext {
+  /**
+   * Copies `bytes` into the pipeline as one frame in `format`.
+   *
+   * @returns `false` when the frame was dropped (ring full); the drop is already counted.
+   */
+  emit(bytes: Uint8Array, format: FormatId): boolean;
+  /** Aborted when the collector shuts down. */
+  readonly signal: AbortSignal;
+  /** The runtime facade. */
+  readonly runtime: Runtime;
+  /** A logger carrying `component_type` and `component_id`. */
+  readonly log: Logger;
+  /** The component's uniform counters. */
+  readonly stats: ComponentStats;
+}
+
+/** A running input. */
+export interface Input {
+  /** Starts listening or scheduling; resolves when ready. */
+  start(ctx: InputContext): Promise<void>;
+  /** Stops; resolves when no more frames will be emitted. */
+  stop(): Promise<void>;
+}
+
+/** An input plugin: one folder under `src/inputs/`, one line in the registry. */
+export interface InputPlugin<S extends GenericSchema = GenericSchema> {
+  /** The config `type`, equal to the folder name. */
+  readonly type: string;
+  /** The valibot schema of the plugin's config table (without `type`). */
+  readonly schema: S;
+  /** A complete example config, shown by `tally config example` and checked against the README. */
+  readonly example: InferInput<S>;
+  /** Creates an input from a validated config. */
+  create(config: InferOutput<S>, id: string): Input;
+  /** The addresses the input will bind, e.g. `udp:127.0.0.1:8125`, for conflict checks. */
+  resources?(config: InferOutput<S>): readonly string[];
+}

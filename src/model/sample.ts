@@ -1,0 +1,89 @@
+/**
+ * What formats produce and reducers consume: one measurement of one series.
+ *
+ * Formats (pure parsers under `src/formats/`) hand `Sample`s to a {@link SampleSink}; the aggregator
+ * folds them into per-window reducer state. A sample is a plain readonly object.
+ *
+ * @module
+ */
+
+/** The StatsD-derived measurement kinds tally aggregates. */
+export type SampleKind = "counter" | "gauge" | "timer" | "histogram" | "distribution" | "set";
+
+/** Labels sorted by name, no duplicate names (last value wins while parsing). */
+export type Labels = readonly Label[];
+
+/** One label: a name and its value. */
+export type Label = readonly [name: string, value: string];
+
+/** One measurement of one series. */
+export interface Sample {
+  /** The metric name as received (e.g. `api.requests`); sanitising is the output's job. */
+  readonly name: string;
+  /** The labels, sorted by name. */
+  readonly labels: Labels;
+  /** The series identity, from {@link seriesKey} over name and sorted labels. */
+  readonly key: string;
+  /** The kind of measurement. */
+  readonly kind: SampleKind;
+  /**
+   * The value: a counter increment, a gauge value (or delta when `gaugeDelta`), a timer or
+   * histogram observation. Unused for sets (see `member`).
+   */
+  readonly value: number;
+  /** The set member for `kind: "set"`; empty otherwise. */
+  readonly member: string;
+  /** The client sample rate in (0, 1]; counters scale by 1/rate, timers count 1/rate observations. */
+  readonly rate: number;
+  /** The gauge value is a relative `+`/`-` change rather than an absolute set. */
+  readonly gaugeDelta: boolean;
+  /** The client timestamp in ms since the epoch (DogStatsD `|T`), or 0 for "arrival time". */
+  readonly timeMs: number;
+}
+
+/** An event: DogStatsD `_e`, a service check, later script `E` lines, CLI events, collectd notifications. */
+export interface TallyEvent {
+  /** The kind of event. */
+  readonly kind: "event" | "service_check";
+  /** The title (service checks: the check name). */
+  readonly title: string;
+  /** The text body (service checks: the message). */
+  readonly text: string;
+  /** The event time in ms since the epoch, or 0 for "arrival time". */
+  readonly timeMs: number;
+  /** The labels, sorted by name (DogStatsD tags, plus `host`, `priority`, `alert_type`, `source_type_name`, `aggregation_key` when given). */
+  readonly labels: Labels;
+  /** The service-check status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; -1 for plain events. */
+  readonly status: number;
+}
+
+/** Why a line was rejected; each reason is counted per input. */
+export type BadReason =
+  | "empty_name"
+  | "no_value"
+  | "bad_value"
+  | "unknown_type"
+  | "bad_sample_rate"
+  | "bad_tags"
+  | "bad_timestamp"
+  | "bad_event"
+  | "bad_service_check"
+  | "invalid_utf8"
+  | "too_long";
+
+/** Where a format delivers what it parsed. Implementations must not retain a reference to the bytes. */
+export interface SampleSink {
+  /** Receives one parsed sample. */
+  sample(sample: Sample): void;
+  /** Receives one parsed event. */
+  event(event: TallyEvent): void;
+  /** Counts one rejected line with its reason. */
+  bad(reason: BadReason): void;
+}
+
+/**
+ * A pure parser from the bytes of one frame to samples.
+ *
+ * @returns The number of lines seen (good and bad), for the "lines received" self-metric.
+ */
+export type Format = (bytes: Uint8Array, sink: SampleSink) => number;
