@@ -1,0 +1,344 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Sample, SampleKind } from "../../model/sample.ts";
+import {
+  counterAdd,
+  counterFinish,
+  counterInit,
+  counterMerge,
+  GAUGE_MAX_DELTAS,
+  gaugeAdd,
+  gaugeFinish,
+  gaugeInit,
+  gaugeMerge,
+  reducerAdd,
+  reducerInit,
+  reducerMerge,
+  setAdd,
+  setFinish,
+  setInit,
+  setMerge,
+  summaryAdd,
+  summaryFinish,
+  summaryInit,
+  summaryMerge,
+  type SummaryState,
+} from "./reducers.ts";
+import { seededRandom } from "./_seeded_random.ts";
+
+const QS = [0, 0.1, 0.5, 0.9, 0.95, 0.99, 1];
+
+function nearestRank(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+function summaryOf(values: readonly number[], limit: number, rate = 1): SummaryState {
+  const s = summaryInit();
+  for (const v of values) summaryAdd(s, v, rate, limit);
+  return s;
+}
+
+function sample(kind: SampleKind, value: number, extra: Partial<Sample> = {}): Sample {
+  return {
+    name: "m",
+    labels: [],
+    key: "m",
+    kind,
+    value,
+    member: "",
+    rate: 1,
+    gaugeDelta: false,
+    timeMs: 0,
+    ...extra,
+  };
+}
+
+describe("counter reducer", () => {
+  it("counterAdd() scales increments by 1/sample rate", () => {
+    const s = counterInit();
+    counterAdd(s, 3, 1);
+    counterAdd(s, 1, 0.1);
+    counterAdd(s, 2, 0.5);
+    assert.equal(counterFinish(s), 3 + 10 + 4);
+  });
+
+  it("counterMerge() adds the sums", () => {
+    const a = counterInit();
+    const b = counterInit();
+    counterAdd(a, 5, 1);
+    counterAdd(b, -2, 1);
+    counterMerge(a, b);
+    assert.equal(counterFinish(a), 3);
+  });
+});
+
+describe("gauge reducer", () => {
+  it("gaugeAdd() keeps the last set and the deltas after it", () => {
+    const s = gaugeInit();
+    gaugeAdd(s, 5, true, 1);
+    gaugeAdd(s, 10, false, 2);
+    gaugeAdd(s, 3, true, 3);
+    gaugeAdd(s, -1, true, 4);
+    assert.equal(gaugeFinish(s, 100), 12);
+  });
+
+  it("gaugeAdd() applies a delta after a set in the same frame but not one before it", () => {
+    const s = gaugeInit();
+    gaugeAdd(s, 7, true, 1);
+    gaugeAdd(s, 1, true, 2); // before the set, same frame: dropped
+    gaugeAdd(s, 10, false, 2);
+    gaugeAdd(s, 2, true, 2); // after the set, same frame: counts
+    assert.equal(gaugeFinish(s, 0), 12);
+    assert.equal(s.deltaSeqs.length, 0);
+  });
+
+  it("gaugeAdd() lets a later set in the same frame replace an earlier one", () => {
+    const s = gaugeInit();
+    gaugeAdd(s, 10, false, 4);
+    gaugeAdd(s, 1, true, 4);
+    gaugeAdd(s, 20, false, 4);
+    assert.equal(gaugeFinish(s, 0), 20);
+  });
+
+  it("gaugeFinish() applies deltas to the previous value when the window has no set", () => {
+    const s = gaugeInit();
+    gaugeAdd(s, 3, true, 1);
+    gaugeAdd(s, -5, true, 2);
+    assert.equal(gaugeFinish(s, 40), 38);
+    assert.equal(gaugeFinish(gaugeInit(), 40), 40);
+  });
+
+  it("gaugeAdd() ignores an out-of-order older set and older deltas", () => {
+    const s = gaugeInit();
+    gaugeAdd(s, 10, false, 5);
+    gaugeAdd(s, 99, false, 3);
+    gaugeAdd(s, 1, true, 4);
+    gaugeAdd(s, 2, true, 6);
+    assert.equal(gaugeFinish(s, 0), 12);
+  });
+
+  it("gaugeMerge() keeps the set with the higher sequence and only the deltas after it", () => {
+    // Stream: seq1 +1 (A), seq2 =10 (B), seq3 +2 (A), seq4 +3 (B), seq5 +4 (A).
+    const a = gaugeInit();
+    const b = gaugeInit();
+    gaugeAdd(a, 1, true, 1);
+    gaugeAdd(b, 10, false, 2);
+    gaugeAdd(a, 2, true, 3);
+    gaugeAdd(b, 3, true, 4);
+    gaugeAdd(a, 4, true, 5);
+    const whole = gaugeInit();
+    gaugeAdd(whole, 1, true, 1);
+    gaugeAdd(whole, 10, false, 2);
+    gaugeAdd(whole, 2, true, 3);
+    gaugeAdd(whole, 3, true, 4);
+    gaugeAdd(whole, 4, true, 5);
+    gaugeMerge(a, b);
+    assert.equal(gaugeFinish(a, 0), 19);
+    assert.equal(gaugeFinish(whole, 0), 19);
+    assert.deepEqual(a.deltaSeqs, [3, 4, 5]);
+  });
+
+  it("gaugeMerge() drops the receiver's deltas older than a newer set merged in", () => {
+    const a = gaugeInit();
+    const b = gaugeInit();
+    gaugeAdd(a, 5, false, 1);
+    gaugeAdd(a, 1, true, 2);
+    gaugeAdd(a, 1, true, 6);
+    gaugeAdd(b, 100, false, 4);
+    gaugeMerge(a, b);
+    assert.equal(gaugeFinish(a, 0), 101);
+  });
+
+  it("gaugeMerge() of two delta-only states sums them against the previous value", () => {
+    const a = gaugeInit();
+    const b = gaugeInit();
+    gaugeAdd(a, 1, true, 1);
+    gaugeAdd(b, 2, true, 2);
+    gaugeAdd(a, 3, true, 3);
+    gaugeMerge(b, a);
+    assert.equal(gaugeFinish(b, 10), 16);
+    assert.deepEqual(b.deltaSeqs, [1, 2, 3]);
+  });
+
+  it("gaugeAdd() coalesces the oldest deltas past the cap and keeps the sum", () => {
+    const s = gaugeInit();
+    for (let i = 1; i <= GAUGE_MAX_DELTAS * 3; i++) gaugeAdd(s, 1, true, i);
+    assert.ok(s.deltaSeqs.length <= GAUGE_MAX_DELTAS);
+    assert.equal(gaugeFinish(s, 0), GAUGE_MAX_DELTAS * 3);
+    for (let i = 1; i < s.deltaSeqs.length; i++) assert.ok(s.deltaSeqs[i]! > s.deltaSeqs[i - 1]!);
+  });
+});
+
+describe("summary reducer", () => {
+  it("summaryAdd() weights count and sum by 1/sample rate", () => {
+    const s = summaryInit();
+    summaryAdd(s, 10, 0.5, 256);
+    summaryAdd(s, 4, 1, 256);
+    const r = summaryFinish(s, [0.5]);
+    assert.equal(r.count, 3);
+    assert.equal(r.sum, 24);
+    assert.equal(r.min, 4);
+    assert.equal(r.max, 10);
+  });
+
+  it("summaryFinish() answers the nearest rank exactly under the exact limit", () => {
+    const r = seededRandom(3);
+    const values = Array.from({ length: 200 }, () => Math.round(r() * 1000) - 300);
+    const result = summaryFinish(summaryOf(values, 256), QS);
+    assert.deepEqual(result.quantiles, QS.map((q) => nearestRank(values, q)));
+  });
+
+  it("summaryFinish() uses the weighted nearest rank with sample rates", () => {
+    // 1 weighs 9 (three lines at rate 1/3), 100 weighs 1.
+    const s = summaryInit();
+    summaryAdd(s, 100, 1, 256);
+    for (let i = 0; i < 3; i++) summaryAdd(s, 1, 1 / 3, 256);
+    const expanded = [100, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+    const qs = [0, 0.5, 0.9, 0.91, 1];
+    assert.deepEqual(summaryFinish(s, qs).quantiles, qs.map((q) => nearestRank(expanded, q)));
+  });
+
+  it("summaryAdd() switches to the sketch past the exact limit", () => {
+    const s = summaryOf(Array.from({ length: 16 }, (_, i) => i + 1), 16);
+    assert.equal(s.sketch, null);
+    assert.equal(s.values.length, 16);
+    summaryAdd(s, 17, 1, 16);
+    assert.notEqual(s.sketch, null);
+    assert.equal(s.values.length, 0);
+    assert.equal(s.sketch!.count, 17);
+  });
+
+  it("summaryFinish() stays within 1 % of the nearest rank after the switch", () => {
+    const r = seededRandom(8);
+    const values = Array.from({ length: 5000 }, () => Math.exp(r() * 10));
+    const result = summaryFinish(summaryOf(values, 256), QS);
+    QS.forEach((q, i) => {
+      const expected = nearestRank(values, q);
+      assert.ok(Math.abs(result.quantiles[i]! - expected) / expected <= 0.01, `q=${q}`);
+    });
+    assert.equal(result.count, 5000);
+  });
+
+  it("summaryMerge() of exact states under the limit stays exact", () => {
+    const a = summaryOf([5, 1, 9], 8);
+    summaryMerge(a, summaryOf([3, 7], 8), 8);
+    assert.equal(a.sketch, null);
+    assert.deepEqual(summaryFinish(a, [0, 0.5, 1]).quantiles, [1, 5, 9]);
+    assert.equal(a.count, 5);
+    assert.equal(a.sum, 25);
+  });
+
+  it("summaryMerge() of exact states over the limit switches to the sketch", () => {
+    const a = summaryOf([1, 2, 3, 4, 5], 8);
+    summaryMerge(a, summaryOf([6, 7, 8, 9], 8), 8);
+    assert.notEqual(a.sketch, null);
+    assert.equal(a.sketch!.count, 9);
+    assert.equal(summaryFinish(a, [1]).quantiles[0], 9);
+  });
+
+  it("summaryMerge() combines exact with sketch and sketch with sketch", () => {
+    const r = seededRandom(4);
+    const big1 = Array.from({ length: 300 }, () => Math.round(r() * 5000));
+    const big2 = Array.from({ length: 300 }, () => Math.round(r() * 5000));
+    const small = [1, 2, 3];
+    const cases: Array<[SummaryState, SummaryState, number[]]> = [
+      [summaryOf(small, 16), summaryOf(big1, 16), [...small, ...big1]],
+      [summaryOf(big1, 16), summaryOf(small, 16), [...big1, ...small]],
+      [summaryOf(big1, 16), summaryOf(big2, 16), [...big1, ...big2]],
+    ];
+    for (const [into, from, all] of cases) {
+      summaryMerge(into, from, 16);
+      const whole = summaryFinish(summaryOf(all, 16), QS);
+      const merged = summaryFinish(into, QS);
+      assert.deepEqual(merged, whole);
+      QS.forEach((q, i) => {
+        const expected = nearestRank(all, q);
+        assert.ok(Math.abs(merged.quantiles[i]! - expected) <= Math.abs(expected) * 0.01, `q=${q}`);
+      });
+    }
+  });
+
+  it("summaryFinish() of an empty state reports NaN quantiles", () => {
+    const r = summaryFinish(summaryInit(), [0.5]);
+    assert.equal(r.count, 0);
+    assert.ok(Number.isNaN(r.quantiles[0]));
+  });
+});
+
+describe("set reducer", () => {
+  it("setAdd() counts distinct members", () => {
+    const s = setInit();
+    for (const m of ["a", "b", "a", "c", "b"]) setAdd(s, m);
+    assert.equal(setFinish(s), 3);
+  });
+
+  it("setMerge() takes the union", () => {
+    const a = setInit();
+    const b = setInit();
+    for (const m of ["a", "b"]) setAdd(a, m);
+    for (const m of ["b", "c", "d"]) setAdd(b, m);
+    setMerge(a, b);
+    assert.equal(setFinish(a), 4);
+  });
+});
+
+describe("reducerAdd()", () => {
+  it("reducerAdd() dispatches every sample kind", () => {
+    const kinds: SampleKind[] = ["counter", "gauge", "timer", "histogram", "distribution", "set"];
+    for (const kind of kinds) {
+      const s = reducerInit(kind);
+      reducerAdd(s, sample(kind, 4, { member: "x" }), 1, 256);
+      reducerAdd(s, sample(kind, 2, { member: "y", gaugeDelta: true }), 2, 256);
+      switch (s.kind) {
+        case "counter":
+          assert.equal(counterFinish(s), 6);
+          break;
+        case "gauge":
+          assert.equal(gaugeFinish(s, 0), 6);
+          break;
+        case "summary":
+          assert.equal(summaryFinish(s, [1]).quantiles[0], 4);
+          break;
+        case "set":
+          assert.equal(setFinish(s), 2);
+          break;
+      }
+    }
+  });
+
+  it("reducerMerge() refuses states of different kinds", () => {
+    assert.throws(() => reducerMerge(counterInit(), gaugeInit(), 256), /kinds differ/);
+  });
+
+  it("reducerMerge() works on structured clones of every state", () => {
+    const expected = { counter: 1 + 15 * 2, gauge: 5, summary: 5, set: 7 };
+    for (const kind of ["counter", "gauge", "timer", "set"] as const) {
+      const a = reducerInit(kind);
+      const b = reducerInit(kind);
+      reducerAdd(a, sample(kind, 1, { member: "p" }), 1, 4);
+      // Rate 0.5: counters count double; six timer values push past the exact limit of 4.
+      for (let i = 0; i < 6; i++) reducerAdd(b, sample(kind, i, { member: `m${i}`, rate: 0.5 }), 2 + i, 4);
+      const clone = structuredClone(b);
+      assert.notEqual(clone, b);
+      reducerMerge(a, clone, 4);
+      switch (a.kind) {
+        case "counter":
+          assert.equal(counterFinish(a), expected.counter);
+          break;
+        case "gauge":
+          assert.equal(gaugeFinish(a, 0), expected.gauge);
+          break;
+        case "summary":
+          assert.notEqual(a.sketch, null);
+          assert.equal(summaryFinish(a, [1]).quantiles[0], expected.summary);
+          assert.equal(a.count, 13);
+          break;
+        case "set":
+          assert.equal(setFinish(a), expected.set);
+          break;
+      }
+    }
+  });
+});

@@ -1,0 +1,371 @@
+/**
+ * The main thread's long-lived series state: merges the workers' partials at each flush, finishes
+ * them into {@link Metric}s, and carries what outlives a window (cumulative totals, the last gauge
+ * value, the latest metric for `/metrics`).
+ *
+ * @module
+ */
+
+import type { Metric, Point } from "../../model/metric.ts";
+import type { Labels, SampleKind } from "../../model/sample.ts";
+import type { AggregatePartial } from "./aggregator.ts";
+import {
+  counterFinish,
+  gaugeFinish,
+  reducerMerge,
+  type ReducerState,
+  setFinish,
+  summaryFinish,
+} from "./reducers.ts";
+
+/** The default percentiles reported for timers, histograms and distributions. */
+export const DEFAULT_PERCENTILES: readonly number[] = [50, 90, 95, 99];
+
+/** The default cap on live series. */
+export const DEFAULT_MAX_SERIES = 100_000;
+
+/** The default idle time after which a series expires, in ms. */
+export const DEFAULT_IDLE_MS = 300_000;
+
+/** How a series table finishes and bounds its series. */
+export interface SeriesTableOptions {
+  /** The flush interval in ms (for counter rates and `Metric.intervalMs`). */
+  readonly intervalMs: number;
+  /** The percentiles (0-100) reported for summaries; see {@link DEFAULT_PERCENTILES}. */
+  readonly percentiles: readonly number[];
+  /** The most live series; new series past it are rejected and counted. See {@link DEFAULT_MAX_SERIES}. */
+  readonly maxSeries: number;
+  /** How long a series may go without samples before `expire` drops it, in ms. See {@link DEFAULT_IDLE_MS}. */
+  readonly idleMs: number;
+  /** How many observations a merged summary keeps exactly before switching to the sketch. */
+  readonly exactLimit: number;
+  /** The clock for "last updated" (ms since the epoch); `Date.now` when absent. */
+  readonly now?: () => number;
+}
+
+/** The long-lived state of one series. */
+interface _Series {
+  readonly key: string;
+  readonly name: string;
+  readonly labels: Labels;
+  readonly kind: SampleKind;
+  readonly startMs: number;
+  /** The clock time of the last merge that brought this series samples. */
+  seenAtMs: number;
+  /** The newest bucket merged; older buckets are late. */
+  latestMs: number;
+  total: number;
+  totalCount: number;
+  totalSum: number;
+  /** The gauge value carried into the next window (0 before the first). */
+  gauge: number;
+  /** The metric of the newest bucket, with cumulative totals kept current. */
+  last: Metric;
+}
+
+/** One series of one bucket while the partials are merged. */
+interface _Pending {
+  readonly key: string;
+  readonly name: string;
+  readonly labels: Labels;
+  kind: SampleKind;
+  firstSeq: number;
+  state: ReducerState;
+}
+
+/**
+ * The table of live series on the main thread.
+ *
+ * A resource holding the cumulative state; bounded by `maxSeries` and drained of idle series by
+ * `expire`.
+ *
+ * @example
+ * ```ts
+ * const table = new SeriesTable({ intervalMs: 10_000, percentiles: [50, 99], maxSeries: 100_000,
+ *   idleMs: 300_000, exactLimit: 256 });
+ * const metrics = table.merge(workers.map((w) => w.partial)); // to the store and the outputs
+ * table.expire(Date.now());
+ * ```
+ */
+export class SeriesTable {
+  readonly #intervalMs: number;
+  readonly #quantiles: readonly number[];
+  readonly #maxSeries: number;
+  readonly #idleMs: number;
+  readonly #exactLimit: number;
+  readonly #now: () => number;
+  readonly #series = new Map<string, _Series>();
+  #rejected = 0;
+  #kindConflicts = 0;
+  #invalid = 0;
+
+  /**
+   * Creates an empty table.
+   *
+   * @param options The interval, percentiles, caps and clock.
+   * @throws {RangeError} When the interval is not positive or a percentile lies outside 0-100.
+   */
+  constructor(options: SeriesTableOptions) {
+    if (!(options.intervalMs > 0)) {
+      throw new RangeError(
+        `Cannot create series table: interval must be positive, got "${options.intervalMs}"`,
+      );
+    }
+    for (const p of options.percentiles) {
+      if (!(p >= 0 && p <= 100)) {
+        throw new RangeError(`Cannot create series table: percentile must lie in 0-100, got "${p}"`);
+      }
+    }
+    this.#intervalMs = options.intervalMs;
+    this.#quantiles = [...new Set(options.percentiles.map((p) => p / 100))].sort((a, b) => a - b);
+    this.#maxSeries = options.maxSeries;
+    this.#idleMs = options.idleMs;
+    this.#exactLimit = options.exactLimit;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Merges the partials of one flush and finishes every series of every bucket.
+   *
+   * Buckets are merged across partials and finished in ascending time. Per series: counters add to
+   * the cumulative total; gauges resolve against the carried value, and only a bucket at least as new
+   * as the newest one seen updates the carry (a late bucket is reported but does not move the gauge
+   * back); summaries add to the cumulative count and sum; sets report their distinct count.
+   *
+   * Kind conflicts: within a bucket, when partials disagree on a series' kind, the kind whose first
+   * sample has the lowest frame sequence wins and each losing partial state counts one conflict.
+   * Across buckets, a series keeps the kind it was created with until it expires; a bucket of another
+   * kind is dropped and counted.
+   *
+   * New series past `maxSeries` live series are rejected: one rejection per series per bucket.
+   *
+   * @param partials The partials of all aggregators for this flush (consumed: their states are merged
+   *   in place).
+   * @returns One metric per series per bucket, buckets ascending; order within a bucket is unspecified.
+   */
+  merge(partials: readonly AggregatePartial[]): Metric[] {
+    const windows = new Map<number, Map<string, _Pending>>();
+    for (const partial of partials) {
+      this.#rejected += partial.rejected;
+      this.#kindConflicts += partial.kindConflicts;
+      this.#invalid += partial.invalid;
+      for (const bucket of partial.buckets) {
+        let pending = windows.get(bucket.windowMs);
+        if (pending === undefined) {
+          pending = new Map();
+          windows.set(bucket.windowMs, pending);
+        }
+        for (const s of bucket.series) {
+          const p = pending.get(s.key);
+          if (p === undefined) {
+            pending.set(s.key, {
+              key: s.key,
+              name: s.name,
+              labels: s.labels,
+              kind: s.kind,
+              firstSeq: s.firstSeq,
+              state: s.state,
+            });
+          } else if (p.kind === s.kind) {
+            reducerMerge(p.state, s.state, this.#exactLimit);
+            if (s.firstSeq < p.firstSeq) p.firstSeq = s.firstSeq;
+          } else {
+            this.#kindConflicts++;
+            if (s.firstSeq < p.firstSeq) {
+              p.kind = s.kind;
+              p.firstSeq = s.firstSeq;
+              p.state = s.state;
+            }
+          }
+        }
+      }
+    }
+    const out: Metric[] = [];
+    const order = [...windows.keys()].sort((a, b) => a - b);
+    const now = this.#now();
+    for (const windowMs of order) {
+      for (const p of windows.get(windowMs)!.values()) {
+        const metric = this.#finish(p, windowMs, now);
+        if (metric !== undefined) out.push(metric);
+      }
+    }
+    return out;
+  }
+
+  #finish(p: _Pending, windowMs: number, now: number): Metric | undefined {
+    let series = this.#series.get(p.key);
+    if (series !== undefined && series.kind !== p.kind) {
+      this.#kindConflicts++;
+      return undefined;
+    }
+    if (series === undefined && this.#series.size >= this.#maxSeries) {
+      this.#rejected++;
+      return undefined;
+    }
+    const late = series !== undefined && windowMs < series.latestMs;
+    const startMs = series?.startMs ?? windowMs;
+    const carried = series?.gauge ?? 0;
+    let point: Point;
+    let gauge = carried;
+    let total = series?.total ?? 0;
+    let totalCount = series?.totalCount ?? 0;
+    let totalSum = series?.totalSum ?? 0;
+    const state = p.state;
+    switch (state.kind) {
+      case "counter": {
+        const delta = counterFinish(state);
+        total += delta;
+        point = { kind: "counter", delta, total, rate: delta / (this.#intervalMs / 1000) };
+        break;
+      }
+      case "gauge": {
+        const value = gaugeFinish(state, carried);
+        if (!late) gauge = value;
+        point = { kind: "gauge", value };
+        break;
+      }
+      case "summary": {
+        const r = summaryFinish(state, this.#quantiles);
+        totalCount += r.count;
+        totalSum += r.sum;
+        point = {
+          kind: "summary",
+          count: r.count,
+          sum: r.sum,
+          totalCount,
+          totalSum,
+          min: r.min,
+          max: r.max,
+          mean: r.sum / r.count,
+          quantiles: this.#quantiles.map((q, i) => ({ q, value: r.quantiles[i]! })),
+        };
+        break;
+      }
+      case "set":
+        point = { kind: "set", count: setFinish(state) };
+        break;
+    }
+    const metric: Metric = {
+      name: p.name,
+      labels: p.labels,
+      key: p.key,
+      kind: p.kind,
+      point,
+      timeMs: windowMs,
+      intervalMs: this.#intervalMs,
+      startMs,
+    };
+    if (series === undefined) {
+      series = {
+        key: p.key,
+        name: p.name,
+        labels: p.labels,
+        kind: p.kind,
+        startMs,
+        seenAtMs: now,
+        latestMs: windowMs,
+        total,
+        totalCount,
+        totalSum,
+        gauge,
+        last: metric,
+      };
+      this.#series.set(p.key, series);
+      return metric;
+    }
+    series.seenAtMs = now;
+    series.total = total;
+    series.totalCount = totalCount;
+    series.totalSum = totalSum;
+    series.gauge = gauge;
+    if (!late) {
+      series.latestMs = windowMs;
+      series.last = metric;
+    } else {
+      series.last = _withTotals(series.last, total, totalCount, totalSum);
+    }
+    return metric;
+  }
+
+  /**
+   * Drops the series that got no samples for `idleMs`. A dropped series that comes back starts over:
+   * new `startMs`, cumulative totals from zero, gauge carry from zero.
+   *
+   * @param nowMs The current time in ms since the epoch.
+   * @returns How many series were dropped.
+   */
+  expire(nowMs: number): number {
+    let dropped = 0;
+    for (const [key, series] of this.#series) {
+      if (nowMs - series.seenAtMs >= this.#idleMs) {
+        this.#series.delete(key);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /**
+   * The latest metric of every live series, for the Prometheus `/metrics` page: the newest window's
+   * point, with the cumulative counter total and summary count/sum kept current (late buckets
+   * included).
+   *
+   * @returns One metric per live series.
+   */
+  snapshot(): Metric[] {
+    const out: Metric[] = [];
+    for (const series of this.#series.values()) out.push(series.last);
+    return out;
+  }
+
+  /**
+   * The number of live series.
+   *
+   * @returns The count.
+   */
+  get size(): number {
+    return this.#series.size;
+  }
+
+  /**
+   * The cardinality rejections so far: series-buckets refused by the table's cap plus samples the
+   * aggregators refused by their per-bucket cap.
+   *
+   * @returns The count.
+   */
+  get rejected(): number {
+    return this.#rejected;
+  }
+
+  /**
+   * The kind conflicts so far: samples the aggregators dropped plus partial states and buckets the
+   * table dropped.
+   *
+   * @returns The count.
+   */
+  get kindConflicts(): number {
+    return this.#kindConflicts;
+  }
+
+  /**
+   * The samples the aggregators dropped for a non-finite value so far.
+   *
+   * @returns The count.
+   */
+  get invalid(): number {
+    return this.#invalid;
+  }
+}
+
+/** Returns `last` with its cumulative totals replaced (after a late bucket added to them). */
+function _withTotals(last: Metric, total: number, totalCount: number, totalSum: number): Metric {
+  const point = last.point;
+  switch (point.kind) {
+    case "counter":
+      return { ...last, point: { ...point, total } };
+    case "summary":
+      return { ...last, point: { ...point, totalCount, totalSum } };
+    default:
+      return last;
+  }
+}

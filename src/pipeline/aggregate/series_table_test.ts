@@ -1,0 +1,224 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Metric, Point } from "../../model/metric.ts";
+import type { Sample, SampleKind } from "../../model/sample.ts";
+import { type AggregatePartial, Aggregator } from "./aggregator.ts";
+import { SeriesTable, type SeriesTableOptions } from "./series_table.ts";
+
+const INTERVAL = 10_000;
+const T0 = 1_700_000_000_000;
+const W = (i: number): number => T0 + i * INTERVAL;
+
+function sample(name: string, kind: SampleKind, value: number, extra: Partial<Sample> = {}): Sample {
+  return {
+    name,
+    labels: [],
+    key: name,
+    kind,
+    value,
+    member: "",
+    rate: 1,
+    gaugeDelta: false,
+    timeMs: 0,
+    ...extra,
+  };
+}
+
+/** Feeds `[sample, seq]` pairs arriving in window `windowMs` to one aggregator and takes the partial. */
+function partialOf(windowMs: number, lines: ReadonlyArray<readonly [Sample, number]>): AggregatePartial {
+  const agg = new Aggregator({ intervalMs: INTERVAL, exactLimit: 256, maxSeries: 1000 });
+  for (const [s, seq] of lines) agg.add(s, seq, windowMs);
+  return agg.take(windowMs);
+}
+
+function table(options: Partial<SeriesTableOptions> = {}): SeriesTable {
+  return new SeriesTable({
+    intervalMs: INTERVAL,
+    percentiles: [50, 90, 95, 99],
+    maxSeries: 100,
+    idleMs: 300_000,
+    exactLimit: 256,
+    ...options,
+  });
+}
+
+function pointOf(metrics: readonly Metric[], key: string, timeMs?: number): Point {
+  const m = metrics.find((x) => x.key === key && (timeMs === undefined || x.timeMs === timeMs));
+  assert.ok(m, `no metric for "${key}"`);
+  return m.point;
+}
+
+describe("SeriesTable", () => {
+  it("merge() reports counter deltas, rates and cumulative totals since the series start", () => {
+    const t = table();
+    const m1 = t.merge([
+      partialOf(W(0), [[sample("c", "counter", 5), 1], [sample("c", "counter", 1, { rate: 0.5 }), 2]]),
+    ]);
+    assert.deepEqual(pointOf(m1, "c"), { kind: "counter", delta: 7, total: 7, rate: 0.7 });
+    assert.equal(m1[0]!.startMs, W(0));
+    assert.equal(m1[0]!.timeMs, W(0));
+    assert.equal(m1[0]!.intervalMs, INTERVAL);
+    const m2 = t.merge([partialOf(W(2), [[sample("c", "counter", 3), 3]])]);
+    assert.deepEqual(pointOf(m2, "c"), { kind: "counter", delta: 3, total: 10, rate: 0.3 });
+    assert.equal(m2[0]!.startMs, W(0));
+  });
+
+  it("merge() merges the partials of several aggregators per bucket", () => {
+    const t = table();
+    const metrics = t.merge([
+      partialOf(W(0), [[sample("c", "counter", 2), 1], [sample("s", "set", 0, { member: "a" }), 1]]),
+      partialOf(W(0), [[sample("c", "counter", 3), 2], [sample("s", "set", 0, { member: "b" }), 2]]),
+      partialOf(W(0), [[sample("s", "set", 0, { member: "a" }), 3]]),
+    ]);
+    assert.equal(metrics.length, 2);
+    assert.deepEqual(pointOf(metrics, "c"), { kind: "counter", delta: 5, total: 5, rate: 0.5 });
+    assert.deepEqual(pointOf(metrics, "s"), { kind: "set", count: 2 });
+  });
+
+  it("merge() carries gauges across windows and applies deltas to the carried value", () => {
+    const t = table();
+    const g = (v: number, delta = false): Sample => sample("g", "gauge", v, { gaugeDelta: delta });
+    assert.deepEqual(pointOf(t.merge([partialOf(W(0), [[g(5, true), 1]])]), "g"), {
+      kind: "gauge",
+      value: 5,
+    });
+    assert.deepEqual(pointOf(t.merge([partialOf(W(1), [[g(10), 2], [g(2, true), 3]])]), "g"), {
+      kind: "gauge",
+      value: 12,
+    });
+    assert.deepEqual(t.merge([]), []);
+    assert.deepEqual(pointOf(t.merge([partialOf(W(3), [[g(-4, true), 4]])]), "g"), {
+      kind: "gauge",
+      value: 8,
+    });
+    // Split across two workers: the set at seq 6 wins over the delta at seq 5, the delta at seq 7 applies.
+    const m = t.merge([partialOf(W(4), [[g(1, true), 5], [g(3, true), 7]]), partialOf(W(4), [[g(100), 6]])]);
+    assert.deepEqual(pointOf(m, "g"), { kind: "gauge", value: 103 });
+  });
+
+  it("merge() reports a late gauge bucket without moving the carried value back", () => {
+    const t = table();
+    t.merge([partialOf(W(5), [[sample("g", "gauge", 50), 1]])]);
+    const agg = new Aggregator({ intervalMs: INTERVAL, exactLimit: 256, maxSeries: 1000 });
+    agg.add(sample("g", "gauge", 7, { timeMs: W(2) + 1 }), 2, W(6));
+    const late = t.merge([agg.take(W(6))]);
+    assert.equal(late.length, 1);
+    assert.equal(late[0]!.timeMs, W(2));
+    assert.deepEqual(late[0]!.point, { kind: "gauge", value: 7 });
+    const after = t.merge([partialOf(W(6), [[sample("g", "gauge", 1, { gaugeDelta: true }), 3]])]);
+    assert.deepEqual(pointOf(after, "g"), { kind: "gauge", value: 51 });
+    const snap = t.snapshot();
+    assert.equal(snap[0]!.timeMs, W(6));
+  });
+
+  it("merge() adds a late counter bucket to the total and keeps the snapshot on the newest window", () => {
+    const t = table();
+    t.merge([partialOf(W(5), [[sample("c", "counter", 10), 1]])]);
+    const agg = new Aggregator({ intervalMs: INTERVAL, exactLimit: 256, maxSeries: 1000 });
+    agg.add(sample("c", "counter", 4, { timeMs: W(3) }), 2, W(6));
+    agg.add(sample("c", "counter", 1), 3, W(6));
+    const metrics = t.merge([agg.take(W(6))]);
+    assert.deepEqual(metrics.map((m) => [m.timeMs, m.point]), [
+      [W(3), { kind: "counter", delta: 4, total: 14, rate: 0.4 }],
+      [W(6), { kind: "counter", delta: 1, total: 15, rate: 0.1 }],
+    ]);
+    const late = new Aggregator({ intervalMs: INTERVAL, exactLimit: 256, maxSeries: 1000 });
+    late.add(sample("c", "counter", 2, { timeMs: W(4) }), 4, W(7));
+    t.merge([late.take(W(7))]);
+    const snap = t.snapshot();
+    assert.equal(snap.length, 1);
+    assert.equal(snap[0]!.timeMs, W(6));
+    assert.deepEqual(snap[0]!.point, { kind: "counter", delta: 1, total: 17, rate: 0.1 });
+  });
+
+  it("merge() finishes timers as summaries with the configured percentiles ascending", () => {
+    const t = table({ percentiles: [99, 50, 50] });
+    const lines: Array<[Sample, number]> = [];
+    for (let v = 1; v <= 100; v++) lines.push([sample("t", "timer", v), v]);
+    const m1 = t.merge([partialOf(W(0), lines)]);
+    assert.deepEqual(pointOf(m1, "t"), {
+      kind: "summary",
+      count: 100,
+      sum: 5050,
+      totalCount: 100,
+      totalSum: 5050,
+      min: 1,
+      max: 100,
+      mean: 50.5,
+      quantiles: [{ q: 0.5, value: 50 }, { q: 0.99, value: 99 }],
+    });
+    const m2 = t.merge([partialOf(W(1), [[sample("t", "timer", 8, { rate: 0.5 }), 200]])]);
+    const p = pointOf(m2, "t");
+    assert.equal(p.kind === "summary" && p.totalCount, 102);
+    assert.equal(p.kind === "summary" && p.totalSum, 5066);
+    assert.equal(p.kind === "summary" && p.mean, 8);
+  });
+
+  it("merge() rejects and counts new series past the cap, and sums the aggregators' rejections", () => {
+    const t = table({ maxSeries: 2 });
+    const partial = partialOf(W(0), ["a", "b", "c"].map((n, i) => [sample(n, "counter", 1), i] as const));
+    const metrics = t.merge([{ ...partial, rejected: 5 }]);
+    assert.deepEqual(metrics.map((m) => m.key), ["a", "b"]);
+    assert.equal(t.size, 2);
+    assert.equal(t.rejected, 6);
+    const next = t.merge([
+      partialOf(W(1), [[sample("a", "counter", 1), 9], [sample("c", "counter", 1), 10]]),
+    ]);
+    assert.deepEqual(next.map((m) => m.key), ["a"]);
+    assert.equal(t.rejected, 7);
+  });
+
+  it("expire() drops idle series and a returning series restarts its totals", () => {
+    let now = 1_000;
+    const t = table({ idleMs: 60_000, now: () => now });
+    t.merge([partialOf(W(0), [[sample("old", "counter", 5), 1], [sample("kept", "counter", 1), 1]])]);
+    now = 50_000;
+    t.merge([partialOf(W(1), [[sample("kept", "counter", 1), 2]])]);
+    assert.equal(t.expire(60_999), 0);
+    assert.equal(t.expire(61_000), 1);
+    assert.equal(t.size, 1);
+    assert.deepEqual(t.snapshot().map((m) => m.key), ["kept"]);
+    const back = t.merge([partialOf(W(9), [[sample("old", "counter", 2), 3]])]);
+    assert.deepEqual(back[0]!.point, { kind: "counter", delta: 2, total: 2, rate: 0.2 });
+    assert.equal(back[0]!.startMs, W(9));
+  });
+
+  it("expire() frees room under the cap for new series", () => {
+    let now = 0;
+    const t = table({ maxSeries: 1, idleMs: 1000, now: () => now });
+    t.merge([partialOf(W(0), [[sample("a", "gauge", 1), 1]])]);
+    assert.equal(t.merge([partialOf(W(1), [[sample("b", "gauge", 1), 2]])]).length, 0);
+    now = 5000;
+    assert.equal(t.expire(now), 1);
+    assert.equal(t.merge([partialOf(W(2), [[sample("b", "gauge", 1), 3]])]).length, 1);
+    assert.equal(t.rejected, 1);
+  });
+
+  it("merge() resolves a kind conflict between partials by the earliest first sample", () => {
+    const t = table();
+    const metrics = t.merge([
+      partialOf(W(0), [[sample("m", "gauge", 9), 5]]),
+      partialOf(W(0), [[sample("m", "counter", 1), 3], [sample("m", "counter", 1), 7]]),
+    ]);
+    assert.equal(metrics.length, 1);
+    assert.deepEqual(metrics[0]!.point, { kind: "counter", delta: 2, total: 2, rate: 0.2 });
+    assert.equal(t.kindConflicts, 1);
+    // The series keeps its kind in later windows.
+    assert.deepEqual(t.merge([partialOf(W(1), [[sample("m", "gauge", 1), 8]])]), []);
+    assert.equal(t.kindConflicts, 2);
+  });
+
+  it("snapshot() returns the latest metric of every live series", () => {
+    const t = table();
+    t.merge([partialOf(W(0), [[sample("c", "counter", 1), 1], [sample("g", "gauge", 3), 1]])]);
+    t.merge([partialOf(W(1), [[sample("c", "counter", 2), 2]])]);
+    const snap = t.snapshot().sort((a, b) => (a.key < b.key ? -1 : 1));
+    assert.deepEqual(snap.map((m) => [m.key, m.timeMs]), [["c", W(1)], ["g", W(0)]]);
+    assert.deepEqual(snap[0]!.point, { kind: "counter", delta: 2, total: 3, rate: 0.2 });
+  });
+
+  it("new SeriesTable() refuses a percentile outside 0-100", () => {
+    assert.throws(() => table({ percentiles: [50, 101] }), /percentile must lie in 0-100, got "101"/);
+    assert.throws(() => table({ intervalMs: 0 }), /interval must be positive/);
+  });
+});

@@ -1,0 +1,61 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { FORMAT_IDS } from "../model/frame.ts";
+import { counterFinish } from "./aggregate/reducers.ts";
+import { FrameSink, UNKNOWN_FORMAT_REASON } from "./frame_sink.ts";
+
+const T0 = 1_700_000_000_000;
+
+function sink(maxEvents = 10): FrameSink {
+  return new FrameSink({ intervalMs: 10_000, exactLimit: 16, maxSeries: 100, maxEvents });
+}
+
+function text(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
+
+describe("FrameSink", () => {
+  it("frame() aggregates samples under the frame's window and take() hands them over once", () => {
+    const s = sink();
+    s.frame(0, FORMAT_IDS.statsd, 1, T0, text("a:1|c\na:2|c"));
+    s.frame(0, FORMAT_IDS.statsd, 2, T0 + 10_000, text("a:5|c"));
+    const first = s.take(T0);
+    assert.deepEqual(first.aggregate.buckets.map((b) => b.windowMs), [T0]);
+    const state = first.aggregate.buckets[0]!.series[0]!.state;
+    assert.equal(state.kind === "counter" ? counterFinish(state) : NaN, 3);
+    assert.equal(s.seriesCount, 1);
+    assert.deepEqual(s.take(T0 + 10_000).aggregate.buckets.map((b) => b.windowMs), [T0 + 10_000]);
+  });
+
+  it("take() reports lines and bad lines per input and reason, then resets them", () => {
+    const s = sink();
+    s.frame(0, FORMAT_IDS.statsd, 1, T0, text("a:1|c\ngarbage"));
+    s.frame(3, FORMAT_IDS.statsd, 2, T0, text("b:1|zz\nc:1|zz\nd:1|c"));
+    s.frame(3, 99, 3, T0, text("e:1|c"));
+    const partial = s.take(T0);
+    assert.deepEqual(partial.lines, [{ inputId: 0, lines: 2 }, { inputId: 3, lines: 3 }]);
+    assert.deepEqual(partial.bad, [
+      { inputId: 0, reason: "no_value", count: 1 },
+      { inputId: 3, reason: "unknown_type", count: 2 },
+      { inputId: 3, reason: UNKNOWN_FORMAT_REASON, count: 1 },
+    ]);
+    const next = s.take(T0);
+    assert.deepEqual([next.lines, next.bad], [[], []]);
+  });
+
+  it("event() keeps at most maxEvents per take and counts the rest", () => {
+    const s = sink(2);
+    s.frame(0, FORMAT_IDS.statsd, 1, T0, text("_e{1,1}:a|x\n_e{1,1}:b|x\n_e{1,1}:c|x"));
+    const partial = s.take(T0);
+    assert.deepEqual(partial.events.map((e) => e.title), ["a", "b"]);
+    assert.equal(partial.eventsDropped, 1);
+    assert.equal(s.take(T0).eventsDropped, 0);
+  });
+
+  it("skipped() is reported once in the next partial", () => {
+    const s = sink();
+    s.skipped(1);
+    assert.equal(s.take(T0).framesSkipped, 1);
+    assert.equal(s.take(T0).framesSkipped, 0);
+  });
+});

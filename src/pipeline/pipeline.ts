@@ -1,0 +1,428 @@
+/**
+ * The pipeline `tally run` wires between the inputs and the store: frames in, one merged set of metrics
+ * per flush window out.
+ *
+ * Inputs get an emit function from {@link Pipeline.register}; each frame is stamped with an arrival
+ * sequence and the open window, then copied into a worker's ring (or, with `workers = 0`, parsed right
+ * away on the main thread). A timer aligned to wall-clock multiples of the interval closes a window:
+ * it first moves the stamp for new frames to the next window, then asks every worker for its windows up
+ * to the closed one (with the ring's write position, so the worker reads every frame stamped before),
+ * merges the partials in the {@link SeriesTable}, expires idle series and hands the result to `onFlush`.
+ *
+ * Self-metrics: per input the uniform component counters (lines received, bytes received, frames
+ * dropped with reason `ring_full`, `frame_too_large` or `stopped`, errors `bad_line`) and `tally_bad_lines_total{reason}`; for the
+ * pipeline `tally_series_live`, `tally_series_rejected_total`, `tally_flush_duration_seconds`,
+ * `tally_ring_fill_ratio{worker}`, `tally_events_dropped_total`, `tally_worker_restarts_total`,
+ * `tally_samples_dropped_total{reason}` and `tally_frames_skipped_total`.
+ *
+ * @module
+ */
+
+import type { Logger } from "../internal/log.ts";
+import { componentStats } from "../internal/self_stats.ts";
+import type { ComponentStats, SelfCell, SelfStats } from "../internal/self_stats.ts";
+import type { FormatId } from "../model/frame.ts";
+import type { Metric } from "../model/metric.ts";
+import type { TallyEvent } from "../model/sample.ts";
+import { SeriesTable } from "./aggregate/series_table.ts";
+import { DEFAULT_MAX_EVENTS, FrameSink } from "./frame_sink.ts";
+import type { SinkPartial } from "./frame_sink.ts";
+import { Pool } from "./pool.ts";
+import type { Balance, WhenFull } from "./pool.ts";
+
+/** How the pipeline aggregates and how big its queues are. */
+export interface PipelineOptions {
+  /** The number of worker threads; 0 parses and aggregates inline on the main thread. */
+  readonly workers: number;
+  /** The size of each worker's ring in bytes. */
+  readonly ringBytes: number;
+  /** What to do with a frame when every ring is full; `"drop"` (count it) by default and for now only. */
+  readonly whenFull?: WhenFull;
+  /** How frames are spread over the workers' rings; `"least_filled"` by default. */
+  readonly balance?: Balance;
+  /** The flush interval in ms; windows start at wall-clock multiples of it. */
+  readonly intervalMs: number;
+  /** How series are aggregated and bounded. */
+  readonly aggregation: {
+    /** The percentiles (0-100) reported for timers, histograms and distributions. */
+    readonly percentiles: readonly number[];
+    /** How many observations a summary keeps exactly before the sketch. */
+    readonly exactLimit: number;
+    /** The cap on live series. */
+    readonly maxSeries: number;
+    /** How long a series may be idle before it expires, in ms. */
+    readonly idleMs: number;
+  };
+  /** The most events a worker keeps per window; more are dropped and counted. */
+  readonly maxEvents?: number;
+  /** The self-metrics registry. */
+  readonly stats: SelfStats;
+  /** The pipeline's logger. */
+  readonly log: Logger;
+  /** The clock in ms since the epoch (window stamps, series expiry); `Date.now` by default. */
+  readonly now?: () => number;
+  /** Receives each flush's result; the next flush waits for the returned promise. */
+  readonly onFlush: (result: FlushResult) => void | Promise<void>;
+}
+
+/** What one flush produced. */
+export interface FlushResult {
+  /** The start of the window closed, in ms since the epoch. */
+  readonly windowMs: number;
+  /** One metric per series per window merged (late windows from client timestamps included). */
+  readonly metrics: readonly Metric[];
+  /** The events received during the window, in per-worker arrival order. */
+  readonly events: readonly TallyEvent[];
+  /** How long collecting and merging took, in ms. */
+  readonly durationMs: number;
+}
+
+/** Copies one frame of an input into the pipeline; `false` when it was dropped (and counted). */
+export type EmitFrame = (bytes: Uint8Array, format: FormatId) => boolean;
+
+/** How often a "frames dropped" warning may repeat per input. */
+const DROP_WARN_EVERY_MS = 10_000;
+/** The highest input id a frame header can carry (u16). */
+const MAX_INPUTS = 65536;
+
+interface _Input {
+  readonly component: { readonly type: string; readonly id: string };
+  readonly stats: ComponentStats;
+  readonly ringFull: SelfCell;
+  readonly badLines: SelfCell;
+  readonly warnKey: string;
+}
+
+/**
+ * The frame pipeline: a resource with `start()` / `stop()`.
+ *
+ * @example
+ * ```ts
+ * const pipeline = new Pipeline({ workers: 1, ringBytes: 4 << 20, intervalMs: 10_000,
+ *   aggregation: { percentiles: [50, 90, 95, 99], exactLimit: 256, maxSeries: 100_000, idleMs: 300_000 },
+ *   stats, log, onFlush: (result) => store.append(result.metrics) });
+ * await pipeline.start();
+ * const emit = pipeline.register({ type: "statsd", id: "statsd" });
+ * emit(datagram, FORMAT_IDS.statsd);
+ * await pipeline.stop();
+ * ```
+ */
+export class Pipeline {
+  readonly #options: PipelineOptions;
+  readonly #now: () => number;
+  readonly #intervalMs: number;
+  readonly #table: SeriesTable;
+  readonly #pool: Pool | undefined;
+  readonly #inline: FrameSink | undefined;
+  readonly #inputs: _Input[] = [];
+  readonly #flushDuration: SelfCell;
+  readonly #eventsDropped: SelfCell;
+  readonly #restarts: SelfCell;
+  readonly #kindConflicts: SelfCell;
+  readonly #invalidValues: SelfCell;
+  readonly #framesSkipped: SelfCell;
+  // What emit stamps frames with, shared with the emit closures (plain fields, read per frame).
+  readonly #stamp: { seq: number; windowMs: number; closed: boolean };
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #chain: Promise<unknown> = Promise.resolve();
+  #started = false;
+  #stopping: Promise<void> | undefined;
+
+  /**
+   * Creates the pipeline and its rings; no thread or timer starts before {@link Pipeline.start}.
+   *
+   * @param options Workers, ring size, interval, aggregation bounds, self-metrics, logger and sink.
+   * @throws {RangeError} When `workers` is negative or not an integer, or the interval is not positive.
+   */
+  constructor(options: PipelineOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 0) {
+      throw new RangeError(`Cannot create pipeline: workers must be 0 or more, got "${options.workers}"`);
+    }
+    if (!(options.intervalMs > 0)) {
+      throw new RangeError(
+        `Cannot create pipeline: flush interval must be positive, got "${options.intervalMs}"`,
+      );
+    }
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#intervalMs = options.intervalMs;
+    const agg = options.aggregation;
+    this.#table = new SeriesTable({
+      intervalMs: options.intervalMs,
+      percentiles: agg.percentiles,
+      maxSeries: agg.maxSeries,
+      idleMs: agg.idleMs,
+      exactLimit: agg.exactLimit,
+      now: this.#now,
+    });
+    const sink = {
+      intervalMs: options.intervalMs,
+      exactLimit: agg.exactLimit,
+      maxSeries: agg.maxSeries,
+      maxEvents: options.maxEvents ?? DEFAULT_MAX_EVENTS,
+    };
+    const stats = options.stats;
+    this.#restarts = stats.cell("tally_worker_restarts_total", {}, {
+      type: "counter",
+      help: "Pipeline workers restarted after they died",
+    });
+    if (options.workers === 0) {
+      this.#inline = new FrameSink(sink);
+    } else {
+      const restarts = this.#restarts;
+      const log = options.log;
+      this.#pool = new Pool({
+        workers: options.workers,
+        ringBytes: options.ringBytes,
+        whenFull: options.whenFull ?? "drop",
+        balance: options.balance ?? "least_filled",
+        sink,
+        onRestart(index, error) {
+          restarts.add();
+          log.error("Pipeline worker died; restarting it", { worker: index, error: String(error) });
+        },
+      });
+    }
+    this.#stamp = { seq: 0, windowMs: this.#align(this.#now()), closed: false };
+
+    this.#flushDuration = stats.cell("tally_flush_duration_seconds", {}, {
+      type: "gauge",
+      help: "How long the last flush took to collect and merge the workers' partials",
+    });
+    this.#eventsDropped = stats.cell("tally_events_dropped_total", {}, {
+      type: "counter",
+      help: "Events dropped because a window already held the most events kept",
+    });
+    const samplesDropped = {
+      type: "counter",
+      help: "Samples dropped by the aggregation, by reason",
+    } as const;
+    this.#kindConflicts = stats.cell(
+      "tally_samples_dropped_total",
+      { reason: "kind_conflict" },
+      samplesDropped,
+    );
+    this.#invalidValues = stats.cell(
+      "tally_samples_dropped_total",
+      { reason: "invalid_value" },
+      samplesDropped,
+    );
+    this.#framesSkipped = stats.cell("tally_frames_skipped_total", {}, {
+      type: "counter",
+      help: "Frames skipped because a worker died while parsing them",
+    });
+    const live = stats.cell("tally_series_live", {}, { type: "gauge", help: "Series currently held" });
+    const rejected = stats.cell("tally_series_rejected_total", {}, {
+      type: "counter",
+      help: "Samples or series rejected by the series cap",
+    });
+    const fills: SelfCell[] = [];
+    const pool = this.#pool;
+    for (let i = 0; i < (pool?.size ?? 0); i++) {
+      fills.push(stats.cell("tally_ring_fill_ratio", { worker: String(i) }, {
+        type: "gauge",
+        help: "The fraction of a worker's ring holding unread frames",
+      }));
+    }
+    const table = this.#table;
+    stats.onCollect(function collectPipeline(): void {
+      live.set(table.size);
+      rejected.set(table.rejected);
+      for (let i = 0; i < fills.length; i++) fills[i]!.set(pool!.fill(i));
+    });
+  }
+
+  /** The live series: the latest metric of each is what `/metrics` shows. */
+  get table(): SeriesTable {
+    return this.#table;
+  }
+
+  /**
+   * Starts the workers and arms the flush timer; resolves when the workers are ready.
+   *
+   * @throws {Error} When a worker cannot start.
+   */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    await this.#pool?.start();
+    this.#stamp.windowMs = this.#align(this.#now());
+    this.#arm();
+  }
+
+  /**
+   * Registers an input and returns its emit function.
+   *
+   * @param component The input's type and id (its self-metric labels).
+   * @returns The emit function: it stamps, copies and counts; `false` when the frame was dropped.
+   * @throws {RangeError} When more than 65 536 inputs register.
+   */
+  register(component: { readonly type: string; readonly id: string }): EmitFrame {
+    const inputId = this.#inputs.length;
+    if (inputId >= MAX_INPUTS) {
+      throw new RangeError(`Cannot register input "${component.id}": already ${MAX_INPUTS} inputs`);
+    }
+    const stats = componentStats(this.#options.stats, component);
+    const input: _Input = {
+      component,
+      stats,
+      ringFull: stats.dropped("ring_full"),
+      badLines: stats.errors("bad_line"),
+      warnKey: `ring_full:${component.type}:${component.id}`,
+    };
+    this.#inputs.push(input);
+    const stopped = stats.dropped("stopped");
+    const tooLarge = stats.dropped("frame_too_large");
+    const log = this.#options.log;
+    const fields = { component_type: component.type, component_id: component.id, when_full: "drop" };
+    const receivedBytes = stats.receivedBytes;
+    const pool = this.#pool;
+    const inline = this.#inline;
+    const stamp = this.#stamp;
+    return function emit(bytes: Uint8Array, format: FormatId): boolean {
+      receivedBytes.add(bytes.length);
+      if (stamp.closed) {
+        stopped.add();
+        return false;
+      }
+      const seq = ++stamp.seq;
+      if (inline !== undefined) {
+        inline.frame(inputId, format, seq, stamp.windowMs, bytes);
+        return true;
+      }
+      if (pool!.write(inputId, format, seq, stamp.windowMs, bytes)) return true;
+      if (bytes.length > pool!.maxFrameBytes) {
+        tooLarge.add();
+        log.every(input.warnKey, DROP_WARN_EVERY_MS, "Frame larger than half a ring; dropping it", {
+          ...fields,
+          bytes: bytes.length,
+          max_bytes: pool!.maxFrameBytes,
+        });
+        return false;
+      }
+      input.ringFull.add();
+      log.every(input.warnKey, DROP_WARN_EVERY_MS, "Pipeline rings full; dropping frames", fields);
+      return false;
+    };
+  }
+
+  /**
+   * Closes the open window now and flushes it (for tests and shutdown). New frames are stamped with
+   * the window of the current time; when that is still the window just closed, they appear in a later
+   * flush under the same window start.
+   *
+   * @returns The flush result, after `onFlush` finished with it.
+   */
+  flush(): Promise<FlushResult> {
+    const closing = this.#stamp.windowMs;
+    this.#stamp.windowMs = this.#align(this.#now());
+    return this.#enqueue(() => this.#collect(closing), closing);
+  }
+
+  /**
+   * Stops the timer, drains the rings, flushes the open window a last time, and stops the workers.
+   * Idempotent; frames emitted afterwards are dropped and counted with reason `stopped`.
+   *
+   * @returns A promise that resolves when the last `onFlush` finished.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stopNow();
+    return this.#stopping;
+  }
+
+  async #stopNow(): Promise<void> {
+    this.#stamp.closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const closing = this.#stamp.windowMs;
+    await this.#enqueue(async () => {
+      if (this.#pool !== undefined) return await this.#pool.stop();
+      return [this.#inline!.take(Number.POSITIVE_INFINITY)];
+    }, closing);
+  }
+
+  #align(ms: number): number {
+    return Math.floor(ms / this.#intervalMs) * this.#intervalMs;
+  }
+
+  #arm(): void {
+    if (this.#stamp.closed) return;
+    const delay = this.#stamp.windowMs + this.#intervalMs - this.#now();
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, delay));
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    if (this.#stamp.closed) return;
+    const next = this.#align(this.#now());
+    // A timer may fire a little early: then the window is still open.
+    if (next > this.#stamp.windowMs) {
+      const closing = this.#stamp.windowMs;
+      this.#stamp.windowMs = next;
+      this.#enqueue(() => this.#collect(closing), closing).catch((error: unknown) => {
+        this.#options.log.every("flush", DROP_WARN_EVERY_MS, "Flush failed", { error: String(error) });
+      });
+    }
+    this.#arm();
+  }
+
+  /** Asks the workers (or the inline sink) for every window up to `upToWindowMs`. */
+  async #collect(upToWindowMs: number): Promise<SinkPartial[]> {
+    if (this.#pool !== undefined) {
+      // Before start() no worker would answer; after stop() the last flush already took everything.
+      if (!this.#started || this.#stamp.closed) return [];
+      return await this.#pool.flush(upToWindowMs);
+    }
+    return [this.#inline!.take(upToWindowMs)];
+  }
+
+  /** Runs one flush after the previous one: flushes never overlap and finish in window order. */
+  #enqueue(collect: () => Promise<SinkPartial[]>, windowMs: number): Promise<FlushResult> {
+    const run = async (): Promise<FlushResult> => {
+      const started = performance.now();
+      const partials = await collect();
+      const result = this.#merge(partials, windowMs, started);
+      try {
+        await this.#options.onFlush(result);
+      } catch (error) {
+        this.#options.log.every("on_flush", DROP_WARN_EVERY_MS, "Flush consumer failed", {
+          error: String(error),
+        });
+      }
+      return result;
+    };
+    const flushed = this.#chain.then(run);
+    this.#chain = flushed.catch(() => {});
+    return flushed;
+  }
+
+  #merge(partials: readonly SinkPartial[], windowMs: number, started: number): FlushResult {
+    const table = this.#table;
+    const conflictsBefore = table.kindConflicts;
+    const invalidBefore = table.invalid;
+    const metrics = table.merge(partials.map((p) => p.aggregate));
+    this.#kindConflicts.add(table.kindConflicts - conflictsBefore);
+    this.#invalidValues.add(table.invalid - invalidBefore);
+    table.expire(this.#now());
+    const events: TallyEvent[] = [];
+    for (const partial of partials) {
+      for (const event of partial.events) events.push(event);
+      this.#eventsDropped.add(partial.eventsDropped);
+      this.#framesSkipped.add(partial.framesSkipped);
+      for (const { inputId, lines } of partial.lines) this.#inputs[inputId]?.stats.received.add(lines);
+      for (const { inputId, reason, count } of partial.bad) {
+        const input = this.#inputs[inputId];
+        if (input === undefined) continue;
+        input.badLines.add(count);
+        this.#options.stats.cell(
+          "tally_bad_lines_total",
+          { component_type: input.component.type, component_id: input.component.id, reason },
+          { type: "counter", help: "Lines rejected by the parser, by reason" },
+        ).add(count);
+      }
+    }
+    const durationMs = performance.now() - started;
+    this.#flushDuration.set(durationMs / 1000);
+    return { windowMs, metrics, events, durationMs };
+  }
+}

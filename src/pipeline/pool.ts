@@ -1,0 +1,354 @@
+/**
+ * The worker pool: N workers, each with its own SPSC ring, that parse and aggregate the frames the
+ * main thread writes; at each flush the pool collects one partial per worker.
+ *
+ * A worker that dies (an uncaught error, a crash of the runtime's thread) is restarted on the same ring
+ * and counted; requests it had not answered are sent to its successor, which reads the ring from where
+ * the dead one stopped (skipping the frame it died on). What the dead worker had aggregated but not yet
+ * handed over is lost.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
+import { RingBuffer } from "./ring_buffer.ts";
+import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_main.ts";
+
+/** What to do with a frame when every ring is full. Only dropping (and counting) exists for now. */
+export type WhenFull = "drop";
+
+/**
+ * How frames are spread over the rings: `least_filled` (the default) keeps a light stream on one worker
+ * and spreads a heavy one by backlog; `round_robin` alternates every frame (the worst case for the
+ * merge, which the property test uses).
+ */
+export type Balance = "least_filled" | "round_robin";
+
+/** How a pool is sized and what its workers do. */
+export interface PoolOptions {
+  /** The number of workers, at least 1. */
+  readonly workers: number;
+  /** The size of each worker's ring in bytes (rounded down to a power of two). */
+  readonly ringBytes: number;
+  /** The policy when every ring is full. */
+  readonly whenFull: WhenFull;
+  /** How frames are spread over the rings; `least_filled` by default. */
+  readonly balance?: Balance;
+  /** How each worker aggregates. */
+  readonly sink: FrameSinkOptions;
+  /** Called after a worker died, before its successor starts. */
+  readonly onRestart?: (index: number, error: unknown) => void;
+  /** The worker script; {@link workerUrl} when absent. */
+  readonly url?: URL;
+}
+
+/** How long to wait before restarting a worker that died before it was ready (e.g. could not load). */
+const RESTART_BACKOFF_MS = 1000;
+
+/**
+ * Resolves the worker script for the way tally is running. The one place that knows the build layout:
+ *
+ * 1. From source (`bun src/main.ts`, `deno run src/main.ts`, tests): this module is
+ *    `src/pipeline/pool.ts`, and the worker is `./worker_main.ts` beside it.
+ * 2. The esbuild bundle: this code is inside `dist/tally.mjs`, and `build/bundle.ts` emits the worker
+ *    as `dist/worker_main.mjs` beside it.
+ * 3. A `bun build --compile` binary: `import.meta.url` is the executable (`file:///$bunfs/root/tally`,
+ *    no extension), and the worker is the extra entrypoint `src/pipeline/worker_main.ts`, which Bun
+ *    stores as `pipeline/worker_main.js` under the same root (paths are relative to the entrypoints'
+ *    common directory, `src/`).
+ *
+ * @param base The URL of the calling module; `import.meta.url` of this file by default.
+ * @returns The URL of the worker entry.
+ */
+export function workerUrl(base: string = import.meta.url): URL {
+  const path = new URL(base).pathname;
+  if (path.endsWith(".ts")) return new URL("./worker_main.ts", base);
+  if (path.endsWith(".mjs") || path.endsWith(".js")) return new URL("./worker_main.mjs", base);
+  return new URL("./pipeline/worker_main.js", base);
+}
+
+interface _Pending {
+  readonly request: WorkerRequest & { readonly id: number };
+  readonly resolve: (partial: SinkPartial) => void;
+}
+
+interface _Slot {
+  readonly index: number;
+  readonly sab: SharedArrayBuffer;
+  readonly ring: RingBuffer;
+  worker: Worker | undefined;
+  ready: boolean;
+  everReady: boolean;
+  error: unknown;
+  readonly pending: Map<number, _Pending>;
+}
+
+/**
+ * A pool of parsing and aggregating workers.
+ *
+ * @example
+ * ```ts
+ * const pool = new Pool({ workers: 2, ringBytes: 4 << 20, whenFull: "drop",
+ *   sink: { intervalMs: 10_000, exactLimit: 256, maxSeries: 100_000, maxEvents: 10_000 } });
+ * await pool.start();
+ * pool.write(inputId, FORMAT_IDS.statsd, seq, windowMs, bytes) || countDrop();
+ * const partials = await pool.flush(windowMs);
+ * await pool.stop();
+ * ```
+ */
+export class Pool {
+  readonly #options: PoolOptions;
+  readonly #url: URL;
+  readonly #slots: _Slot[];
+  readonly #roundRobin: boolean;
+  #current = 0;
+  #nextId = 1;
+  #restarts = 0;
+  #started = false;
+  #stopping = false;
+  #stopped: Promise<SinkPartial[]> | undefined;
+
+  /**
+   * Allocates the rings; no thread starts before {@link Pool.start}.
+   *
+   * @param options The size, ring size and worker options.
+   * @throws {RangeError} When `workers` is not a positive integer or the ring size is invalid.
+   */
+  constructor(options: PoolOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new RangeError(`Cannot create worker pool: expected at least 1 worker, got "${options.workers}"`);
+    }
+    this.#options = options;
+    this.#url = options.url ?? workerUrl();
+    this.#roundRobin = options.balance === "round_robin";
+    this.#slots = [];
+    for (let index = 0; index < options.workers; index++) {
+      const sab = RingBuffer.allocate(options.ringBytes);
+      this.#slots.push({
+        index,
+        sab,
+        ring: new RingBuffer(sab),
+        worker: undefined,
+        ready: false,
+        everReady: false,
+        error: undefined,
+        pending: new Map(),
+      });
+    }
+  }
+
+  /** The number of workers. */
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** How many times a worker was restarted. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** The largest frame a ring always accepts when it is empty. */
+  get maxFrameBytes(): number {
+    return this.#slots[0]!.ring.maxFrameBytes;
+  }
+
+  /**
+   * Starts every worker and resolves once all are ready.
+   *
+   * @throws {Error} When a worker cannot start (its script fails to load).
+   */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    try {
+      await Promise.all(this.#slots.map((slot) => this.#spawn(slot)));
+    } catch (error) {
+      this.#stopping = true;
+      this.#stopped = Promise.resolve([]);
+      await Promise.all(this.#slots.map((slot) => slot.worker?.terminate()));
+      throw new Error(`Cannot start worker pool from "${this.#url.href}"`, { cause: error });
+    }
+  }
+
+  /**
+   * Copies one frame into a ring: with `least_filled`, the one with the least unread bytes (the last one
+   * used on a tie, so a light stream keeps one worker busy rather than waking all of them); with
+   * `round_robin`, the next one. When that ring has no room, any other ring that has.
+   *
+   * @param inputId The input index.
+   * @param format The format id.
+   * @param seq The arrival sequence.
+   * @param windowMs The window stamp.
+   * @param bytes The bytes; copied.
+   * @returns `false` when no ring had room (the `when_full = "drop"` policy: the caller counts it).
+   */
+  write(inputId: number, format: number, seq: number, windowMs: number, bytes: Uint8Array): boolean {
+    const slots = this.#slots;
+    let best = this.#current;
+    if (this.#roundRobin) {
+      best = best + 1 === slots.length ? 0 : best + 1;
+    } else if (slots.length > 1) {
+      let least = slots[best]!.ring.fill;
+      for (let i = 0; i < slots.length && least > 0; i++) {
+        const fill = slots[i]!.ring.fill;
+        if (fill < least) {
+          least = fill;
+          best = i;
+        }
+      }
+    }
+    if (slots[best]!.ring.tryWrite(inputId, format, seq, windowMs, bytes)) {
+      this.#current = best;
+      return true;
+    }
+    // The least-filled ring may still lack contiguous room for a large frame where another has it.
+    for (let i = 0; i < slots.length; i++) {
+      if (i !== best && slots[i]!.ring.tryWrite(inputId, format, seq, windowMs, bytes)) {
+        this.#current = i;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The fill level of one worker's ring, for `tally_ring_fill_ratio`.
+   *
+   * @param index The worker index.
+   * @returns The used fraction in [0, 1].
+   */
+  fill(index: number): number {
+    return this.#slots[index]?.ring.fill ?? 0;
+  }
+
+  /**
+   * Asks every worker for its windows up to `upToWindowMs` and its counters. Call it after the stamp
+   * for new frames moved past `upToWindowMs`: each request carries the ring's write position now.
+   *
+   * @param upToWindowMs The newest window to collect.
+   * @returns One partial per worker.
+   */
+  flush(upToWindowMs: number): Promise<SinkPartial[]> {
+    return Promise.all(
+      this.#slots.map((slot) =>
+        this.#request(slot, {
+          kind: "flush",
+          id: this.#nextId++,
+          upToWindowMs,
+          writeIndex: slot.ring.writeIndex,
+        })
+      ),
+    );
+  }
+
+  /**
+   * Drains every ring, collects every window and stops the workers. Idempotent.
+   *
+   * @returns One final partial per worker (empty when the pool never started).
+   */
+  stop(): Promise<SinkPartial[]> {
+    this.#stopped ??= this.#stopAll();
+    return this.#stopped;
+  }
+
+  /**
+   * Makes one worker throw, to exercise the restart path (fault injection for tests).
+   *
+   * @param index The worker index.
+   */
+  crash(index: number): void {
+    this.#slots[index]?.worker?.postMessage({ kind: "crash" } satisfies WorkerRequest);
+  }
+
+  async #stopAll(): Promise<SinkPartial[]> {
+    if (!this.#started) return [];
+    this.#stopping = true;
+    const partials = await Promise.all(
+      this.#slots.map((slot) => this.#request(slot, { kind: "stop", id: this.#nextId++ })),
+    );
+    await Promise.all(this.#slots.map((slot) => slot.worker?.terminate()));
+    return partials;
+  }
+
+  #request(slot: _Slot, request: WorkerRequest & { readonly id: number }): Promise<SinkPartial> {
+    return new Promise((resolve) => {
+      if (this.#stopping && slot.worker === undefined) {
+        // Died during shutdown and will not be restarted: what it held is lost.
+        resolve(emptyPartial());
+        return;
+      }
+      slot.pending.set(request.id, { request, resolve });
+      if (slot.ready) {
+        slot.worker!.postMessage(request);
+        slot.ring.wake();
+      }
+    });
+  }
+
+  #spawn(slot: _Slot): Promise<void> {
+    const init: WorkerInit = { sab: slot.sab, index: slot.index, sink: this.#options.sink };
+    const worker = new Worker(fileURLToPath(this.#url.href), { workerData: init });
+    slot.worker = worker;
+    slot.ready = false;
+    slot.error = undefined;
+    return new Promise((resolve, reject) => {
+      const onReply = (reply: WorkerReply): void => {
+        switch (reply.kind) {
+          case "ready":
+            slot.ready = true;
+            slot.everReady = true;
+            for (const pending of slot.pending.values()) worker.postMessage(pending.request);
+            resolve();
+            break;
+          case "partial": {
+            const pending = slot.pending.get(reply.id);
+            slot.pending.delete(reply.id);
+            pending?.resolve(reply.partial);
+            break;
+          }
+        }
+      };
+      worker.on("message", onReply);
+      worker.on("error", (error: unknown) => {
+        slot.error = error;
+      });
+      worker.on("exit", () => {
+        worker.off("message", onReply);
+        if (slot.worker !== worker) return;
+        const wasReady = slot.ready;
+        slot.worker = undefined;
+        slot.ready = false;
+        const error = slot.error ?? new Error(`Worker ${slot.index} exited`);
+        if (!wasReady) reject(error instanceof Error ? error : new Error(String(error)));
+        if (this.#stopping || !wasReady) {
+          // Nothing will answer soon (shutting down, or the script does not load): release the waiters
+          // with empty partials rather than hang a flush or the shutdown.
+          for (const pending of slot.pending.values()) pending.resolve(emptyPartial());
+          slot.pending.clear();
+        }
+        // Shutting down, or a worker that never started once (a broken install, which start() reports).
+        if (this.#stopping || !slot.everReady) return;
+        this.#restarts++;
+        this.#options.onRestart?.(slot.index, error);
+        const restart = (): void => {
+          if (!this.#stopping) this.#spawn(slot).catch(() => {});
+        };
+        if (wasReady) restart();
+        else setTimeout(restart, RESTART_BACKOFF_MS);
+      });
+    });
+  }
+}
+
+function emptyPartial(): SinkPartial {
+  return {
+    aggregate: { buckets: [], rejected: 0, kindConflicts: 0, invalid: 0 },
+    events: [],
+    eventsDropped: 0,
+    lines: [],
+    bad: [],
+    framesSkipped: 0,
+  };
+}
