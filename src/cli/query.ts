@@ -1,0 +1,189 @@
+/**
+ * `tally query NAME`: reads the local store and prints, per series, the latest value, the range's min
+ * and max, and a sparkline.
+ *
+ * @module
+ */
+
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { parseTime } from "../store/_time.ts";
+import { Store, STORE_FILE } from "../store/store.ts";
+import type { SeriesResult } from "../store/store.ts";
+import { sparkline } from "./_sparkline.ts";
+import type { CliIo } from "./cli_io.ts";
+
+const USAGE = `Usage: tally query NAME [options]
+
+Prints each series named NAME from the local store: its kind, latest value, min and max over the range,
+and a sparkline. Counters show the increase per flush window, summaries the median.
+
+Options:
+      --since TIME      start of the range: a duration back from now (15m, 1h, 7d), epoch seconds
+                        or ms, or an RFC 3339 time (default 1h)
+      --until TIME      end of the range, same forms (default now)
+  -l, --label K=V       only series carrying this label, repeatable
+      --data-dir DIR    the collector's data directory (default ./data)
+      --json            print the series as JSON instead
+  -h, --help            show this help
+`;
+
+const DEFAULT_DATA_DIR = "./data";
+const DEFAULT_SINCE = "1h";
+const TIME_EXPECTED = 'expected a duration like "1h", epoch seconds or ms, or an RFC 3339 time';
+
+/**
+ * Runs `tally query`.
+ *
+ * @param args The arguments after `query`.
+ * @param io Output streams and the working directory the data directory resolves against.
+ * @returns The exit code: 0 when series were printed, 1 when none matched or the store cannot be read,
+ *   2 on a usage error.
+ */
+export function query(args: readonly string[], io: CliIo): Promise<number> {
+  // Async by contract (every command is); the store reads themselves are synchronous.
+  return Promise.resolve(runQuery(args, io));
+}
+
+function runQuery(args: readonly string[], io: CliIo): number {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        since: { type: "string", default: DEFAULT_SINCE },
+        until: { type: "string" },
+        label: { type: "string", short: "l", multiple: true },
+        "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    return usageError(io, error instanceof Error ? error.message : String(error));
+  }
+  const flags = parsed.values;
+  if (flags.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (parsed.positionals.length === 0) return usageError(io, "Missing series NAME");
+  if (parsed.positionals.length > 1) {
+    return usageError(
+      io,
+      `Expected one series NAME, got ${parsed.positionals.length}: ${parsed.positionals.join(" ")}`,
+    );
+  }
+  const name = parsed.positionals[0]!;
+
+  const nowMs = Date.now();
+  const sinceMs = parseTime(flags.since, nowMs);
+  if (sinceMs === undefined) return usageError(io, `Invalid --since "${flags.since}": ${TIME_EXPECTED}`);
+  let untilMs: number | undefined;
+  if (flags.until !== undefined) {
+    untilMs = parseTime(flags.until, nowMs);
+    if (untilMs === undefined) return usageError(io, `Invalid --until "${flags.until}": ${TIME_EXPECTED}`);
+  }
+  const labels: Record<string, string> = {};
+  for (const pair of flags.label ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) return usageError(io, `Invalid --label "${pair}": expected NAME=VALUE`);
+    // defineProperty, not assignment: a label named "__proto__" must stay a label.
+    Object.defineProperty(labels, pair.slice(0, eq), {
+      value: pair.slice(eq + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+
+  const dataDir = flags["data-dir"];
+  // Messages show the path as the user wrote it; the store opens it resolved against the cwd.
+  const shownPath = `${dataDir.replace(/\/+$/, "")}/${STORE_FILE}`;
+  if (!existsSync(resolve(io.cwd, dataDir, STORE_FILE))) {
+    io.stderr(`Cannot open store "${shownPath}": file not found\n`);
+    return 1;
+  }
+  let series: SeriesResult[];
+  let store: Store | undefined;
+  try {
+    store = Store.open(resolve(io.cwd, dataDir), { readOnly: true });
+    series = store.query({
+      name,
+      sinceMs,
+      labels,
+      ...(untilMs === undefined ? {} : { untilMs }),
+    });
+  } catch (error) {
+    io.stderr(`${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    store?.close();
+  }
+
+  if (series.length === 0) {
+    const filter = Object.keys(labels).length === 0 ? "" : ` with labels ${formatLabels(labels)}`;
+    io.stderr(`No series named "${name}"${filter} since ${flags.since} in "${shownPath}"\n`);
+    return 1;
+  }
+  if (flags.json) {
+    io.stdout(JSON.stringify(series) + "\n");
+    return 0;
+  }
+  io.stdout(renderTable(series));
+  return 0;
+}
+
+/**
+ * Renders one line per series: `name{labels}  kind  last=…  min=…  max=…  sparkline  (N points)`, each
+ * column padded to its widest cell so the values line up.
+ */
+function renderTable(series: readonly SeriesResult[]): string {
+  const rows = series.map(function seriesRow(s): string[] {
+    const values = s.points.map((p) => p.value);
+    let min = Infinity;
+    let max = -Infinity;
+    for (const value of values) {
+      if (value < min) min = value;
+      if (value > max) max = value;
+    }
+    return [
+      s.name + formatLabels(s.labels),
+      s.kind,
+      `last=${formatNumber(values[values.length - 1]!)}`,
+      `min=${formatNumber(min)}`,
+      `max=${formatNumber(max)}`,
+      sparkline(values),
+      values.length === 1 ? "(1 point)" : `(${values.length} points)`,
+    ];
+  });
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  let out = "";
+  for (const row of rows) {
+    out += row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join(
+      "  ",
+    ) +
+      "\n";
+  }
+  return out;
+}
+
+/** Formats labels the Prometheus way: `{env="prod",host="a"}`, or nothing when there are none. */
+function formatLabels(labels: Readonly<Record<string, string>>): string {
+  const names = Object.keys(labels).sort();
+  if (names.length === 0) return "";
+  return "{" + names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(",") + "}";
+}
+
+/** Six significant digits at most, without trailing zeros: 0.1 + 0.2 prints as 0.3. */
+function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return String(Number(value.toPrecision(6)));
+}
+
+function usageError(io: CliIo, message: string): number {
+  io.stderr(`tally query: ${message}\n\n${USAGE}`);
+  return 2;
+}
