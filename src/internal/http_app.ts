@@ -1,0 +1,76 @@
+/**
+ * The HTTP app on tally's listener: every route set (push inputs, `/metrics`, the query API) mounted at `/`,
+ * plus health probes, a body-size limit, and JSON errors that never leak stack traces.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { Logger } from "./log.ts";
+
+/** The default request body limit: 1 MiB. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** What the HTTP app is made of. */
+export interface HttpAppParts {
+  /** The route sets, each mounted at `/`. */
+  readonly routes: readonly Hono[];
+  /** Whether the collector is ready (`/readyz` answers 503 until it is). */
+  readonly ready: () => boolean;
+  /** The largest request body accepted, in bytes (default {@link DEFAULT_BODY_LIMIT_BYTES}); larger gets 413. */
+  readonly bodyLimitBytes?: number;
+  /** The logger for handler failures (500s); nothing is logged without one. */
+  readonly log?: Logger;
+}
+
+/**
+ * Composes tally's HTTP app.
+ *
+ * Routes: `GET /healthz` (200 `ok` while the process serves), `GET /readyz` (200 `ready` or 503
+ * `not ready`), then every route set. Unknown paths get a JSON 404, bodies over the limit a JSON 413,
+ * and a throwing handler a JSON 500 (an `HTTPException` keeps its own response).
+ *
+ * @param parts The route sets, the readiness probe, the body limit and the logger.
+ * @returns The Hono app; pass `app.fetch` to `Runtime.serve`.
+ * @example
+ * ```ts
+ * const app = createHttpApp({ routes: [prometheusRoutes(source)], ready: () => started });
+ * const server = await runtime.serve(app.fetch, { hostname: "127.0.0.1", port: 8127 });
+ * ```
+ */
+export function createHttpApp(parts: HttpAppParts): Hono {
+  const maxSize = parts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const log = parts.log;
+  const app = new Hono();
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize,
+      onError: function bodyTooLarge(c) {
+        return c.json({ error: `Request body is larger than the limit of ${maxSize} bytes` }, 413);
+      },
+    }),
+  );
+  app.get("/healthz", function healthz(c) {
+    return c.text("ok");
+  });
+  app.get("/readyz", function readyz(c) {
+    return parts.ready() ? c.text("ready") : c.text("not ready", 503);
+  });
+  for (const routes of parts.routes) app.route("/", routes);
+  app.notFound(function notFound(c) {
+    return c.json({ error: `No route for ${c.req.method} ${JSON.stringify(c.req.path)}` }, 404);
+  });
+  app.onError(function onError(error, c) {
+    if (error instanceof HTTPException) return error.getResponse();
+    log?.error("HTTP handler failed", {
+      method: c.req.method,
+      path: c.req.path,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+    return c.json({ error: "Internal server error" }, 500);
+  });
+  return app;
+}

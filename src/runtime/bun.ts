@@ -1,0 +1,102 @@
+/**
+ * The Bun adapter: `Bun.serve` for HTTP and `bun:ffi` over libc for Unix datagram sockets.
+ *
+ * `bun:ffi` is imported lazily so this module loads under Deno too (`detect.ts` imports both adapters, and
+ * the esbuild bundle that Deno runs contains both).
+ *
+ * @module
+ */
+
+import type * as BunFfi from "bun:ffi";
+import type { Closer, Runtime, Server } from "./types.ts";
+import { hostPort, listenError } from "./_listen_error.ts";
+import { type Libc, UnixDatagramListener } from "./_unix_datagram_listener.ts";
+import { libcNames } from "./_libc_names.ts";
+
+/** The runtime facade on Bun. */
+export const bunRuntime: Runtime = { name: "bun", serve, listenUnixDatagram };
+
+function serve(
+  fetch: (req: Request) => Response | Promise<Response>,
+  options: { readonly hostname: string; readonly port: number },
+): Promise<Server> {
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    // development: false keeps Bun's error pages (with stack traces) out of responses. It also turns on
+    // SO_REUSEPORT unless told otherwise, which would let a second tally share the port silently
+    // instead of failing to bind: hence reusePort: false.
+    server = Bun.serve({
+      hostname: options.hostname,
+      port: options.port,
+      development: false,
+      reusePort: false,
+      fetch,
+    });
+  } catch (cause) {
+    return Promise.reject(listenError("HTTP listener", hostPort(options.hostname, options.port), cause));
+  }
+  const bound = server;
+  return Promise.resolve({
+    hostname: bound.hostname ?? options.hostname,
+    port: bound.port ?? options.port,
+    async close() {
+      await bound.stop();
+    },
+  });
+}
+
+async function listenUnixDatagram(path: string, onData: (bytes: Uint8Array) => void): Promise<Closer> {
+  return new UnixDatagramListener(await bunLibc(), { path, onData });
+}
+
+type Library<S extends Record<string, BunFfi.FFIFunction>> = BunFfi.Library<S>;
+
+let libc: Libc | undefined;
+
+async function bunLibc(): Promise<Libc> {
+  if (libc !== undefined) return libc;
+  const ffi = await import("bun:ffi");
+  // i64_fast: a ssize_t that fits a double comes back as a number, not a BigInt (no allocation per recv).
+  const symbols = {
+    socket: { args: ["i32", "i32", "i32"], returns: "i32" },
+    bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
+    connect: { args: ["i32", "ptr", "u32"], returns: "i32" },
+    setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+    recv: { args: ["i32", "ptr", "u64", "i32"], returns: ffi.FFIType.i64_fast },
+    close: { args: ["i32"], returns: "i32" },
+    __errno_location: { args: [], returns: "ptr" },
+    strerror: { args: ["i32"], returns: "ptr" },
+  } as const;
+  let lib: Library<typeof symbols> | undefined;
+  const failures: string[] = [];
+  for (const name of libcNames()) {
+    try {
+      lib = ffi.dlopen(name, symbols);
+      break;
+    } catch (cause) {
+      failures.push(`${JSON.stringify(name)}: ${String(cause)}`);
+    }
+  }
+  if (lib === undefined) {
+    throw new Error(`Cannot load libc for unix datagram sockets: ${failures.join("; ")}`);
+  }
+  const s = lib.symbols;
+  const bound: Libc = {
+    socket: (domain, type, protocol) => s.socket(domain, type, protocol),
+    bind: (fd, address, length) => s.bind(fd, address, length),
+    connect: (fd, address, length) => s.connect(fd, address, length),
+    setsockopt: (fd, level, name, value, length) => s.setsockopt(fd, level, name, value, length),
+    recv: (fd, buffer, length, flags) => Number(s.recv(fd, buffer, length, flags)),
+    close: (fd) => s.close(fd),
+    errno() {
+      const at = s.__errno_location();
+      return at === null ? 0 : ffi.read.i32(at, 0);
+    },
+    strerror(errno) {
+      const text = s.strerror(errno);
+      return text === null ? "" : new ffi.CString(text).toString();
+    },
+  };
+  libc = bound;
+  return bound;
+}

@@ -1,0 +1,103 @@
+/**
+ * The Deno adapter: `Deno.serve` for HTTP and `Deno.dlopen` over libc for Unix datagram sockets.
+ *
+ * Types come from the `deno.ns` lib that `deno.json` already enables (next to `bun-types`), so there is no
+ * hand-written `deno.d.ts`: both adapters type-check under the one `deno check`, and a local copy of the
+ * few members used could only drift from the real ones.
+ *
+ * @module
+ */
+
+import type { Closer, Runtime, Server } from "./types.ts";
+import { hostPort, listenError } from "./_listen_error.ts";
+import { type Libc, UnixDatagramListener } from "./_unix_datagram_listener.ts";
+import { libcNames } from "./_libc_names.ts";
+
+/** The runtime facade on Deno. */
+export const denoRuntime: Runtime = { name: "deno", serve, listenUnixDatagram };
+
+function serve(
+  fetch: (req: Request) => Response | Promise<Response>,
+  options: { readonly hostname: string; readonly port: number },
+): Promise<Server> {
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    // onListen(){} silences Deno's "Listening on …" line.
+    server = Deno.serve({ hostname: options.hostname, port: options.port, onListen() {} }, fetch);
+  } catch (cause) {
+    return Promise.reject(listenError("HTTP listener", hostPort(options.hostname, options.port), cause));
+  }
+  const bound = server;
+  return Promise.resolve({
+    hostname: bound.addr.hostname,
+    port: bound.addr.port,
+    async close() {
+      await bound.shutdown();
+    },
+  });
+}
+
+function listenUnixDatagram(path: string, onData: (bytes: Uint8Array) => void): Promise<Closer> {
+  try {
+    return Promise.resolve(new UnixDatagramListener(denoLibc(), { path, onData }));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+const SYMBOLS = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  strerror: { parameters: ["i32"], result: "pointer" },
+} as const;
+
+let libc: Libc | undefined;
+
+function denoLibc(): Libc {
+  if (libc !== undefined) return libc;
+  let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+  const failures: string[] = [];
+  for (const name of libcNames()) {
+    try {
+      lib = Deno.dlopen(name, SYMBOLS);
+      break;
+    } catch (cause) {
+      failures.push(`${JSON.stringify(name)}: ${String(cause)}`);
+    }
+  }
+  if (lib === undefined) {
+    throw new Error(`Cannot load libc for unix datagram sockets: ${failures.join("; ")}`);
+  }
+  const s = lib.symbols;
+  // size_t parameters must be BigInts; the length is always the same, so convert it once.
+  let lastLength = -1;
+  let lastLengthBig = 0n;
+  libc = {
+    socket: (domain, type, protocol) => s.socket(domain, type, protocol),
+    bind: (fd, address, length) => s.bind(fd, address, length),
+    connect: (fd, address, length) => s.connect(fd, address, length),
+    setsockopt: (fd, level, name, value, length) => s.setsockopt(fd, level, name, value, length),
+    recv(fd, buffer, length, flags) {
+      if (length !== lastLength) {
+        lastLength = length;
+        lastLengthBig = BigInt(length);
+      }
+      return Number(s.recv(fd, buffer, lastLengthBig, flags));
+    },
+    close: (fd) => s.close(fd),
+    errno() {
+      const at = s.__errno_location();
+      return at === null ? 0 : new Deno.UnsafePointerView(at).getInt32();
+    },
+    strerror(errno) {
+      const text = s.strerror(errno);
+      return text === null ? "" : Deno.UnsafePointerView.getCString(text);
+    },
+  };
+  return libc;
+}
