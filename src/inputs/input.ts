@@ -8,7 +8,7 @@
  */
 
 import type { GenericSchema, InferInput, InferOutput } from "valibot";
-import type { ComponentStats } from "../internal/self_stats.ts";
+import type { ComponentStats, SelfStats } from "../internal/self_stats.ts";
 import type { Logger } from "../internal/log.ts";
 import type { FormatId } from "../model/frame.ts";
 import type { Runtime } from "../runtime/types.ts";
@@ -29,6 +29,11 @@ export interface InputContext {
   readonly log: Logger;
   /** The component's uniform counters. */
   readonly stats: ComponentStats;
+  /**
+   * The process's self-metrics registry, for families beyond the uniform counters (e.g.
+   * `tally_input_packets_total{transport}`). Optional: without it such families are kept but not exported.
+   */
+  readonly selfStats?: SelfStats;
 }
 
 /** A running input. */

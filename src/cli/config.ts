@@ -1,0 +1,109 @@
+/**
+ * `tally config check FILE` and `tally config example [PLUGIN]`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { formatDuration } from "../config/duration.ts";
+import { exampleConfig } from "../config/example.ts";
+import { ConfigError, loadConfig } from "../config/load.ts";
+import type { Config } from "../config/load.ts";
+import type { InputPlugin } from "../inputs/input.ts";
+import { INPUTS } from "../inputs/registry.ts";
+import type { CliIo } from "./cli_io.ts";
+
+const USAGE = `Usage: tally config check FILE
+       tally config example [PLUGIN]
+
+  check FILE         validates FILE as "tally run --config FILE" would; exit 0 when valid, 2 when not
+  example [PLUGIN]   prints a complete, commented config with the defaults, or only the table of the
+                     input PLUGIN (${Object.keys(INPUTS).join(", ")})
+
+Options:
+  -h, --help         show this help
+`;
+
+/**
+ * Runs `tally config`.
+ *
+ * @param args The arguments after `config`.
+ * @param io Output streams and the working directory FILE resolves against.
+ * @returns 0 when the file is valid or the example was printed, 2 on a usage or config error.
+ */
+export function config(args: readonly string[], io: CliIo): Promise<number> {
+  return Promise.resolve(runConfig(args, io));
+}
+
+function runConfig(args: readonly string[], io: CliIo): number {
+  let positionals: string[];
+  try {
+    const parsed = parseArgs({
+      args: [...args],
+      options: { help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+    });
+    if (parsed.values.help === true) {
+      io.stdout(USAGE);
+      return 0;
+    }
+    positionals = parsed.positionals;
+  } catch (error) {
+    return usageError((error as Error).message, io);
+  }
+  const [action, ...rest] = positionals;
+  switch (action) {
+    case "check":
+      if (rest.length !== 1 || rest[0] === undefined) return usageError("Expected exactly one FILE", io);
+      return check(rest[0], io);
+    case "example":
+      if (rest.length > 1) return usageError(`Expected at most one PLUGIN, found ${rest.length}`, io);
+      return example(rest[0], io);
+    case undefined:
+      return usageError("Expected an action: check or example", io);
+    default:
+      return usageError(`Unknown config action "${action}"`, io);
+  }
+}
+
+function check(file: string, io: CliIo): number {
+  let loaded: Config;
+  try {
+    loaded = loadConfig(file, { cwd: io.cwd });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(`${error.message}\n`);
+    return 2;
+  }
+  io.stdout(`Config "${file}" is valid: ${summary(loaded)}\n`);
+  return 0;
+}
+
+/** One line about what the config would run, e.g. `1 input (statsd: udp:127.0.0.1:8125), http …`. */
+function summary(loaded: Config): string {
+  const inputs = Object.entries(loaded.inputs).map(([id, input]) => {
+    const plugin: InputPlugin = INPUTS[input.type];
+    const name = id === input.type ? id : `${id} (${input.type})`;
+    const resources = plugin.resources?.(input) ?? [];
+    return resources.length === 0 ? name : `${name}: ${resources.join(", ")}`;
+  });
+  const count = `${inputs.length} input${inputs.length === 1 ? "" : "s"}`;
+  const { hostname, port } = loaded.http.listen;
+  const http = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+  return `${count}${inputs.length === 0 ? "" : ` (${inputs.join("; ")})`}, http ${http}, ` +
+    `data dir ${loaded.agent.data_dir}, flush every ${formatDuration(loaded.agent.flush_interval)}`;
+}
+
+function example(plugin: string | undefined, io: CliIo): number {
+  if (plugin !== undefined && !Object.hasOwn(INPUTS, plugin)) {
+    const known = Object.keys(INPUTS).map((t) => `"${t}"`).join(", ");
+    return usageError(`Unknown input plugin "${plugin}"; known plugins: ${known}`, io);
+  }
+  io.stdout(exampleConfig(plugin));
+  return 0;
+}
+
+function usageError(message: string, io: CliIo): number {
+  io.stderr(`${message}\n\n${USAGE}`);
+  return 2;
+}

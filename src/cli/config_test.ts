@@ -1,0 +1,115 @@
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "smol-toml";
+import type { CliIo } from "./cli_io.ts";
+import { config } from "./config.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tally-cli-config-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function runConfig(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: (s) => void out.push(s),
+    stderr: (s) => void err.push(s),
+    env: {},
+    cwd: dir,
+    shutdown: new AbortController().signal,
+  };
+  const code = await config(args, io);
+  return { code, out: out.join(""), err: err.join("") };
+}
+
+describe("config check", () => {
+  it("summarises a valid file and exits 0", async () => {
+    writeFileSync(join(dir, "ok.toml"), '[agent]\nflush_interval = "1s"\n');
+    const { code, out, err } = await runConfig("check", "ok.toml");
+    assert.equal(err, "");
+    assert.equal(code, 0);
+    assert.equal(
+      out,
+      `Config "ok.toml" is valid: 1 input (statsd: udp:127.0.0.1:8125), http 127.0.0.1:8127, ` +
+        `data dir ${join(dir, "data")}, flush every 1s\n`,
+    );
+  });
+
+  it("names inputs whose id differs from their type", async () => {
+    writeFileSync(
+      join(dir, "two.toml"),
+      '[inputs.edge]\ntype = "statsd"\nlisten = ["udp:127.0.0.1:9125"]\n\n' +
+        '[inputs.local]\ntype = "statsd"\nlisten = ["unix:/tmp/tally-test.sock"]\n',
+    );
+    const { code, out } = await runConfig("check", "two.toml");
+    assert.equal(code, 0);
+    assert.match(
+      out,
+      /: 2 inputs \(edge \(statsd\): udp:127\.0\.0\.1:9125; local \(statsd\): unix:\/tmp\/tally-test\.sock\), /,
+    );
+  });
+
+  it("prints the error and exits 2 for an invalid or missing file", async () => {
+    writeFileSync(join(dir, "bad.toml"), "[agent]\nworkers = -3\n");
+    const bad = await runConfig("check", "bad.toml");
+    assert.equal(bad.code, 2);
+    assert.equal(bad.out, "");
+    assert.equal(
+      bad.err,
+      'Invalid config "bad.toml" at agent.workers: expected "auto" or an integer from 0 to 256, found -3\n',
+    );
+    const missing = await runConfig("check", "missing.toml");
+    assert.equal(missing.code, 2);
+    assert.equal(missing.err, 'Cannot read config "missing.toml": no such file\n');
+  });
+
+  it("exits 2 with usage without exactly one FILE", async () => {
+    for (const args of [["check"], ["check", "a.toml", "b.toml"]]) {
+      const { code, err } = await runConfig(...args);
+      assert.equal(code, 2, args.join(" "));
+      assert.match(err, /^Expected exactly one FILE\n\nUsage: tally config check FILE/);
+    }
+  });
+});
+
+describe("config example", () => {
+  it("prints the whole example", async () => {
+    const { code, out } = await runConfig("example");
+    assert.equal(code, 0);
+    const document = parse(out);
+    assert.deepEqual(Object.keys(document), ["agent", "aggregation", "http", "store", "inputs"]);
+  });
+
+  it("prints one plugin's table", async () => {
+    const { code, out } = await runConfig("example", "statsd");
+    assert.equal(code, 0);
+    assert.deepEqual(Object.keys(parse(out)), ["inputs"]);
+    assert.match(out, /^\[inputs\.statsd\]$/m);
+  });
+
+  it("exits 2 for an unknown plugin or too many arguments", async () => {
+    const unknown = await runConfig("example", "nope");
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /^Unknown input plugin "nope"; known plugins: "statsd"/);
+    const many = await runConfig("example", "statsd", "more");
+    assert.equal(many.code, 2);
+  });
+});
+
+describe("config", () => {
+  it("exits 2 without an action or with an unknown one or flag", async () => {
+    assert.equal((await runConfig()).code, 2);
+    const unknown = await runConfig("lint");
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /^Unknown config action "lint"/);
+    assert.equal((await runConfig("check", "--strict", "x.toml")).code, 2);
+  });
+
+  it("prints usage on --help", async () => {
+    const { code, out } = await runConfig("--help");
+    assert.equal(code, 0);
+    assert.match(out, /^Usage: tally config check FILE\n {7}tally config example \[PLUGIN\]/);
+  });
+});

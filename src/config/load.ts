@@ -1,0 +1,78 @@
+/**
+ * Loads tally's config: read the TOML file (or take the embedded defaults when there is none), apply the
+ * `tally run` flags, validate. This is the only place config is validated; everything past it trusts
+ * the {@link Config} type.
+ *
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import { resolve as resolvePath } from "node:path";
+import { parse, TomlError } from "smol-toml";
+import { INPUTS } from "../inputs/registry.ts";
+import { ConfigError } from "./config_error.ts";
+import { resolveConfig } from "./resolve.ts";
+import type { ConfigOverrides } from "./resolve.ts";
+import type { Config } from "./schema.ts";
+
+export { ConfigError } from "./config_error.ts";
+export type { ConfigOverrides } from "./resolve.ts";
+export type { Config, InputConfig } from "./schema.ts";
+
+/**
+ * Loads and validates the config.
+ *
+ * @param path The TOML file, or `undefined` to run on the embedded defaults (StatsD on
+ *   `udp:127.0.0.1:8125`, HTTP on `127.0.0.1:8127`, data under `./data`). A relative path resolves
+ *   against `overrides.cwd`; messages name the path as given.
+ * @param overrides Values from `tally run` flags; they win over the file.
+ * @returns The resolved config: durations in milliseconds, sizes in bytes.
+ * @throws {ConfigError} When the file cannot be read, is not valid TOML (the message gives line and
+ *   column) or does not validate (the message lists every problem with its key path).
+ * @example
+ * ```ts
+ * const config = loadConfig("/etc/tally.toml", { statsd: ["udp:0.0.0.0:8125"] });
+ * config.agent.flush_interval; // 10000
+ * ```
+ */
+export function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}): Config {
+  const document = path === undefined ? {} : parseToml(path, readText(path, overrides.cwd));
+  return resolveConfig(document, { plugins: INPUTS, file: path, overrides });
+}
+
+function readText(path: string, cwd: string | undefined): string {
+  try {
+    return readFileSync(cwd === undefined ? path : resolvePath(cwd, path), "utf8");
+  } catch (error) {
+    throw new ConfigError(`Cannot read config "${path}": ${reason(error)}`, { file: path, cause: error });
+  }
+}
+
+function parseToml(path: string, text: string): Record<string, unknown> {
+  try {
+    return parse(text);
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error;
+    const what = (error.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, "");
+    const excerpt = error.codeblock.trimEnd().split("\n").map((line) => `  ${line}`).join("\n");
+    throw new ConfigError(
+      `Invalid config "${path}": TOML syntax error at line ${error.line}, column ${error.column}: ${what}\n${excerpt}`,
+      { file: path, cause: error },
+    );
+  }
+}
+
+function reason(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "it is a directory";
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * From a parsed config document to the resolved config: embedded defaults, command-line overrides,
+ * schema validation and cross-checks. `loadConfig` wraps this with file reading and TOML parsing.
+ *
+ * @module
+ */
+
+import { resolve as resolvePath } from "node:path";
+import * as v from "valibot";
+import { ConfigError } from "./config_error.ts";
+import type { PathSegment } from "./config_error.ts";
+import { DEFAULT_INPUTS } from "./defaults.ts";
+import { configSchema } from "./schema.ts";
+import type { ConfigOf, InputRegistry } from "./schema.ts";
+import { crossCheck } from "./_checks.ts";
+import { expectation, toConfigIssues } from "./_issues.ts";
+import type { FlagPath } from "./_issues.ts";
+
+/** Values from `tally run` flags; they win over the config file and are validated the same way. */
+export interface ConfigOverrides {
+  /** The directory relative paths (the config file, `data_dir`) resolve against; the process's by default. */
+  readonly cwd?: string;
+  /** `--data-dir DIR`: sets `agent.data_dir`. */
+  readonly dataDir?: string;
+  /** `--statsd ADDR` (repeatable): replaces every statsd input with one input `statsd` on these addresses. */
+  readonly statsd?: readonly string[];
+  /** `--http HOST:PORT`: sets `http.listen`. */
+  readonly http?: string;
+  /** `--flush-interval DURATION`: sets `agent.flush_interval`. */
+  readonly flushInterval?: string;
+  /** `--workers N` (the flag's text or a number): sets `agent.workers`. */
+  readonly workers?: string | number;
+  /** `--insecure`: sets `http.insecure`. */
+  readonly insecure?: boolean;
+}
+
+/** Options for {@link resolveConfig}. */
+export interface ResolveOptions<P extends InputRegistry> {
+  /** The input registry the `inputs` table is validated against. */
+  readonly plugins: P;
+  /** The config file the document came from, named in errors; `undefined` without a file. */
+  readonly file?: string | undefined;
+  /** Flag values that win over the document. */
+  readonly overrides?: ConfigOverrides;
+  /** The inputs used when the document has no `inputs` table; {@link DEFAULT_INPUTS} by default. */
+  readonly defaultInputs?: Readonly<Record<string, unknown>>;
+}
+
+type Table = Record<string, unknown>;
+
+/**
+ * Resolves a parsed config document: applies the default inputs (when there is no `inputs` table) and
+ * the overrides, validates everything against the schema built from `plugins`, then checks for
+ * listeners that collide and for an unauthenticated non-loopback HTTP endpoint.
+ *
+ * @param document The parsed TOML document (`{}` when there is no file).
+ * @param options The registry, the file name for messages, the overrides and the default inputs.
+ * @returns The resolved config: durations in milliseconds, sizes in bytes, `data_dir` absolute when
+ *   `overrides.cwd` is given.
+ * @throws {ConfigError} Listing every problem found, one per line.
+ */
+export function resolveConfig<P extends InputRegistry>(
+  document: unknown,
+  options: ResolveOptions<P>,
+): ConfigOf<P> {
+  const overrides = options.overrides ?? {};
+  if (!isTable(document)) {
+    throw ConfigError.fromIssues(options.file, [{ path: [], where: "", text: "expected a table" }]);
+  }
+  const doc: Table = structuredClone(document);
+  if (doc["inputs"] === undefined) doc["inputs"] = structuredClone(options.defaultInputs ?? DEFAULT_INPUTS);
+  const flags = applyOverrides(doc, overrides);
+
+  const schema = configSchema(options.plugins);
+  const result = v.safeParse(schema, doc, { message: expectation });
+  if (!result.success) {
+    throw ConfigError.fromIssues(options.file, toConfigIssues(result.issues, { root: schema, flags }));
+  }
+  const config = result.output;
+  const problems = crossCheck(config, { plugins: options.plugins, flags });
+  if (problems.length > 0) throw ConfigError.fromIssues(options.file, problems);
+  if (overrides.cwd === undefined) return config;
+  return {
+    ...config,
+    agent: { ...config.agent, data_dir: resolvePath(overrides.cwd, config.agent.data_dir) },
+  };
+}
+
+/** Writes the overrides into `doc` and returns which key paths they set, so issues can name the flag. */
+function applyOverrides(doc: Table, overrides: ConfigOverrides): FlagPath[] {
+  const flags: FlagPath[] = [];
+  function set(path: readonly [string, string], value: unknown, flag: string): void {
+    const [table, key] = path;
+    const current = doc[table] ?? {};
+    // A table that is not a table stays as written, so its own error is reported against the file.
+    if (!isTable(current)) return;
+    doc[table] = { ...current, [key]: value };
+    flags.push({ path, flag });
+  }
+  if (overrides.dataDir !== undefined) set(["agent", "data_dir"], overrides.dataDir, "--data-dir");
+  if (overrides.flushInterval !== undefined) {
+    set(["agent", "flush_interval"], overrides.flushInterval, "--flush-interval");
+  }
+  if (overrides.workers !== undefined) set(["agent", "workers"], workerValue(overrides.workers), "--workers");
+  if (overrides.http !== undefined) set(["http", "listen"], overrides.http, "--http");
+  if (overrides.insecure !== undefined) set(["http", "insecure"], overrides.insecure, "--insecure");
+  if (overrides.statsd !== undefined && isTable(doc["inputs"])) {
+    const inputs = doc["inputs"];
+    // Keep the other settings of the file's first statsd input; only the addresses come from the flags.
+    let base: Table = {};
+    for (const [id, input] of Object.entries(inputs)) {
+      if (!isTable(input) || input["type"] !== "statsd") continue;
+      if (Object.keys(base).length === 0) base = input;
+      delete inputs[id];
+    }
+    inputs["statsd"] = { ...base, type: "statsd", listen: [...overrides.statsd] };
+    const path: readonly PathSegment[] = ["inputs", "statsd", "listen"];
+    flags.push({ path, flag: "--statsd" });
+  }
+  return flags;
+}
+
+/** Flags arrive as text; digits become a number so the schema sees what a TOML file would hold. */
+function workerValue(value: string | number): unknown {
+  return typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : value;
+}
+
+function isTable(value: unknown): value is Table {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}

@@ -1,0 +1,11 @@
+/**
+ * The input plugins: one line per plugin. The config schema, `tally config example` and the contract
+ * tests derive from this table, so adding an input is a folder plus a line here.
+ *
+ * @module
+ */
+
+import { statsd } from "./statsd/mod.ts";
+
+/** Every input plugin, keyed by its config `type`. */
+export const INPUTS = { statsd } as const;
