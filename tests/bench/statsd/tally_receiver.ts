@@ -1,0 +1,146 @@
+/**
+ * tally, the compiled binary, as a benchmark receiver: `tally run --statsd udp:127.0.0.1:P --http
+ * 127.0.0.1:H --flush-interval 1s --data-dir DIR`, ready when `GET /readyz` answers 200.
+ *
+ * Readback: `GET /metrics` once the load has ended. Counters are exposed cumulative as
+ * `<sanitised name>_total`, so the generator's `bench.c.K` is `bench_c_K_total`; series of one name with
+ * different labels are summed. Totals appear at the next flush, hence a settle time above the 1 s interval.
+ *
+ * @module
+ */
+import { freePort } from "../../harness/free_port.ts";
+import { GENERATOR_PREFIX } from "./generator.ts";
+import type { Receiver, RunningReceiver } from "./receiver.ts";
+import { ReceiverProcess } from "./receiver_process.ts";
+
+/** Options for {@link tallyReceiver}. */
+export interface TallyReceiverOptions {
+  /** The executable. */
+  readonly executable: string;
+  /** The label in the report; names the executable by default. */
+  readonly label?: string;
+  /** Extra `tally run` flags, e.g. `["--workers", "2"]`. */
+  readonly extraArgs?: readonly string[];
+  /** The bound on waiting for `/readyz`. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** The flush interval the benchmark runs tally with. */
+const FLUSH_INTERVAL = "1s";
+/** `bench_c_17_total 1234` or `bench_c_17_total{a="b"} 1234`; the name's digits and the value. */
+const COUNTER_LINE_REGEXP = new RegExp(
+  `^${GENERATOR_PREFIX}_c_(\\d+)_total(?:\\{[^}]*\\})?[ \\t]+(\\S+)`,
+  "gm",
+);
+
+/** A tally self-metric line: family, labels, value. */
+const SELF_METRIC_REGEXP = /^(tally_[a-z_]+)\{([^}]*)\}[ \t]+(\S+)/gm;
+const REASON_REGEXP = /reason="([^"]*)"/;
+
+/**
+ * Describes tally as a receiver.
+ *
+ * @param options The executable and extra flags.
+ * @returns The receiver.
+ */
+export function tallyReceiver(options: TallyReceiverOptions): Receiver {
+  return {
+    name: "tally",
+    label: `${options.label ?? `tally (${options.executable})`}${
+      options.extraArgs?.length ? ` run ${options.extraArgs.join(" ")}` : ""
+    }`,
+    readback: `GET /metrics, sum of ${GENERATOR_PREFIX}_c_K_total (flush interval ${FLUSH_INTERVAL})`,
+    settleMs: 2500,
+    start: async function startTally(dir: string): Promise<RunningReceiver> {
+      const statsdPort = await freePort("udp");
+      const httpPort = await freePort("tcp");
+      const base = `http://127.0.0.1:${httpPort}`;
+      const child = new ReceiverProcess(options.executable, [
+        "run",
+        "--statsd",
+        `udp:127.0.0.1:${statsdPort}`,
+        "--http",
+        `127.0.0.1:${httpPort}`,
+        "--flush-interval",
+        FLUSH_INTERVAL,
+        "--data-dir",
+        dir,
+        ...(options.extraArgs ?? []),
+      ], { cwd: dir });
+      let readyMs: number;
+      try {
+        readyMs = await child.waitReady(async function readyzAnswers200() {
+          const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(1000) });
+          await response.body?.cancel();
+          return response.status === 200;
+        }, options.readyTimeoutMs ?? 20_000);
+      } catch (error) {
+        await child.stop();
+        throw error;
+      }
+      return {
+        pid: child.pid,
+        statsdPort,
+        readyMs,
+        readCounters: async function scrapeCounters() {
+          const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
+          const text = await response.text();
+          if (response.status !== 200) {
+            throw new Error(
+              `Cannot scrape "${base}/metrics": status ${response.status}, body "${text.slice(0, 200)}"`,
+            );
+          }
+          return parseTallyCounters(text);
+        },
+        readDiagnostics: async function scrapeSelfMetrics() {
+          const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
+          return parseTallyDiagnostics(await response.text());
+        },
+        stop: async function stopTally() {
+          await child.stop();
+        },
+        outputTail: () => child.outputTail,
+        hasExited: () => child.exit !== undefined,
+      };
+    },
+  };
+}
+
+/**
+ * Picks the self-metrics that explain a loss out of tally's exposition: UDP packets received, events
+ * dropped by reason (`kernel`, `ring_full`, …) and bad lines.
+ *
+ * @param text The `/metrics` body.
+ * @returns `packets_received`, `dropped_<reason>` and `bad_lines`, summed over components.
+ */
+export function parseTallyDiagnostics(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const match of text.matchAll(SELF_METRIC_REGEXP)) {
+    const [, family = "", labels = "", raw = ""] = match;
+    let key: string | undefined;
+    if (family === "tally_input_packets_total" && labels.includes('transport="udp"')) {
+      key = "packets_received";
+    } else if (family === "tally_component_dropped_events_total") {
+      key = `dropped_${REASON_REGEXP.exec(labels)?.[1] ?? "unknown"}`;
+    } else if (family === "tally_component_errors_total" && labels.includes('error_type="bad_line"')) {
+      key = "bad_lines";
+    }
+    if (key !== undefined) out[key] = (out[key] ?? 0) + Number(raw);
+  }
+  return out;
+}
+
+/**
+ * Picks the generator's counters out of tally's Prometheus exposition.
+ *
+ * @param text The `/metrics` body.
+ * @returns `bench.c.K` → cumulative total, summed over label sets.
+ */
+export function parseTallyCounters(text: string): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const match of text.matchAll(COUNTER_LINE_REGEXP)) {
+    const name = `${GENERATOR_PREFIX}.c.${match[1]}`;
+    totals.set(name, (totals.get(name) ?? 0) + Number(match[2]));
+  }
+  return totals;
+}
