@@ -189,6 +189,8 @@ class Collector {
       ],
       ready: () => this.#ready,
       bodyLimitBytes: config.http.max_body,
+      token: config.http.token,
+      log: this.#log.child({ component_type: "http" }),
     });
     this.#server = await runtime.serve(app.fetch, config.http.listen);
 

@@ -6,6 +6,7 @@
  */
 
 import { Hono } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "./log.ts";
@@ -23,6 +24,11 @@ export interface HttpAppParts {
   readonly bodyLimitBytes?: number;
   /** The logger for handler failures (500s); nothing is logged without one. */
   readonly log?: Logger;
+  /**
+   * The bearer token every route but the health probes requires (`Authorization: Bearer …`, compared in
+   * constant time); empty or absent means no authentication.
+   */
+  readonly token?: string;
 }
 
 /**
@@ -32,7 +38,9 @@ export interface HttpAppParts {
  * `not ready`), then every route set. Unknown paths get a JSON 404, bodies over the limit a JSON 413,
  * and a throwing handler a JSON 500 (an `HTTPException` keeps its own response).
  *
- * @param parts The route sets, the readiness probe, the body limit and the logger.
+ * With a `token`, every route except the probes answers 401 without `Authorization: Bearer <token>`.
+ *
+ * @param parts The route sets, the readiness probe, the body limit, the logger and the token.
  * @returns The Hono app; pass `app.fetch` to `Runtime.serve`.
  * @example
  * ```ts
@@ -59,6 +67,13 @@ export function createHttpApp(parts: HttpAppParts): Hono {
   app.get("/readyz", function readyz(c) {
     return parts.ready() ? c.text("ready") : c.text("not ready", 503);
   });
+  // After the probes, so orchestrators can check health without the token.
+  if (parts.token !== undefined && parts.token !== "") {
+    const requireToken = bearerAuth({ token: parts.token });
+    app.use("*", function authenticate(c, next) {
+      return requireToken(c, next);
+    });
+  }
   for (const routes of parts.routes) app.route("/", routes);
   app.notFound(function notFound(c) {
     return c.json({ error: `No route for ${c.req.method} ${JSON.stringify(c.req.path)}` }, 404);

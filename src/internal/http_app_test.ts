@@ -30,6 +30,22 @@ describe("createHttpApp()", () => {
     assert.equal(await (await app.request("/other")).text(), "other");
   });
 
+  it("createHttpApp() requires the bearer token on every route but the probes", async () => {
+    const app = createHttpApp({ routes: [otherRoutes()], ready: () => true, token: "s3cret" });
+    assert.equal((await app.request("/other")).status, 401);
+    assert.equal((await app.request("/other", { headers: { authorization: "Bearer wrong" } })).status, 401);
+    const ok = await app.request("/other", { headers: { authorization: "Bearer s3cret" } });
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), "other");
+    assert.equal((await app.request("/healthz")).status, 200);
+    assert.equal((await app.request("/readyz")).status, 200);
+  });
+
+  it("createHttpApp() asks for no token when the token is empty", async () => {
+    const app = createHttpApp({ routes: [otherRoutes()], ready: () => true, token: "" });
+    assert.equal((await app.request("/other")).status, 200);
+  });
+
   it("createHttpApp() answers /healthz with 200 ok", async () => {
     const res = await createHttpApp({ routes: [], ready: () => false }).request("/healthz");
     assert.equal(res.status, 200);
