@@ -9,6 +9,12 @@
 /** Wire formats a worker knows how to parse; the number is what travels in the ring. */
 export const FORMAT_IDS = {
   statsd: 1,
+  collectd: 2,
+  collectd_unixsock: 3,
+  coscale_script: 4,
+  nagios: 5,
+  prom_text: 6,
+  influx_line: 7,
 } as const;
 
 /** The name of a wire format. */

@@ -17,9 +17,15 @@ export interface Quantile {
 export type Point =
   | {
     readonly kind: "counter";
-    /** The sum of increments in this window (scaled by 1/sample rate). */
+    /**
+     * The sum of increments in this window (scaled by 1/sample rate); for a `cumulative` series, the
+     * increase of the source's running total over the window (see `SeriesTable.merge`).
+     */
     readonly delta: number;
-    /** The running total since the series started (`Metric.startMs`). */
+    /**
+     * The running total since the series started (`Metric.startMs`); for a `cumulative` series, the
+     * source's own last reported total (it drops when the source restarts).
+     */
     readonly total: number;
     /** The per-second rate over the window. */
     readonly rate: number;
@@ -62,7 +68,10 @@ export interface Metric {
   readonly labels: Labels;
   /** The series key (see `seriesKey`). */
   readonly key: string;
-  /** The kind the samples had (a timer and a distribution both finish as a summary). */
+  /**
+   * The kind the samples had (a timer and a distribution both finish as a summary, a cumulative as a
+   * counter).
+   */
   readonly kind: SampleKind;
   /** The aggregated value. */
   readonly point: Point;

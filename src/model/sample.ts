@@ -7,8 +7,26 @@
  * @module
  */
 
-/** The StatsD-derived measurement kinds tally aggregates. */
-export type SampleKind = "counter" | "gauge" | "timer" | "histogram" | "distribution" | "set";
+/**
+ * The measurement kinds tally aggregates: the StatsD-derived ones plus `cumulative`.
+ *
+ * - `counter`: an increment (StatsD `|c`); the window's delta is the sum of increments.
+ * - `gauge`: a value at a point in time, or a `+`/`-` change of it.
+ * - `timer`, `histogram`, `distribution`: observations summarised per window.
+ * - `set`: a member whose distinct count per window is reported.
+ * - `cumulative`: a monotonically increasing running total as the source reports it (collectd COUNTER
+ *   and DERIVE, CoScale `Difference` metrics). The aggregation turns consecutive values into window
+ *   deltas (a decrease counts as a restart from 0) and reports the last raw value as the total, so the
+ *   point is a `counter` whose Prometheus `_total` equals what the source reports.
+ */
+export type SampleKind =
+  | "counter"
+  | "gauge"
+  | "timer"
+  | "histogram"
+  | "distribution"
+  | "set"
+  | "cumulative";
 
 /** Labels sorted by name, no duplicate names (last value wins while parsing). */
 export type Labels = readonly Label[];
@@ -28,12 +46,15 @@ export interface Sample {
   readonly kind: SampleKind;
   /**
    * The value: a counter increment, a gauge value (or delta when `gaugeDelta`), a timer or
-   * histogram observation. Unused for sets (see `member`).
+   * histogram observation, or a cumulative running total. Unused for sets (see `member`).
    */
   readonly value: number;
   /** The set member for `kind: "set"`; empty otherwise. */
   readonly member: string;
-  /** The client sample rate in (0, 1]; counters scale by 1/rate, timers count 1/rate observations. */
+  /**
+   * The client sample rate in (0, 1]; counters scale by 1/rate, timers count 1/rate observations.
+   * Ignored for cumulative samples (a running total is not sampled).
+   */
   readonly rate: number;
   /** The gauge value is a relative `+`/`-` change rather than an absolute set. */
   readonly gaugeDelta: boolean;

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { formatById } from "../formats/format_table.ts";
+import { createFormatTable } from "../formats/format_table.ts";
+import type { FormatLookup, FormatOptions } from "../formats/format_table.ts";
 import type { BadReason, Sample, SampleSink, TallyEvent } from "../model/sample.ts";
 import { Aggregator } from "./aggregate/aggregator.ts";
 import type { AggregatePartial } from "./aggregate/aggregator.ts";
@@ -30,6 +31,8 @@ export interface FrameSinkOptions {
   readonly maxSeries: number;
   /** The most events kept between two flushes; more are dropped and counted. */
   readonly maxEvents: number;
+  /** The static options of the formats that need some (collectd's types.db); none by default. */
+  readonly formats?: FormatOptions;
 }
 
 /** Lines seen from one input since the last take. */
@@ -79,6 +82,7 @@ export interface SinkPartial {
  */
 export class FrameSink implements FrameVisitor, SampleSink {
   readonly #aggregator: Aggregator;
+  readonly #formatById: FormatLookup;
   readonly #maxEvents: number;
   // The frame being parsed: sample() stamps its samples with these.
   #inputId = 0;
@@ -94,10 +98,12 @@ export class FrameSink implements FrameVisitor, SampleSink {
   /**
    * Creates an empty sink.
    *
-   * @param options The aggregation and event bounds.
+   * @param options The aggregation and event bounds, and the format options.
    * @throws {RangeError} When the interval is not positive (from the aggregator).
+   * @throws {Error} When a format cannot be built from its options (from `createFormatTable`).
    */
   constructor(options: FrameSinkOptions) {
+    this.#formatById = createFormatTable(options.formats ?? {});
     this.#aggregator = new Aggregator({
       intervalMs: options.intervalMs,
       exactLimit: options.exactLimit,
@@ -119,7 +125,7 @@ export class FrameSink implements FrameVisitor, SampleSink {
     this.#inputId = inputId;
     this.#seq = seq;
     this.#windowMs = windowMs;
-    const parse = formatById(format);
+    const parse = this.#formatById(format);
     if (parse === undefined) {
       this.bad(UNKNOWN_FORMAT_REASON);
       return;

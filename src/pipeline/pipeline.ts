@@ -18,6 +18,7 @@
  * @module
  */
 
+import type { FormatOptions } from "../formats/format_table.ts";
 import type { Logger } from "../internal/log.ts";
 import { componentStats } from "../internal/self_stats.ts";
 import type { ComponentStats, SelfCell, SelfStats } from "../internal/self_stats.ts";
@@ -55,6 +56,11 @@ export interface PipelineOptions {
   };
   /** The most events a worker keeps per window; more are dropped and counted. */
   readonly maxEvents?: number;
+  /**
+   * The static options of the formats that need some (collectd's types.db), passed to every worker
+   * (and to restarted ones) and to the inline path; none by default.
+   */
+  readonly formats?: FormatOptions;
   /** The self-metrics registry. */
   readonly stats: SelfStats;
   /** The pipeline's logger. */
@@ -131,8 +137,11 @@ export class Pipeline {
   /**
    * Creates the pipeline and its rings; no thread or timer starts before {@link Pipeline.start}.
    *
-   * @param options Workers, ring size, interval, aggregation bounds, self-metrics, logger and sink.
+   * @param options Workers, ring size, interval, aggregation bounds, format options, self-metrics, logger
+   *   and sink.
    * @throws {RangeError} When `workers` is negative or not an integer, or the interval is not positive.
+   * @throws {Error} With `workers = 0`, when a format cannot be built from its options (with workers,
+   *   the same failure makes {@link Pipeline.start} reject).
    */
   constructor(options: PipelineOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 0) {
@@ -160,6 +169,7 @@ export class Pipeline {
       exactLimit: agg.exactLimit,
       maxSeries: agg.maxSeries,
       maxEvents: options.maxEvents ?? DEFAULT_MAX_EVENTS,
+      formats: options.formats ?? {},
     };
     const stats = options.stats;
     this.#restarts = stats.cell("tally_worker_restarts_total", {}, {

@@ -1,14 +1,18 @@
 /**
  * The property the design promises: the worker pool gives exactly what one thread processing every
  * frame in arrival order gives (`workers = 0`). Seeded random StatsD streams of counters, gauges (sets
- * with `+`/`-` deltas interleaved), timers and sets over several series and windows are fed to both;
- * every flush must match, metric by metric, and so must the per-input line and bad-line counts.
+ * with `+`/`-` deltas interleaved), timers and sets over several series and windows, interleaved with
+ * CoScale script frames of `Difference` metrics (cumulative running totals, with restarts), are fed to
+ * both; every flush must match, metric by metric, and so must the per-input line and bad-line counts.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createLogger } from "../internal/log.ts";
 import { SelfStats } from "../internal/self_stats.ts";
+import type { CoscaleDefinitions } from "../formats/coscale_definitions.ts";
+import { encodeScriptFrame } from "../formats/script_frame.ts";
 import { FORMAT_IDS } from "../model/frame.ts";
+import type { FormatId } from "../model/frame.ts";
 import type { Metric } from "../model/metric.ts";
 import { seededRandom } from "./aggregate/_seeded_random.ts";
 import { Pipeline } from "./pipeline.ts";
@@ -21,7 +25,7 @@ const INPUTS = 3;
 
 /** One step of a stream: a frame for an input, or a flush (optionally after moving the clock). */
 type Step =
-  | { readonly kind: "frame"; readonly input: number; readonly text: string }
+  | { readonly kind: "frame"; readonly input: number; readonly format: FormatId; readonly bytes: Uint8Array }
   | { readonly kind: "flush"; readonly advanceMs: number };
 
 function pick<T>(random: () => number, items: readonly T[]): T {
@@ -55,14 +59,64 @@ function randomLine(random: () => number): string {
   return pick(random, ["bad line", "x:1|zz", "y:abc|c"]);
 }
 
+const encoder = new TextEncoder();
+
+/** One CoScale metric whose values are a running total (`Difference`), with an interface dimension. */
+const COSCALE_DEFINITIONS: CoscaleDefinitions = {
+  metrics: [{
+    id: 1,
+    name: "Octets",
+    description: "",
+    groups: [],
+    unit: "",
+    datatype: "COUNTER",
+    calctype: "Difference",
+    dimensions: [{ id: 1, name: "iface" }],
+  }],
+  events: [],
+};
+
+/** A CoScale script frame of cumulative values: each interface's total rises, and now and then restarts. */
+function randomCoscaleFrame(random: () => number, totals: number[]): Uint8Array {
+  const lines: string[] = [];
+  const n = 1 + Math.floor(random() * 3);
+  for (let j = 0; j < n; j++) {
+    const iface = Math.floor(random() * totals.length);
+    const total = random() < 0.05 ? Math.floor(random() * 10) : totals[iface]! + Math.floor(random() * 50);
+    totals[iface] = total;
+    lines.push(`M1 "1:eth${iface}" ${total}`);
+  }
+  if (random() < 0.03) lines.push("M9 1");
+  return encodeScriptFrame(
+    { script: "net", runMs: 0, definitions: COSCALE_DEFINITIONS },
+    encoder.encode(lines.join("\n")),
+  );
+}
+
 function randomStream(seed: number, frames: number): Step[] {
   const random = seededRandom(seed);
   const steps: Step[] = [];
+  const totals = [0, 1000, 2 ** 40];
   for (let i = 0; i < frames; i++) {
-    const lines: string[] = [];
-    const n = 1 + Math.floor(random() * 5);
-    for (let j = 0; j < n; j++) lines.push(randomLine(random));
-    steps.push({ kind: "frame", input: Math.floor(random() * INPUTS), text: lines.join("\n") });
+    const input = Math.floor(random() * INPUTS);
+    if (random() < 0.15) {
+      steps.push({
+        kind: "frame",
+        input,
+        format: FORMAT_IDS.coscale_script,
+        bytes: randomCoscaleFrame(random, totals),
+      });
+    } else {
+      const lines: string[] = [];
+      const n = 1 + Math.floor(random() * 5);
+      for (let j = 0; j < n; j++) lines.push(randomLine(random));
+      steps.push({
+        kind: "frame",
+        input,
+        format: FORMAT_IDS.statsd,
+        bytes: encoder.encode(lines.join("\n")),
+      });
+    }
     if (random() < 0.004) steps.push({ kind: "flush", advanceMs: random() < 0.5 ? INTERVAL : 0 });
   }
   steps.push({ kind: "flush", advanceMs: INTERVAL });
@@ -94,10 +148,9 @@ async function run(steps: readonly Step[], workers: number, balance: Balance): P
   });
   await pipeline.start();
   const emits = Array.from({ length: INPUTS }, (_, i) => pipeline.register({ type: "statsd", id: `in${i}` }));
-  const encoder = new TextEncoder();
   for (const step of steps) {
     if (step.kind === "frame") {
-      assert.equal(emits[step.input]!(encoder.encode(step.text), FORMAT_IDS.statsd), true, "frame dropped");
+      assert.equal(emits[step.input]!(step.bytes, step.format), true, "frame dropped");
     } else {
       clock.now += step.advanceMs;
       await pipeline.flush();
@@ -133,6 +186,11 @@ describe("Pipeline property: pool equals inline", () => {
     assert.ok(inline.flushes.length >= 6);
     assert.ok(inline.flushes.some((f) => f.metrics.some((m) => m.point.kind === "gauge")));
     assert.ok(inline.flushes.some((f) => f.metrics.some((m) => m.point.kind === "set")));
+    assert.ok(
+      inline.flushes.some((f) =>
+        f.metrics.some((m) => m.kind === "cumulative" && m.point.kind === "counter" && m.point.delta > 0)
+      ),
+    );
     assert.ok(
       inline.flushes.some((f) => f.metrics.some((m) => m.point.kind === "summary" && m.point.count > 16)),
     );

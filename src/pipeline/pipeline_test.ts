@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createLogger } from "../internal/log.ts";
 import { SelfStats } from "../internal/self_stats.ts";
+import { encodeValueLists } from "../inputs/collectd/_test_packets.ts";
 import { FORMAT_IDS } from "../model/frame.ts";
 import type { Metric, Point } from "../model/metric.ts";
 import { Pipeline } from "./pipeline.ts";
@@ -61,6 +62,43 @@ function selfValue(stats: SelfStats, name: string, labels: Record<string, string
 
 for (const workers of [0, 2]) {
   describe(`Pipeline (workers = ${workers})`, () => {
+    it("flush() turns collectd running totals into window deltas with the configured types.db", async () => {
+      const h = harness(workers, { formats: { collectd: { typesDb: "tally_test value:COUNTER:0:U\n" } } });
+      await h.pipeline.start();
+      try {
+        const emit = h.pipeline.register({ type: "collectd", id: "collectd" });
+        const packet = (value: number): Uint8Array =>
+          encodeValueLists([{
+            host: "h",
+            plugin: "p",
+            type: "tally_test",
+            time: 0,
+            values: [{ type: "counter", value }],
+          }]);
+        const key = "collectd_p_tally_test\u0000instance\u0001h";
+        emit(packet(1000), FORMAT_IDS.collectd);
+        const first = await h.pipeline.flush();
+        assert.deepEqual(byKey(first.metrics), {
+          [key]: { kind: "counter", delta: 0, total: 1000, rate: 0 },
+        });
+        assert.equal(first.metrics[0]!.kind, "cumulative");
+        h.clock.now += INTERVAL;
+        emit(packet(1040), FORMAT_IDS.collectd);
+        emit(packet(1100), FORMAT_IDS.collectd);
+        const second = await h.pipeline.flush();
+        assert.deepEqual(byKey(second.metrics), {
+          [key]: { kind: "counter", delta: 100, total: 1100, rate: 10 },
+        });
+        h.clock.now += INTERVAL;
+        // The source restarted: the new value is the increase.
+        emit(packet(30), FORMAT_IDS.collectd);
+        const third = await h.pipeline.flush();
+        assert.deepEqual(byKey(third.metrics), { [key]: { kind: "counter", delta: 30, total: 30, rate: 3 } });
+      } finally {
+        await h.pipeline.stop();
+      }
+    });
+
     it("flush() merges counters, gauges, sets and timers exactly", async () => {
       const h = harness(workers);
       await h.pipeline.start();

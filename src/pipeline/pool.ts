@@ -36,7 +36,7 @@ export interface PoolOptions {
   readonly whenFull: WhenFull;
   /** How frames are spread over the rings; `least_filled` by default. */
   readonly balance?: Balance;
-  /** How each worker aggregates. */
+  /** How each worker aggregates, and the format options it builds its format table from. */
   readonly sink: FrameSinkOptions;
   /** Called after a worker died, before its successor starts. */
   readonly onRestart?: (index: number, error: unknown) => void;

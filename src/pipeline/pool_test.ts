@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { encodeValueLists } from "../inputs/collectd/_test_packets.ts";
 import { FORMAT_IDS } from "../model/frame.ts";
-import { counterFinish } from "./aggregate/reducers.ts";
+import { counterFinish, cumulativeFinish } from "./aggregate/reducers.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import { Pool, workerUrl } from "./pool.ts";
 
@@ -133,6 +134,48 @@ describe("Pool", () => {
         assert.equal(pool.write(seq % 2, FORMAT_IDS.statsd, seq, T0, bytes("x:1|c")), true);
       }
       assert.deepEqual(counters(await pool.flush(T0)), { x: 20 });
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  it("passes the format options to every worker, restarted ones included", async () => {
+    const typesDb = "tally_test value:COUNTER:0:U\n";
+    const pool = new Pool({
+      workers: 1,
+      ringBytes: 1 << 16,
+      whenFull: "drop",
+      sink: { ...SINK, formats: { collectd: { typesDb } } },
+    });
+    const packet = (value: number): Uint8Array =>
+      encodeValueLists([{
+        host: "h",
+        plugin: "p",
+        type: "tally_test",
+        time: 0,
+        values: [{ type: "counter", value }],
+      }]);
+    /** The last raw value of each cumulative series, and the bad lines. */
+    const seen = (partials: readonly SinkPartial[]): [Record<string, number>, number] => {
+      const out: Record<string, number> = {};
+      for (const p of partials) {
+        for (const bucket of p.aggregate.buckets) {
+          for (const s of bucket.series) {
+            if (s.state.kind === "cumulative") out[s.key] = cumulativeFinish(s.state, NaN).last;
+          }
+        }
+      }
+      return [out, partials.reduce((n, p) => n + p.bad.reduce((m, b) => m + b.count, 0), 0)];
+    };
+    const key = "collectd_p_tally_test\u0000instance\u0001h";
+    await pool.start();
+    try {
+      assert.equal(pool.write(0, FORMAT_IDS.collectd, 1, T0, packet(10)), true);
+      assert.deepEqual(seen(await pool.flush(T0)), [{ [key]: 10 }, 0]);
+      pool.crash(0);
+      await until(() => pool.restarts === 1);
+      assert.equal(pool.write(0, FORMAT_IDS.collectd, 2, T0, packet(25)), true);
+      assert.deepEqual(seen(await pool.flush(T0)), [{ [key]: 25 }, 0]);
     } finally {
       await pool.stop();
     }

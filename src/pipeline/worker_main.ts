@@ -32,7 +32,7 @@ export interface WorkerInit {
   readonly sab: SharedArrayBuffer;
   /** The worker's index in the pool. */
   readonly index: number;
-  /** How the worker aggregates. */
+  /** How the worker aggregates, and the format options it builds its format table from. */
   readonly sink: FrameSinkOptions;
 }
 

@@ -10,6 +10,9 @@
  * | set        | `count`                          | none                                                          |
  * | summary    | the median (`q = 0.5`), else `mean` | `count`, `sum`, `totalCount`, `totalSum`, `min`, `max`, `mean`, one `pNN` per quantile |
  *
+ * A `cumulative` series (a source's running total) finishes as a counter point and is stored like one:
+ * the window's increase as `value`, the source's last reported total in `total`.
+ *
  * A summary keeps every number in `fields` (the median too) because its headline is derived, not a field
  * of its own; a reader that wants "p50" or "mean" finds it by name either way.
  *

@@ -79,6 +79,20 @@ describe("Store", () => {
     }]);
   });
 
+  it("Store.append() round-trips a cumulative series as its kind with delta, total and rate", () => {
+    const store = Store.open(tempDir());
+    const point: Point = { kind: "counter", delta: 30, total: 123_456, rate: 3 };
+    store.append([metric("if_octets", [], point, T0, "cumulative")]);
+    const series = store.query({ name: "if_octets", sinceMs: 0 });
+    store.close();
+    assert.deepEqual(series, [{
+      name: "if_octets",
+      labels: {},
+      kind: "cumulative",
+      points: [{ t: T0, value: 30, fields: { total: 123_456, rate: 3 } }],
+    }]);
+  });
+
   it("Store.append() round-trips a gauge and a set without fields", () => {
     const store = Store.open(tempDir());
     store.append([

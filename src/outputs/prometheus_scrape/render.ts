@@ -45,7 +45,7 @@ const ESCAPES: Readonly<Record<string, string>> = { "\\": "\\\\", "\n": "\\n", '
  * Renders metrics and self-metrics in the Prometheus text format 0.0.4, without timestamps.
  *
  * Names are sanitised (see `prometheusMetricName`); counters become `counter` families named `…_total`
- * with the cumulative total; gauges stay gauges; timers, histograms and distributions become summaries
+ * with the cumulative total (for a `cumulative` series, the source's own last total); gauges stay gauges; timers, histograms and distributions become summaries
  * (`quantile` lines from the window, `_sum`/`_count` cumulative); sets become gauges of the window's
  * distinct count. Series of one family are written together whatever the input order. When a name
  * sanitises to a family (or a summary's `_sum`/`_count`) of another type, or repeats a series already

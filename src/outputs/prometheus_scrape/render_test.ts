@@ -118,6 +118,20 @@ describe("renderPrometheus()", () => {
     ]);
   });
 
+  it("renderPrometheus() writes cumulative series as counters whose _total is the source's last value", () => {
+    const out = renderPrometheus(
+      [metric(
+        "if_octets.rx",
+        [["host", "a"]],
+        { kind: "counter", delta: 30, total: 123456, rate: 3 },
+        "cumulative",
+      )],
+      [],
+    );
+    assert.match(out, /^# HELP if_octets_rx_total tally cumulative if_octets\.rx$/m);
+    assert.deepEqual(familyBlock(out, "if_octets_rx_total"), ['if_octets_rx_total{host="a"} 123456']);
+  });
+
   it("renderPrometheus() does not double a _total suffix", () => {
     assert.deepEqual(familyBlock(text, "jobs_total"), ["jobs_total 3"]);
     assert.doesNotMatch(text, /jobs_total_total/);

@@ -157,6 +157,8 @@ const SERIES: ReadonlyArray<{ name: string; kind: SampleKind; labels: Labels }> 
   { name: "size", kind: "histogram", labels: [] },
   { name: "payload", kind: "distribution", labels: [["route", "/x"]] },
   { name: "users", kind: "set", labels: [] },
+  { name: "octets", kind: "cumulative", labels: [] },
+  { name: "octets", kind: "cumulative", labels: [["if", "eth0"]] },
 ];
 
 // Rates whose reciprocals are integers, and integer values: every sum below is exact in floating
@@ -169,6 +171,8 @@ function randomStream(seed: number, windows: number): TestFrame[] {
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
   const frames: TestFrame[] = [];
   let seq = int(0, 5);
+  // The running totals of the cumulative series: rising, with an occasional restart.
+  const totals = new Map<string, number>();
   for (let w = 0; w < windows; w++) {
     const windowMs = T0 + w * INTERVAL;
     const nFrames = r() < 0.15 ? 0 : int(1, 40);
@@ -200,6 +204,12 @@ function randomStream(seed: number, windows: number): TestFrame[] {
           case "set":
             Object.assign(extra, { member: `u${int(0, 30)}` });
             break;
+          case "cumulative": {
+            const id = `${s.name}${s.labels.length}`;
+            value = r() < 0.05 ? int(0, 10) : (totals.get(id) ?? int(0, 1000)) + int(0, 50);
+            totals.set(id, value);
+            break;
+          }
           default:
             value = r() < 0.2 ? int(-50, 50) : Math.round(10 ** (r() * 6));
             Object.assign(extra, { rate: pick(RATES) });
@@ -261,6 +271,7 @@ describe("Aggregator + SeriesTable property", () => {
     let sketched = 0;
     let exact = 0;
     let deltaOnly = 0;
+    let cumulativeSteps = 0;
     for (let seed = 1; seed <= 60; seed++) {
       const exactLimit = seed % 2 === 0 ? 256 : 8;
       const frames = randomStream(seed, WINDOWS);
@@ -275,6 +286,7 @@ describe("Aggregator + SeriesTable property", () => {
         for (const m of metrics) {
           if (m.timeMs < T0 + w * INTERVAL) late++;
           if (m.point.kind === "summary") m.point.count > exactLimit ? sketched++ : exact++;
+          if (m.kind === "cumulative" && m.point.kind === "counter" && m.point.delta > 0) cumulativeSteps++;
         }
       });
       deltaOnly += frames.filter((f) => f.samples.every((s) => s.kind !== "gauge" || s.gaugeDelta)).length;
@@ -283,5 +295,6 @@ describe("Aggregator + SeriesTable property", () => {
     assert.ok(sketched > 0, "no summary reached the sketch");
     assert.ok(exact > 0, "no summary stayed exact");
     assert.ok(deltaOnly > 0, "no gauge delta frames generated");
+    assert.ok(cumulativeSteps > 0, "no cumulative series moved");
   });
 });

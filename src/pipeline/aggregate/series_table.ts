@@ -11,6 +11,7 @@ import type { Labels, SampleKind } from "../../model/sample.ts";
 import type { AggregatePartial } from "./aggregator.ts";
 import {
   counterFinish,
+  cumulativeFinish,
   gaugeFinish,
   reducerMerge,
   type ReducerState,
@@ -59,6 +60,8 @@ interface _Series {
   totalSum: number;
   /** The gauge value carried into the next window (0 before the first). */
   gauge: number;
+  /** A cumulative series' last raw value, carried into the next window (`NaN` before the first). */
+  raw: number;
   /** The metric of the newest bucket, with cumulative totals kept current. */
   last: Metric;
 }
@@ -131,6 +134,15 @@ export class SeriesTable {
    * the cumulative total; gauges resolve against the carried value, and only a bucket at least as new
    * as the newest one seen updates the carry (a late bucket is reported but does not move the gauge
    * back); summaries add to the cumulative count and sum; sets report their distinct count.
+   *
+   * Cumulative series (raw running totals) finish as counter points: the window's `delta` walks the
+   * carried last raw value and then the window's values in frame order, adding `cur - prev` for each
+   * step up and `cur` for each step down (a decrease is a restart from 0; a 32/64-bit wrap is taken
+   * for a restart too). The first value ever seen adds 0, since where the source started is unknown.
+   * `total` is the last raw value, so it drops when the source restarts, as a Prometheus counter
+   * does; `rate` is `delta` per second of the interval. A late bucket reports delta 0 and its own last
+   * raw value, and moves neither the carry nor the snapshot: its increase is already part of the
+   * delta of the newer window that carried past it.
    *
    * Kind conflicts: within a bucket, when partials disagree on a series' kind, the kind whose first
    * sample has the lowest frame sequence wins and each losing partial state counts one conflict.
@@ -207,6 +219,7 @@ export class SeriesTable {
     const carried = series?.gauge ?? 0;
     let point: Point;
     let gauge = carried;
+    let raw = series?.raw ?? NaN;
     let total = series?.total ?? 0;
     let totalCount = series?.totalCount ?? 0;
     let totalSum = series?.totalSum ?? 0;
@@ -244,6 +257,20 @@ export class SeriesTable {
       case "set":
         point = { kind: "set", count: setFinish(state) };
         break;
+      case "cumulative": {
+        if (late) {
+          // A late bucket's values precede the carried one: their increase is already inside the
+          // delta of the window that carried past them (increases telescope), so it adds nothing.
+          const r = cumulativeFinish(state, NaN);
+          point = { kind: "counter", delta: 0, total: r.last, rate: 0 };
+          break;
+        }
+        const r = cumulativeFinish(state, raw);
+        raw = r.last;
+        total = r.last;
+        point = { kind: "counter", delta: r.delta, total, rate: r.delta / (this.#intervalMs / 1000) };
+        break;
+      }
     }
     const metric: Metric = {
       name: p.name,
@@ -268,6 +295,7 @@ export class SeriesTable {
         totalCount,
         totalSum,
         gauge,
+        raw,
         last: metric,
       };
       this.#series.set(p.key, series);
@@ -278,6 +306,7 @@ export class SeriesTable {
     series.totalCount = totalCount;
     series.totalSum = totalSum;
     series.gauge = gauge;
+    series.raw = raw;
     if (!late) {
       series.latestMs = windowMs;
       series.last = metric;
@@ -289,7 +318,8 @@ export class SeriesTable {
 
   /**
    * Drops the series that got no samples for `idleMs`. A dropped series that comes back starts over:
-   * new `startMs`, cumulative totals from zero, gauge carry from zero.
+   * new `startMs`, cumulative totals from zero, gauge carry from zero, and a cumulative series' first
+   * value adds 0 again.
    *
    * @param nowMs The current time in ms since the epoch.
    * @returns How many series were dropped.

@@ -131,6 +131,91 @@ describe("SeriesTable", () => {
     assert.deepEqual(snap[0]!.point, { kind: "counter", delta: 1, total: 17, rate: 0.1 });
   });
 
+  it("merge() turns cumulative totals into counter deltas, the first value adding 0", () => {
+    const t = table();
+    const c = (v: number): Sample => sample("k", "cumulative", v);
+    const m1 = t.merge([partialOf(W(0), [[c(1000), 1]])]);
+    assert.equal(m1[0]!.kind, "cumulative");
+    assert.deepEqual(pointOf(m1, "k"), { kind: "counter", delta: 0, total: 1000, rate: 0 });
+    // Several values in one window: every step counts, the total is the last raw value.
+    const m2 = t.merge([partialOf(W(1), [[c(1010), 2], [c(1030), 3], [c(1050), 4]])]);
+    assert.deepEqual(pointOf(m2, "k"), { kind: "counter", delta: 50, total: 1050, rate: 5 });
+    assert.equal(m2[0]!.startMs, W(0));
+  });
+
+  it("merge() counts a cumulative decrease as a restart from 0 and lets the total drop", () => {
+    const t = table();
+    const c = (v: number): Sample => sample("k", "cumulative", v);
+    t.merge([partialOf(W(0), [[c(500), 1]])]);
+    // 500 → 520 (+20), restart: 4 (+4), 4 → 10 (+6).
+    const m = t.merge([partialOf(W(1), [[c(520), 2], [c(4), 3], [c(10), 4]])]);
+    assert.deepEqual(pointOf(m, "k"), { kind: "counter", delta: 30, total: 10, rate: 3 });
+    // A restart against the carried value.
+    const m2 = t.merge([partialOf(W(2), [[c(3), 5]])]);
+    assert.deepEqual(pointOf(m2, "k"), { kind: "counter", delta: 3, total: 3, rate: 0.3 });
+    assert.deepEqual(t.snapshot()[0]!.point, { kind: "counter", delta: 3, total: 3, rate: 0.3 });
+  });
+
+  it("merge() orders cumulative values of several partials by frame sequence", () => {
+    const c = (v: number): Sample => sample("k", "cumulative", v);
+    const lines: Array<readonly [Sample, number]> = [[c(10), 1], [c(14), 2], [c(2), 3], [c(7), 4], [c(9), 5]];
+    const whole = table();
+    whole.merge([partialOf(W(0), [[c(5), 0]])]);
+    const expected = whole.merge([partialOf(W(1), lines)]);
+    const split = table();
+    split.merge([partialOf(W(0), [[c(5), 0]])]);
+    const merged = split.merge([
+      partialOf(W(1), lines.filter((_, i) => i % 2 === 0)),
+      partialOf(W(1), lines.filter((_, i) => i % 2 === 1)),
+    ]);
+    // 5 → 10 → 14 (+9), restart 2 (+2), → 7 → 9 (+7).
+    assert.deepEqual(pointOf(expected, "k"), { kind: "counter", delta: 18, total: 9, rate: 1.8 });
+    assert.deepEqual(merged, expected);
+  });
+
+  it("merge() reports a late cumulative bucket with delta 0 and keeps the carry and snapshot", () => {
+    const t = table();
+    const c = (v: number, extra: Partial<Sample> = {}): Sample => sample("k", "cumulative", v, extra);
+    t.merge([partialOf(W(4), [[c(100), 1]])]);
+    t.merge([partialOf(W(5), [[c(150), 2]])]);
+    const agg = new Aggregator({ intervalMs: INTERVAL, exactLimit: 256, maxSeries: 1000 });
+    agg.add(c(120, { timeMs: W(3) }), 3, W(6));
+    agg.add(c(170), 4, W(6));
+    const metrics = t.merge([agg.take(W(6))]);
+    assert.deepEqual(metrics.map((m) => [m.timeMs, m.point]), [
+      [W(3), { kind: "counter", delta: 0, total: 120, rate: 0 }],
+      [W(6), { kind: "counter", delta: 20, total: 170, rate: 2 }],
+    ]);
+    const late = new Aggregator({ intervalMs: INTERVAL, exactLimit: 256, maxSeries: 1000 });
+    late.add(c(160, { timeMs: W(5) }), 5, W(7));
+    assert.deepEqual(t.merge([late.take(W(7))])[0]!.point, {
+      kind: "counter",
+      delta: 0,
+      total: 160,
+      rate: 0,
+    });
+    const snap = t.snapshot();
+    assert.equal(snap[0]!.timeMs, W(6));
+    assert.deepEqual(snap[0]!.point, { kind: "counter", delta: 20, total: 170, rate: 2 });
+    // The carry is still 170, not the late 160.
+    assert.deepEqual(pointOf(t.merge([partialOf(W(7), [[c(175), 6]])]), "k"), {
+      kind: "counter",
+      delta: 5,
+      total: 175,
+      rate: 0.5,
+    });
+  });
+
+  it("expire() forgets a cumulative carry: a returning series' first value adds 0", () => {
+    let now = T0;
+    const t = table({ idleMs: 60_000, now: () => now });
+    t.merge([partialOf(W(0), [[sample("k", "cumulative", 10), 1]])]);
+    now += 60_000;
+    assert.equal(t.expire(now), 1);
+    const m = t.merge([partialOf(W(7), [[sample("k", "cumulative", 50), 2]])]);
+    assert.deepEqual(pointOf(m, "k"), { kind: "counter", delta: 0, total: 50, rate: 0 });
+  });
+
   it("merge() finishes timers as summaries with the configured percentiles ascending", () => {
     const t = table({ percentiles: [99, 50, 50] });
     const lines: Array<[Sample, number]> = [];

@@ -1,0 +1,324 @@
+/**
+ * The InfluxDB line protocol: what Telegraf's `exec` scripts, InfluxDB clients and `/write` endpoints
+ * send. General on purpose: the HTTP input reuses it for `/write` and `/api/v2/write`.
+ *
+ * Spec: https://docs.influxdata.com/influxdb/v2/reference/syntax/line-protocol/
+ *
+ * ```text
+ * measurement[,tag=value…] field=value[,field=value…] [timestamp]
+ * ```
+ *
+ * - Escapes: `\,` and `\ ` in the measurement; `\,`, `\=` and `\ ` in tag keys, tag values and field
+ *   keys; `\"` and `\\` in string field values. Any other backslash is literal.
+ * - Each numeric field becomes one `gauge` sample named `<measurement>_<field>`, or just `<measurement>`
+ *   for a field called `value` (Telegraf's Prometheus output names series the same way); tags become
+ *   labels. Floats, integers (`1i`), unsigned integers (`1u`) and booleans (`t`/`true`… → 1, `f`/`false`…
+ *   → 0) are numeric. String fields are skipped; a line with only string fields yields nothing and is
+ *   counted as `no_value`.
+ * - The timestamp is in nanoseconds unless a precision says otherwise (`ns`, `us`, `ms`, `s`, `m`, `h`:
+ *   the script frame header's `precision`, else `options.precision`); it is converted to ms (floored).
+ *   Without one, samples get the frame's run start (script frames) or 0, "arrival time".
+ * - Lines starting with `#` are comments. Blank lines and comments are not counted.
+ *
+ * Script frames: when the bytes start with a script frame header (`{"script":`), its labels (`script`
+ * and the configured ones) are added to every sample, overriding tags of the same name.
+ *
+ * A line is accepted or rejected as a whole, as InfluxDB does: `empty_name` (no measurement),
+ * `bad_tags` (a tag without `=` or with an empty key or value), `no_value` (no fields, or only strings),
+ * `bad_value` (a field value that is not a valid number, boolean or string), `bad_timestamp`,
+ * `invalid_utf8`; a frame whose header is present but invalid is one `unknown_type`.
+ *
+ * @module
+ */
+
+import type { BadReason, Label, Sample, SampleSink } from "../model/sample.ts";
+import {
+  BACKSLASH,
+  COMMA,
+  decodeText,
+  EQUALS,
+  HASH,
+  hasKeySeparator,
+  isBlank,
+  isValidUtf8,
+  lineCursor,
+  makeSample,
+  nextLine,
+  normalizeLabels,
+  parseDecimal,
+  parseInteger,
+  QUOTE,
+  SPACE,
+} from "./_text.ts";
+import { openScriptFrame } from "./script_frame.ts";
+import type { InfluxPrecision, ScriptParseOptions } from "./script_frame.ts";
+
+/** Options of {@link parseInfluxLine}. */
+export interface InfluxLineOptions extends ScriptParseOptions {
+  /** The timestamp precision when the frame header gives none; `ns` by default. */
+  readonly precision?: InfluxPrecision;
+}
+
+/** Milliseconds per timestamp unit, as [multiply, divide] to keep the arithmetic exact where it can be. */
+const PRECISION_TO_MS: Readonly<Record<InfluxPrecision, readonly [number, number]>> = {
+  ns: [1, 1e6],
+  us: [1, 1e3],
+  ms: [1, 1],
+  s: [1e3, 1],
+  m: [60e3, 1],
+  h: [3600e3, 1],
+};
+
+const LOWER_I = 0x69;
+const LOWER_U = 0x75;
+
+/** What one parse call carries from line to line. */
+interface State {
+  readonly frameLabels: readonly Label[];
+  readonly defaultTimeMs: number;
+  readonly multiply: number;
+  readonly divide: number;
+}
+
+/** Why the last line failed, for `options.onBad`. */
+let failure = "";
+
+/**
+ * Parses InfluxDB line protocol (optionally inside a script frame) into gauge samples.
+ *
+ * Never throws on any input.
+ *
+ * @param bytes Line protocol, or a script frame whose body is line protocol; not retained.
+ * @param sink Receives each sample and the reason of each rejected line.
+ * @param options The default timestamp precision, and `onBad` for each rejected line's number and a message.
+ * @returns The data lines seen, good and bad (comments and blank lines excluded).
+ * @example
+ * ```ts
+ * parseInfluxLine(new TextEncoder().encode("cpu,host=a usage_idle=93.5,usage_user=4i 1700000000000000000"), sink);
+ * // cpu_usage_idle{host="a"} 93.5 and cpu_usage_user{host="a"} 4, both at 1700000000000 ms
+ * ```
+ */
+export function parseInfluxLine(bytes: Uint8Array, sink: SampleSink, options?: InfluxLineOptions): number {
+  const frame = openScriptFrame(bytes, sink, options, false);
+  if (frame === undefined) return 1;
+  const precision = frame.header?.precision ?? options?.precision ?? "ns";
+  const [multiply, divide] = PRECISION_TO_MS[precision];
+  const state: State = { frameLabels: frame.labels, defaultTimeMs: frame.timeMs, multiply, divide };
+  const onBad = options?.onBad;
+  const body = frame.body;
+  const pending: Sample[] = [];
+  const line = lineCursor(body);
+  let lines = 0;
+  while (nextLine(body, line)) {
+    const { s, e } = line;
+    if (e === s || body[s] === HASH) continue;
+    lines++;
+    let reason: BadReason | null;
+    if (line.nonAscii && !isValidUtf8(body, s, e)) {
+      reason = "invalid_utf8";
+      failure = "Line is not valid UTF-8";
+    } else {
+      reason = parseLine(body, s, e, state, pending);
+    }
+    if (reason !== null) {
+      sink.bad(reason);
+      onBad?.({ line: line.number, reason, message: failure });
+    } else {
+      for (let k = 0; k < pending.length; k++) sink.sample(pending[k]!);
+    }
+    pending.length = 0;
+  }
+  return lines;
+}
+
+/** Field values collected for one line before its timestamp is known. */
+interface Field {
+  readonly key: string;
+  readonly value: number;
+}
+
+/** Parses one trimmed line into `out`; nothing is kept when a reason is returned. */
+function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: Sample[]): BadReason | null {
+  // measurement
+  let p = scanToken(bytes, s, e, false);
+  if (p === s) {
+    failure = "Line has no measurement";
+    return "empty_name";
+  }
+  const measurement = unescape(bytes, s, p);
+  const labels: Label[] = [];
+  // tags
+  while (p < e && bytes[p] === COMMA) {
+    const ks = p + 1;
+    const ke = scanToken(bytes, ks, e, true);
+    if (ke === ks || bytes[ke] !== EQUALS) {
+      failure = `Tag "${decodeText(bytes, ks, ke)}" has no key or no '='`;
+      return "bad_tags";
+    }
+    const vs = ke + 1;
+    const ve = scanToken(bytes, vs, e, true);
+    if (ve === vs || bytes[ve] === EQUALS) {
+      failure = `Tag "${unescape(bytes, ks, ke)}" has no value`;
+      return "bad_tags";
+    }
+    labels.push([unescape(bytes, ks, ke), unescape(bytes, vs, ve)]);
+    p = ve;
+  }
+  if (p >= e) {
+    failure = `Measurement "${measurement}" has no fields`;
+    return "no_value";
+  }
+  // bytes[p] is a blank: fields follow
+  while (p < e && isBlank(bytes[p])) p++;
+  const fields: Field[] = [];
+  let strings = 0;
+  for (;;) {
+    const ks = p;
+    const ke = scanToken(bytes, ks, e, true);
+    if (ke === ks || bytes[ke] !== EQUALS) {
+      failure = `Field "${decodeText(bytes, ks, ke)}" has no key or no '='`;
+      return "bad_value";
+    }
+    const key = unescape(bytes, ks, ke);
+    let q = ke + 1;
+    if (bytes[q] === QUOTE) {
+      // A string field: skipped, but it must be well formed.
+      q++;
+      while (q < e && bytes[q] !== QUOTE) q += bytes[q] === BACKSLASH ? 2 : 1;
+      if (q >= e) {
+        failure = `String field "${key}" has no closing quote`;
+        return "bad_value";
+      }
+      q++;
+      strings++;
+    } else {
+      const vs = q;
+      while (q < e && bytes[q] !== COMMA && !isBlank(bytes[q])) q++;
+      const value = fieldValue(bytes, vs, q);
+      if (value !== value) {
+        failure = `Field "${key}" has an invalid value "${decodeText(bytes, vs, q)}"`;
+        return "bad_value";
+      }
+      fields.push({ key, value });
+    }
+    p = q;
+    if (p < e && bytes[p] === COMMA) {
+      p++;
+      continue;
+    }
+    break;
+  }
+  let timeMs = state.defaultTimeMs;
+  while (p < e && isBlank(bytes[p])) p++;
+  if (p < e) {
+    const t = parseInteger(bytes, p, e);
+    const ts = t === t ? t : parseLongInteger(bytes, p, e);
+    if (ts !== ts) {
+      failure = `Invalid timestamp "${decodeText(bytes, p, e)}"`;
+      return "bad_timestamp";
+    }
+    timeMs = Math.floor((ts * state.multiply) / state.divide);
+  }
+  if (fields.length === 0) {
+    failure = `Measurement "${measurement}" has only string fields`;
+    return "no_value";
+  }
+  if (hasKeySeparator(measurement)) {
+    failure = "Measurement holds a control character";
+    return "empty_name";
+  }
+  for (let k = 0; k < labels.length; k++) {
+    if (hasKeySeparator(labels[k]![0]) || hasKeySeparator(labels[k]![1])) {
+      failure = "A tag holds a control character";
+      return "bad_tags";
+    }
+  }
+  for (let k = 0; k < state.frameLabels.length; k++) labels.push(state.frameLabels[k]!);
+  const sorted = normalizeLabels(labels);
+  for (let k = 0; k < fields.length; k++) {
+    const field = fields[k]!;
+    if (hasKeySeparator(field.key)) {
+      failure = "A field key holds a control character";
+      return "bad_value";
+    }
+    const name = field.key === "value" ? measurement : `${measurement}_${field.key}`;
+    out.push(makeSample(name, sorted, undefined, "gauge", field.value, timeMs));
+  }
+  return null;
+}
+
+/**
+ * Scans a measurement (`tagLike` false: stops at an unescaped `,` or blank) or a tag key, tag value or
+ * field key (`tagLike` true: also stops at `=`).
+ */
+function scanToken(bytes: Uint8Array, p: number, e: number, tagLike: boolean): number {
+  while (p < e) {
+    const b = bytes[p]!;
+    if (b === BACKSLASH && p + 1 < e) {
+      p += 2;
+      continue;
+    }
+    if (b === COMMA || b === SPACE || b === 0x09 || (tagLike && b === EQUALS)) break;
+    p++;
+  }
+  return p;
+}
+
+/** Decodes [s, e) and removes the backslash of `\,`, `\=` and `\ ` (others stay literal). */
+function unescape(bytes: Uint8Array, s: number, e: number): string {
+  let from = s;
+  let text = "";
+  for (let i = s; i < e - 1; i++) {
+    if (bytes[i] !== BACKSLASH) continue;
+    const next = bytes[i + 1];
+    if (next === COMMA || next === EQUALS || next === SPACE) {
+      text += decodeText(bytes, from, i);
+      from = i + 1;
+      i++;
+    }
+  }
+  return from === s ? decodeText(bytes, s, e) : text + decodeText(bytes, from, e);
+}
+
+/** A field's numeric value: float, `<int>i`, `<uint>u` or a boolean; NaN when none of those. */
+function fieldValue(bytes: Uint8Array, s: number, e: number): number {
+  const n = e - s;
+  if (n === 0) return NaN;
+  const last = bytes[e - 1];
+  if (last === LOWER_I || last === LOWER_U) {
+    const v = parseInteger(bytes, s, e - 1);
+    const value = v === v ? v : parseLongInteger(bytes, s, e - 1);
+    return last === LOWER_U && value < 0 ? NaN : value;
+  }
+  const first = bytes[s];
+  if (first === 0x74 || first === 0x54 || first === 0x66 || first === 0x46) {
+    switch (decodeText(bytes, s, e)) {
+      case "t":
+      case "T":
+      case "true":
+      case "True":
+      case "TRUE":
+        return 1;
+      case "f":
+      case "F":
+      case "false":
+      case "False":
+      case "FALSE":
+        return 0;
+    }
+    return NaN;
+  }
+  return parseDecimal(bytes, s, e);
+}
+
+/** Parses an integer too long for `parseInteger` (nanosecond timestamps, 64-bit fields) as a double. */
+function parseLongInteger(bytes: Uint8Array, s: number, e: number): number {
+  let i = s;
+  if (i < e && (bytes[i] === 0x2d || bytes[i] === 0x2b)) i++;
+  if (i === e || e - i > 20) return NaN;
+  for (let k = i; k < e; k++) {
+    const b = bytes[k]!;
+    if (b < 0x30 || b > 0x39) return NaN;
+  }
+  return Number(decodeText(bytes, s, e));
+}

@@ -1,0 +1,136 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { parseInfluxLine } from "./influx_line.ts";
+import type { InfluxLineOptions } from "./influx_line.ts";
+import { encodeScriptFrame } from "./script_frame.ts";
+import { assertGolden, goldenCases, prng, randomInput, record } from "./_recording_sink.ts";
+import type { Recorded } from "./_recording_sink.ts";
+import type { SampleSink } from "../model/sample.ts";
+
+const encoder = new TextEncoder();
+const dir = fileURLToPath(new URL("./testdata/influx_line/", import.meta.url).href);
+
+function run(text: string | Uint8Array, options: Omit<InfluxLineOptions, "onBad"> = {}): Recorded {
+  const bytes = typeof text === "string" ? encoder.encode(text) : text;
+  return record(function parseWith(b: Uint8Array, sink: SampleSink, o?: InfluxLineOptions): number {
+    return parseInfluxLine(b, sink, { ...o, ...options });
+  }, bytes);
+}
+
+describe("parseInfluxLine() golden files", () => {
+  const cases = goldenCases(dir, ".txt");
+
+  for (const name of cases) {
+    it(`parseInfluxLine() matches ${name}.expected.json`, () => {
+      const got = run(new Uint8Array(readFileSync(join(dir, `${name}.txt`))));
+      const actual = { lines: got.lines, problems: got.problems, calls: got.calls };
+      assertGolden(dir, name, actual);
+    });
+  }
+});
+
+describe("parseInfluxLine()", () => {
+  it("parseInfluxLine() names samples <measurement>_<field>, and <measurement> for a field called value", () => {
+    const r = run("cpu,host=a idle=90,user=5i\ntemp,room=b value=21.5");
+    assert.deepEqual(r.samples.map((s) => [s.name, s.labels, s.kind, s.value]), [
+      ["cpu_idle", [["host", "a"]], "gauge", 90],
+      ["cpu_user", [["host", "a"]], "gauge", 5],
+      ["temp", [["room", "b"]], "gauge", 21.5],
+    ]);
+  });
+
+  it("parseInfluxLine() reads integers, unsigned integers, floats and booleans", () => {
+    const r = run("m a=1i,b=2u,c=-3.5e2,d=t,e=FALSE,f=True,g=-9223372036854775808i,h=.5");
+    assert.deepEqual(r.samples.map((s) => s.value), [1, 2, -350, 1, 0, 1, -9223372036854775808, 0.5]);
+  });
+
+  it("parseInfluxLine() converts timestamps by precision", () => {
+    const cases: Array<[InfluxLineOptions["precision"], string, number]> = [
+      [undefined, "1700000000123456789", 1700000000123],
+      ["ns", "1700000000123456789", 1700000000123],
+      ["us", "1700000000123456", 1700000000123],
+      ["ms", "1700000000123", 1700000000123],
+      ["s", "1700000000", 1700000000000],
+      ["m", "28333333", 1699999980000],
+      ["h", "472222", 1699999200000],
+    ];
+    for (const [precision, ts, ms] of cases) {
+      const r = run(`m v=1 ${ts}`, precision === undefined ? {} : { precision });
+      assert.equal(r.samples[0]!.timeMs, ms, `${precision}: ${ts}`);
+    }
+    assert.equal(run("m v=1 -1000000").samples[0]!.timeMs, -1);
+  });
+
+  it("parseInfluxLine() takes the precision and labels of a script frame header", () => {
+    const frame = encodeScriptFrame(
+      { script: "sensors", runMs: 1_700_000_000_000, precision: "s", labels: { site: "x" } },
+      encoder.encode("t,site=y,room=a v=1 1600000000\nt v=2\n"),
+    );
+    const r = record(parseInfluxLine, frame);
+    assert.deepEqual(r.samples.map((s) => [s.labels, s.timeMs]), [
+      [[["room", "a"], ["script", "sensors"], ["site", "x"]], 1_600_000_000_000],
+      [[["script", "sensors"], ["site", "x"]], 1_700_000_000_000],
+    ]);
+  });
+
+  it("parseInfluxLine() rejects a line as a whole and keeps its neighbours", () => {
+    const cases: Array<[string, string]> = [
+      ["m", "no_value"],
+      ["m,t=1", "no_value"],
+      ["m,t value=1", "bad_tags"],
+      ["m,t= value=1", "bad_tags"],
+      ["m a=1,b=x", "bad_value"],
+      ["m a=1i5", "bad_value"],
+      ["m a=-1u", "bad_value"],
+      ['m a="open', "bad_value"],
+      ['m s="only"', "no_value"],
+      ["m a=1 x", "bad_timestamp"],
+      [",t=1 a=1", "empty_name"],
+    ];
+    for (const [line, reason] of cases) {
+      const r = run(`ok v=1\n${line}\nok v=2`);
+      assert.deepEqual(r.bad, [reason], line);
+      assert.deepEqual(r.samples.map((s) => s.value), [1, 2], line);
+      assert.equal(r.problems[0]!.line, 2);
+    }
+  });
+
+  it("parseInfluxLine() skips comments and blank lines without counting them", () => {
+    const r = run("# comment\n\n   \nm v=1\r\n");
+    assert.equal(r.lines, 1);
+    assert.equal(r.samples.length, 1);
+  });
+
+  it("parseInfluxLine() never throws on random input and yields all or nothing per line", () => {
+    const next = prng(11);
+    const atoms = [
+      "m",
+      ",",
+      "t=1",
+      " ",
+      "v=",
+      "1",
+      "2i",
+      "3u",
+      "t",
+      '"s"',
+      "\\",
+      "\\ ",
+      "=",
+      "\n",
+      "\r\n",
+      "#",
+      "é",
+      "1700000000000000000",
+      "-",
+    ];
+    for (let iteration = 0; iteration < 1500; iteration++) {
+      const r = run(randomInput(next, atoms));
+      assert.ok(r.bad.length <= r.lines);
+    }
+  });
+});
