@@ -18,6 +18,7 @@ import { componentStats, SelfStats } from "../internal/self_stats.ts";
 import { createHttpApp } from "../internal/http_app.ts";
 import { prometheusRoutes } from "../outputs/prometheus_scrape/routes.ts";
 import { Pipeline } from "../pipeline/pipeline.ts";
+import { defaultTypesDb } from "../formats/_load_types_db.ts";
 import { detectRuntime } from "../runtime/detect.ts";
 import type { Server } from "../runtime/types.ts";
 import { Store } from "../store/store.ts";
@@ -32,6 +33,7 @@ Options:
   -c, --config FILE          TOML config file (see "tally config example")
       --data-dir DIR         where the store lives
       --statsd ADDR          StatsD listener, repeatable: udp:HOST:PORT, tcp:HOST:PORT, unix:PATH
+      --collectd ADDR        collectd network listener, repeatable: udp:HOST:PORT
       --http HOST:PORT       HTTP endpoint address
       --flush-interval DUR   aggregation window, e.g. 10s, 1s
       --workers N            parser/aggregator threads; 0 parses on the main thread
@@ -59,6 +61,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         config: { type: "string", short: "c" },
         "data-dir": { type: "string" },
         statsd: { type: "string", multiple: true },
+        collectd: { type: "string", multiple: true },
         http: { type: "string" },
         "flush-interval": { type: "string" },
         workers: { type: "string" },
@@ -82,6 +85,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       cwd: io.cwd,
       ...(flags["data-dir"] !== undefined ? { dataDir: flags["data-dir"] } : {}),
       ...(flags.statsd !== undefined ? { statsd: flags.statsd } : {}),
+      ...(flags.collectd !== undefined ? { collectd: flags.collectd } : {}),
       ...(flags.http !== undefined ? { http: flags.http } : {}),
       ...(flags["flush-interval"] !== undefined ? { flushInterval: flags["flush-interval"] } : {}),
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
@@ -156,6 +160,9 @@ class Collector {
     });
     this.#store = store;
     const flushLog = this.#log.child({ component_type: "store" });
+    // One types.db table per process: the workers parse every collectd input's packets with it.
+    const collectdInputs = Object.values(config.inputs).filter((input) => input.type === "collectd");
+    const typesDbPaths = [...new Set(collectdInputs.flatMap((input) => input.types_db))];
     const pipeline = new Pipeline({
       workers: config.agent.workers,
       ringBytes: config.agent.ring_size,
@@ -166,6 +173,7 @@ class Collector {
         maxSeries: config.aggregation.max_series,
         idleMs: config.aggregation.series_idle,
       },
+      ...(collectdInputs.length > 0 ? { formats: { collectd: { typesDb: defaultTypesDb(typesDbPaths) } } } : {}),
       stats: this.#stats,
       log: this.#log.child({ component_type: "pipeline" }),
       onFlush(result) {

@@ -24,6 +24,8 @@ export interface ConfigOverrides {
   readonly dataDir?: string;
   /** `--statsd ADDR` (repeatable): replaces every statsd input with one input `statsd` on these addresses. */
   readonly statsd?: readonly string[];
+  /** `--collectd ADDR` (repeatable): replaces every collectd input with one input `collectd` on these addresses. */
+  readonly collectd?: readonly string[];
   /** `--http HOST:PORT`: sets `http.listen`. */
   readonly http?: string;
   /** `--flush-interval DURATION`: sets `agent.flush_interval`. */
@@ -104,20 +106,27 @@ function applyOverrides(doc: Table, overrides: ConfigOverrides): FlagPath[] {
   if (overrides.workers !== undefined) set(["agent", "workers"], workerValue(overrides.workers), "--workers");
   if (overrides.http !== undefined) set(["http", "listen"], overrides.http, "--http");
   if (overrides.insecure !== undefined) set(["http", "insecure"], overrides.insecure, "--insecure");
-  if (overrides.statsd !== undefined && isTable(doc["inputs"])) {
-    const inputs = doc["inputs"];
-    // Keep the other settings of the file's first statsd input; only the addresses come from the flags.
-    let base: Table = {};
-    for (const [id, input] of Object.entries(inputs)) {
-      if (!isTable(input) || input["type"] !== "statsd") continue;
-      if (Object.keys(base).length === 0) base = input;
-      delete inputs[id];
-    }
-    inputs["statsd"] = { ...base, type: "statsd", listen: [...overrides.statsd] };
-    const path: readonly PathSegment[] = ["inputs", "statsd", "listen"];
-    flags.push({ path, flag: "--statsd" });
-  }
+  if (overrides.statsd !== undefined) replaceInputs(doc, "statsd", overrides.statsd, flags);
+  if (overrides.collectd !== undefined) replaceInputs(doc, "collectd", overrides.collectd, flags);
   return flags;
+}
+
+/**
+ * Applies `--<type> ADDR…`: every input of `type` gives way to one input with id `type` listening on the
+ * addresses, keeping the other settings of the file's first input of that type.
+ */
+function replaceInputs(doc: Table, type: string, addresses: readonly string[], flags: FlagPath[]): void {
+  const inputs = doc["inputs"];
+  if (!isTable(inputs)) return;
+  let base: Table = {};
+  for (const [id, input] of Object.entries(inputs)) {
+    if (!isTable(input) || input["type"] !== type) continue;
+    if (Object.keys(base).length === 0) base = input;
+    delete inputs[id];
+  }
+  inputs[type] = { ...base, type, listen: [...addresses] };
+  const path: readonly PathSegment[] = ["inputs", type, "listen"];
+  flags.push({ path, flag: `--${type}` });
 }
 
 /** Flags arrive as text; digits become a number so the schema sees what a TOML file would hold. */

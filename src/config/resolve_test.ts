@@ -353,6 +353,27 @@ describe("resolveConfig() overrides", () => {
     });
   });
 
+  it("replaces every collectd input with one on --collectd's addresses, next to the default statsd input", () => {
+    const collectd: InputPlugin<typeof statsdSchema> = { ...statsd, type: "collectd" };
+    const plugins = { statsd, collectd } as const;
+    const resolveWith = (document: unknown, addresses: readonly string[]) =>
+      resolveConfig(document, { plugins, overrides: { collectd: addresses }, defaultInputs: DEFAULT_INPUTS });
+    assert.deepEqual(resolveWith({}, ["udp:127.0.0.1:25826"]).inputs, {
+      statsd: { type: "statsd", listen: ["udp:127.0.0.1:8125"], tag_style: "dogstatsd" },
+      collectd: { type: "collectd", listen: ["udp:127.0.0.1:25826"], tag_style: "dogstatsd" },
+    });
+    const file = {
+      inputs: {
+        a: { type: "collectd", listen: ["udp:127.0.0.1:1"], tag_style: "influx" },
+        b: { type: "collectd", listen: ["udp:127.0.0.1:2"] },
+      },
+    };
+    assert.deepEqual(resolveWith(file, ["udp:[::1]:25826"]).inputs, {
+      collectd: { type: "collectd", listen: ["udp:[::1]:25826"], tag_style: "influx" },
+    });
+    assert.throws(() => resolveWith({}, ["nowhere"]), /at --collectd\[0\]: expected an address like/);
+  });
+
   it("reports bad flags by the flag's name", () => {
     const error = errorOf({}, {
       statsd: ["udp:127.0.0.1:8125", "foo"],

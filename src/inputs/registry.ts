@@ -5,7 +5,9 @@
  * @module
  */
 
+import { collectd } from "./collectd/mod.ts";
+import { collectdUnixsock } from "./collectd_unixsock/mod.ts";
 import { statsd } from "./statsd/mod.ts";
 
 /** Every input plugin, keyed by its config `type`. */
-export const INPUTS = { statsd } as const;
+export const INPUTS = { statsd, collectd, collectd_unixsock: collectdUnixsock } as const;

@@ -1,0 +1,210 @@
+/**
+ * The collectd input's transport: UDP datagrams in collectd's binary network protocol. Transport security
+ * (signatures, encryption) is undone here on the main thread by `openCollectdPacket`; each plain section
+ * that survives becomes one frame in the `collectd` format, which the workers parse.
+ *
+ * Counted here: `tally_input_packets_total{transport="udp"}` (datagrams), drops for
+ * `reason="auth_unknown_user"`, `"auth_bad_signature"`, `"auth_bad_checksum"`, `"auth_required"`,
+ * `"auth_malformed"` (mirrored in `tally_collectd_auth_failures_total{reason}`) and `"kernel"`, and errors
+ * for `error_type="auth_file"` (a re-read failed; the previous users stay) and `"socket"`. Received bytes
+ * and ring drops are counted by `emit`.
+ *
+ * @module
+ */
+
+import { SelfStats } from "../../internal/self_stats.ts";
+import type { SelfCell } from "../../internal/self_stats.ts";
+import { FORMAT_IDS } from "../../model/frame.ts";
+import type { Input, InputContext } from "../input.ts";
+import { AuthFile } from "./auth_file.ts";
+import type { CollectdConfig } from "./config.ts";
+import { openCollectdPacket } from "./security.ts";
+import type { AuthFailure, OpenedPacketSink, OpenOptions } from "./security.ts";
+import { UdpListeners } from "./_udp_listeners.ts";
+
+/** How often a repeated warning (refused packets, auth file trouble) may be logged. */
+const WARN_EVERY_MS = 60_000;
+const AUTH_FAILURES: readonly AuthFailure[] = [
+  "unknown_user",
+  "bad_signature",
+  "bad_checksum",
+  "required",
+  "malformed",
+];
+
+/** Options of {@link CollectdInput}. */
+export interface CollectdInputOptions {
+  /** The clock the auth file's re-read checks use; `Date.now` by default. */
+  readonly now?: () => number;
+}
+
+interface FailureCells {
+  readonly dropped: SelfCell;
+  readonly failures: SelfCell;
+}
+
+/**
+ * A running collectd input: a resource that owns its sockets and its auth file.
+ *
+ * @example
+ * ```ts
+ * const input = new CollectdInput(v.parse(schema, { security_level: "encrypt",
+ *   auth_file: "/etc/tally/collectd.auth" }), "collectd");
+ * await input.start(ctx); // auth file read, every listener bound
+ * await input.stop(); // no frame is emitted after this resolves
+ * ```
+ */
+export class CollectdInput implements Input {
+  readonly #config: CollectdConfig;
+  readonly #id: string;
+  readonly #now: (() => number) | undefined;
+  #ctx: InputContext | undefined;
+  #udp: UdpListeners | undefined;
+  #auth: AuthFile | undefined;
+  #stopped = false;
+  #stopping: Promise<void> | undefined;
+  #onAbort: (() => void) | undefined;
+
+  /**
+   * @param config The validated config.
+   * @param id The component id (the config key), for self-metrics labels.
+   * @param options The clock for the auth file's checks.
+   */
+  constructor(config: CollectdConfig, id: string, options: CollectdInputOptions = {}) {
+    this.#config = config;
+    this.#id = id;
+    this.#now = options.now;
+  }
+
+  /**
+   * Reads the auth file (when configured) and binds every listener; when one fails, closes those bound.
+   *
+   * @param ctx The collector's side: `emit`, the runtime, the logger and counters.
+   * @returns Resolves once every listener is bound.
+   * @throws {Error} `Cannot read collectd auth_file "…": no such file`; `Cannot bind collectd listener
+   *   "udp:127.0.0.1:25826": address already in use`, with the system error as `cause`; or when started twice.
+   */
+  async start(ctx: InputContext): Promise<void> {
+    if (this.#ctx !== undefined) {
+      throw new Error(`Cannot start collectd input "${this.#id}": it was already started`);
+    }
+    this.#ctx = ctx;
+    const config = this.#config;
+    if (config.auth_file !== undefined) {
+      this.#auth = new AuthFile(config.auth_file, this.#now === undefined ? {} : { now: this.#now });
+    }
+    const onMessage = this.#receiver(ctx);
+    const udp = new UdpListeners(ctx, { component: "collectd", readBuffer: config.read_buffer, onMessage });
+    this.#udp = udp;
+    try {
+      for (const address of config.listen) await udp.bind(address);
+    } catch (error) {
+      this.#stopped = true;
+      await udp.close();
+      throw error;
+    }
+    await udp.watchKernelDrops();
+    this.#onAbort = () => void this.stop();
+    ctx.signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /**
+   * Stops: reads the kernel's drop counters a last time, then closes every socket.
+   *
+   * @returns Resolves when closed; no frame is emitted after. Calling it again returns the same promise.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stopAll();
+    return this.#stopping;
+  }
+
+  /**
+   * The addresses bound, with the port the system picked where the config said 0.
+   *
+   * @returns The addresses in config form, e.g. `["udp:127.0.0.1:41234"]`; empty before start and after stop.
+   */
+  addresses(): readonly string[] {
+    return this.#udp?.addresses() ?? [];
+  }
+
+  /**
+   * Reads `/proc/net/udp*` now and adds the datagrams the kernel dropped on a full receive buffer to
+   * `dropped{reason="kernel"}` (also done every 5 s, and at stop).
+   *
+   * @returns The drops since the sockets were bound; 0 where there is no `/proc`.
+   */
+  refreshKernelDrops(): Promise<number> {
+    return this.#udp?.refreshKernelDrops() ?? Promise.resolve(0);
+  }
+
+  /** Builds the datagram handler: one sink and one set of cells for the input's life, no closure per packet. */
+  #receiver(ctx: InputContext): (bytes: Uint8Array) => void {
+    const registry = ctx.selfStats ?? new SelfStats();
+    const labels = { component_type: "collectd", component_id: this.#id };
+    const packets = registry.cell("tally_input_packets_total", { ...labels, transport: "udp" }, {
+      type: "counter",
+      help: "Datagrams (UDP, Unix) and reads (TCP) received by an input, by transport",
+    });
+    const cells = new Map<AuthFailure, FailureCells>();
+    for (const reason of AUTH_FAILURES) {
+      cells.set(reason, {
+        dropped: ctx.stats.dropped(`auth_${reason}`),
+        failures: registry.cell("tally_collectd_auth_failures_total", { ...labels, reason }, {
+          type: "counter",
+          help: "collectd packets or parts refused by transport security, by reason",
+        }),
+      });
+    }
+    const authFileErrors = ctx.stats.errors("auth_file");
+    const emit = ctx.emit;
+    const log = ctx.log;
+    const sink: OpenedPacketSink = {
+      section(bytes) {
+        emit(bytes, FORMAT_IDS.collectd);
+      },
+      failure(reason, user) {
+        const cell = cells.get(reason)!;
+        cell.dropped.add();
+        cell.failures.add();
+        log.every(`auth_${reason}`, WARN_EVERY_MS, "Refused a collectd packet", {
+          reason,
+          ...(user === "" ? {} : { user }),
+        });
+      },
+    };
+    const level = this.#config.security_level;
+    const auth = this.#auth;
+    // Rebuilt only when the auth file's users change, not per packet.
+    let options: OpenOptions = { level, users: auth?.users() };
+    return (message: Uint8Array): void => {
+      if (this.#stopped) return;
+      packets.add();
+      if (auth !== undefined) {
+        const users = auth.users();
+        if (users !== options.users) options = { level, users };
+        const change = auth.lastChange();
+        if (change.kind === "reloaded") {
+          log.info("Re-read auth_file", { auth_file: auth.path, users: change.users });
+        } else if (change.kind === "failed") {
+          authFileErrors.add();
+          log.every("auth_file", WARN_EVERY_MS, "Cannot re-read auth_file; keeping the previous users", {
+            error: change.error.message,
+          });
+        }
+      }
+      openCollectdPacket(message, sink, options);
+    };
+  }
+
+  async #stopAll(): Promise<void> {
+    if (this.#ctx === undefined) {
+      this.#stopped = true;
+      return;
+    }
+    if (this.#onAbort !== undefined) this.#ctx.signal.removeEventListener("abort", this.#onAbort);
+    // Read the kernel's counters while still receiving, so the count covers the sockets' whole life.
+    await this.#udp?.refreshKernelDrops();
+    this.#stopped = true;
+    await this.#udp?.close();
+  }
+}
