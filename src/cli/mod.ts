@@ -17,6 +17,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   run: async () => (await import("./run.ts")).run,
   config: async () => (await import("./config.ts")).config,
   query: async () => (await import("./query.ts")).query,
+  script: async () => (await import("./script.ts")).script,
   version: async () => (await import("./version.ts")).version,
 };
 
@@ -27,6 +28,8 @@ Commands:
   config check FILE         validate a config file
   config example [PLUGIN]   print a complete, commented config (or one input's table)
   query NAME [--since 1h]   print the latest values of stored series
+  script check CMDLINE      run a script once (-c, -d) and show its definitions, values and problems
+  script run CMDLINE        run a script once and print the samples and events it would send
   version                   print the version
   help [COMMAND]            show this help, or a command's
 

@@ -7,7 +7,8 @@
 
 import { collectd } from "./collectd/mod.ts";
 import { collectdUnixsock } from "./collectd_unixsock/mod.ts";
+import { scripts } from "./scripts/mod.ts";
 import { statsd } from "./statsd/mod.ts";
 
 /** Every input plugin, keyed by its config `type`. */
-export const INPUTS = { statsd, collectd, collectd_unixsock: collectdUnixsock } as const;
+export const INPUTS = { statsd, collectd, collectd_unixsock: collectdUnixsock, scripts } as const;

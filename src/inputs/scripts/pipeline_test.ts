@@ -1,0 +1,92 @@
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as v from "valibot";
+import { waitFor } from "../../../tests/harness/wait_for.ts";
+import { createLogger } from "../../internal/log.ts";
+import { componentStats, SelfStats } from "../../internal/self_stats.ts";
+import type { Metric } from "../../model/metric.ts";
+import type { TallyEvent } from "../../model/sample.ts";
+import { Pipeline } from "../../pipeline/pipeline.ts";
+import { detectRuntime } from "../../runtime/detect.ts";
+import { schema } from "./config.ts";
+import { ScriptsInput } from "./run.ts";
+import { testdata } from "./_test_processes.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tally-scripts-pipeline-"));
+chmodSync(dir, 0o777);
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("scripts input through the pipeline", () => {
+  for (const workers of [0, 1]) {
+    it(`script frames become metrics and events (workers: ${workers}), Difference as window deltas`, async () => {
+      const stats = new SelfStats();
+      const log = createLogger({}, { write: () => {} });
+      const metrics: Metric[] = [];
+      const events: TallyEvent[] = [];
+      const pipeline = new Pipeline({
+        workers,
+        ringBytes: 4 << 20,
+        // One long window: the test flushes at its end.
+        intervalMs: 3_600_000,
+        aggregation: { percentiles: [50, 99], exactLimit: 64, maxSeries: 1000, idleMs: 3_600_000 },
+        stats,
+        log,
+        onFlush(result) {
+          metrics.push(...result.metrics);
+          events.push(...result.events);
+        },
+      });
+      await pipeline.start();
+      const state = join(dir, `counting-${workers}.state`);
+      const input = new ScriptsInput(
+        v.parse(schema, {
+          scripts: [{ command: testdata("counting.sh"), period: "100ms", env: { STATE: state } }],
+          min_period: "100ms",
+        }),
+        "scripts",
+      );
+      const abort = new AbortController();
+      await input.start({
+        emit: pipeline.register({ type: "scripts", id: "scripts" }),
+        signal: abort.signal,
+        runtime: detectRuntime(),
+        log,
+        stats: componentStats(stats, { type: "scripts", id: "scripts" }),
+        selfStats: stats,
+      });
+      try {
+        await waitFor(() => Number(readFileSync(state, "utf8")) >= 115, { what: "three data runs" });
+      } finally {
+        await input.stop();
+        await pipeline.stop();
+      }
+      const last = Number(readFileSync(state, "utf8"));
+      const bytes = metrics.filter((m) => m.name === "bytes_in_bytes");
+      assert.ok(bytes.length > 0, JSON.stringify(metrics.map((m) => m.name)));
+      assert.deepEqual(bytes[0]!.labels, [["interface", "eth0"], ["script", "counting"]]);
+      let delta = 0;
+      for (const m of bytes) {
+        assert.equal(m.kind, "cumulative");
+        assert.equal(m.point.kind, "counter");
+        if (m.point.kind === "counter") delta += m.point.delta;
+      }
+      const lastPoint = bytes.at(-1)!.point;
+      assert.equal(lastPoint.kind === "counter" ? lastPoint.total : NaN, last);
+      // The first value (105) is only the baseline: 5 per later run.
+      assert.equal(delta, last - 105);
+      const load = metrics.find((m) => m.name === "load");
+      assert.deepEqual(load?.point, { kind: "gauge", value: 0.5 });
+      const texts = events.map((e) => e.text);
+      assert.ok(texts.includes("run 105") && texts.includes(`run ${last}`), JSON.stringify(texts));
+      assert.equal(events[0]!.title, "Counted");
+      // The pipeline counted every line of every frame for the input.
+      const received = stats.snapshot().find((f) => f.name === "tally_component_received_events_total")
+        ?.series.find((s) => s.labels.some(([k, value]) => k === "component_id" && value === "scripts"))
+        ?.value;
+      assert.equal(received, ((last - 100) / 5) * 3);
+    });
+  }
+});
