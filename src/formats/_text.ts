@@ -227,14 +227,19 @@ export function normalizeLabels(labels: Label[]): Labels {
   const n = labels.length;
   if (n === 0) return NO_LABELS;
   if (n < 2) return labels;
-  for (let i = 1; i < n; i++) {
-    const cur = labels[i]!;
-    let j = i - 1;
-    while (j >= 0 && labels[j]![0] > cur[0]) {
-      labels[j + 1] = labels[j]!;
-      j--;
+  if (n <= 16) {
+    // Insertion sort: no comparator closure for the common handful of tags.
+    for (let i = 1; i < n; i++) {
+      const cur = labels[i]!;
+      let j = i - 1;
+      while (j >= 0 && labels[j]![0] > cur[0]) {
+        labels[j + 1] = labels[j]!;
+        j--;
+      }
+      labels[j + 1] = cur;
     }
-    labels[j + 1] = cur;
+  } else {
+    labels.sort(compareLabels);
   }
   let w = 0;
   for (let r = 0; r < n; r++) {
@@ -244,6 +249,11 @@ export function normalizeLabels(labels: Label[]): Labels {
   }
   labels.length = w;
   return labels;
+}
+
+/** Orders labels by name for a comparator-based (stable) sort. */
+function compareLabels(x: Label, y: Label): number {
+  return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0;
 }
 
 /**

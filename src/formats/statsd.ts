@@ -36,6 +36,7 @@
 
 import type { BadReason, Label, Labels, Sample, SampleKind, SampleSink } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
+import { isValidUtf8, normalizeLabels, parseDecimal } from "./_text.ts";
 
 /** The longest line accepted; a UDP datagram cannot exceed it, a TCP chunk can. */
 const STATSD_MAX_LINE_BYTES = 65536;
@@ -245,7 +246,7 @@ function parseMetric(
       if (f === AT) {
         fe = fs + 1;
         while (fe < e && bytes[fe] !== PIPE && bytes[fe] !== COLON) fe++;
-        const r = parseNumber(bytes, fs + 1, fe);
+        const r = parseDecimal(bytes, fs + 1, fe);
         if (!(r > 0 && r <= 1)) return "bad_sample_rate";
         rate = r;
         more = fe < e && bytes[fe] === COLON;
@@ -294,7 +295,7 @@ function parseMetric(
       if (kind === "set") {
         out.push(makeSample(identity, kind, 0, decode(bytes, a, b, ascii), 1, false, timeMs));
       } else {
-        const v = parseNumber(bytes, a, b);
+        const v = parseDecimal(bytes, a, b);
         if (v !== v) return "bad_value";
         const first = bytes[a];
         const delta = kind === "gauge" && (first === PLUS || first === MINUS);
@@ -586,94 +587,6 @@ function parseTags(bytes: Uint8Array, s: number, e: number, ascii: boolean, out:
   return true;
 }
 
-/** Orders labels by name for a comparator-based sort. */
-function compareLabels(x: Label, y: Label): number {
-  return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0;
-}
-
-/** Sorts labels by name (stable) and drops duplicate names, keeping the last one received. */
-function normalizeLabels(labels: Label[]): Labels {
-  const n = labels.length;
-  if (n < 2) return labels;
-  if (n <= 16) {
-    for (let i = 1; i < n; i++) {
-      const cur = labels[i]!;
-      let j = i - 1;
-      while (j >= 0 && labels[j]![0] > cur[0]) {
-        labels[j + 1] = labels[j]!;
-        j--;
-      }
-      labels[j + 1] = cur;
-    }
-  } else {
-    labels.sort(compareLabels);
-  }
-  let w = 0;
-  for (let r = 0; r < n; r++) {
-    // Stable order keeps arrival order among equal names, so the last of a run is the last received.
-    if (r + 1 < n && labels[r + 1]![0] === labels[r]![0]) continue;
-    labels[w++] = labels[r]!;
-  }
-  labels.length = w;
-  return labels;
-}
-
-/**
- * Parses a decimal number `[+-]digits[.digits][(e|E)[+-]digits]` (at least one mantissa digit).
- *
- * @returns The value, or NaN when the text is not such a number or is not finite.
- */
-function parseNumber(bytes: Uint8Array, s: number, e: number): number {
-  let i = s;
-  let negative = false;
-  if (i < e) {
-    const b = bytes[i]!;
-    if (b === MINUS) {
-      negative = true;
-      i++;
-    } else if (b === PLUS) i++;
-  }
-  let mantissa = 0;
-  let digits = 0;
-  let fraction = 0;
-  while (i < e) {
-    const d = bytes[i]! - DIGIT_0;
-    if (d < 0 || d > 9) break;
-    mantissa = mantissa * 10 + d;
-    digits++;
-    i++;
-  }
-  if (i < e && bytes[i] === DOT) {
-    i++;
-    while (i < e) {
-      const d = bytes[i]! - DIGIT_0;
-      if (d < 0 || d > 9) break;
-      mantissa = mantissa * 10 + d;
-      digits++;
-      fraction++;
-      i++;
-    }
-  }
-  if (digits === 0) return NaN;
-  if (i === e && digits <= 15) {
-    // Both operands are exact doubles, so the quotient is the correctly rounded value (Clinger's fast path).
-    const v = fraction === 0 ? mantissa : mantissa / POW10[fraction]!;
-    return negative ? -v : v;
-  }
-  if (i < e) {
-    const x = bytes[i]!;
-    if (x !== LOWER_E && x !== UPPER_E) return NaN;
-    i++;
-    if (i < e && (bytes[i] === PLUS || bytes[i] === MINUS)) i++;
-    const expStart = i;
-    while (i < e && bytes[i]! >= DIGIT_0 && bytes[i]! <= DIGIT_9) i++;
-    if (i === expStart || i !== e) return NaN;
-  }
-  // Long mantissas and exponents: the grammar above is a subset of what Number() reads, so defer to it.
-  const v = Number(decode(bytes, s, e, true));
-  return v - v === 0 ? v : NaN;
-}
-
 /** Parses unsigned unix seconds (at most 12 digits) into milliseconds, or -1. */
 function parseSecondsToMs(bytes: Uint8Array, s: number, e: number): number {
   if (e <= s || e - s > 12) return -1;
@@ -878,35 +791,3 @@ function asciiString(bytes: Uint8Array, s: number, e: number): string {
   return String.fromCharCode.apply(null, charCodes);
 }
 
-/** Validates UTF-8 per RFC 3629 (no overlongs, no surrogates, nothing above U+10FFFF). */
-function isValidUtf8(bytes: Uint8Array, s: number, e: number): boolean {
-  let i = s;
-  while (i < e) {
-    const c = bytes[i]!;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) need = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      need = 2;
-      if (c === 0xe0) lo = 0xa0;
-      else if (c === 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      need = 3;
-      if (c === 0xf0) lo = 0x90;
-      else if (c === 0xf4) hi = 0x8f;
-    } else return false;
-    if (i + need >= e) return false;
-    const b1 = bytes[i + 1]!;
-    if (b1 < lo || b1 > hi) return false;
-    for (let k = 2; k <= need; k++) {
-      if ((bytes[i + k]! & 0xc0) !== 0x80) return false;
-    }
-    i += need + 1;
-  }
-  return true;
-}

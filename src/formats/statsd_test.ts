@@ -216,7 +216,7 @@ describe("parseStatsd() Etsy dialect", () => {
     assert.equal(run("a:1|c").lines, 1, "a last line without a newline counts");
   });
 
-  it("parseStatsd() parses decimal floats with exponents exactly like Number()", () => {
+  it("parseStatsd() parses decimal floats with exponents exactly like Number(), with -0 read as 0", () => {
     const next = prng(7);
     for (let i = 0; i < 3000; i++) {
       const intDigits = Math.floor(next() * 20);
@@ -230,10 +230,10 @@ describe("parseStatsd() Etsy dialect", () => {
         }
       }
       if (next() < 0.2) text += `e${next() < 0.5 ? "-" : "+"}${Math.floor(next() * 30)}`;
-      assert.ok(
-        Object.is(one(`n:${text}|ms`).value, Number(text)),
-        `"${text}" must parse as ${Number(text)}`,
-      );
+      // The shared number parser (`_text.ts`) turns negative zero into 0: JSON and the store cannot tell
+      // them apart, and a "-0" counter or timer value means nothing else.
+      const want = Number(text) + 0;
+      assert.ok(Object.is(one(`n:${text}|ms`).value, want), `"${text}" must parse as ${want}`);
     }
     assert.equal(one("n:1e3|c").value, 1000);
     assert.equal(one("n:2.5E-3|c").value, 0.0025);
@@ -241,6 +241,7 @@ describe("parseStatsd() Etsy dialect", () => {
     assert.equal(one("n:5.|c").value, 5);
     assert.equal(one("n:0.1|c").value, 0.1);
     assert.equal(one("n:9007199254740993|c").value, 9007199254740992);
+    assert.ok(Object.is(one("n:-0|ms").value, 0));
   });
 
   it("parseStatsd() keeps names as received", () => {
