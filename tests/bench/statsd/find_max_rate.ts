@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { TrialResult } from "./run_trial.ts";
+import { LOSS_LIMIT, type TrialResult } from "./run_trial.ts";
 
 /** Options for {@link findMaxRate}. */
 export interface SearchOptions {
@@ -49,7 +49,10 @@ export interface SearchResult {
   readonly outcomes: readonly TrialOutcome[];
   /** Why it ended. */
   readonly stop: SearchStop;
-  /** The best rate is a lower bound for the receiver: the generator or the cap limited it. */
+  /**
+   * The best rate is a lower bound for the receiver: the generator or the cap limited it, and the loss
+   * there was below half the limit.
+   */
   readonly lowerBound: boolean;
 }
 
@@ -122,7 +125,11 @@ export async function findMaxRate(
   }
 
   function done(stop: SearchStop): SearchResult {
-    return { best, lowestFailure, outcomes, stop, lowerBound: stop === "generator" || stop === "max_rate" };
+    // A pass that the generator or the cap limited says the receiver could take more, unless its loss
+    // was already near the limit: then the receiver is at its limit too.
+    const limited = stop === "generator" || stop === "max_rate";
+    const lowerBound = limited && best !== undefined && best.loss < LOSS_LIMIT / 2;
+    return { best, lowestFailure, outcomes, stop, lowerBound };
   }
 
   // Expand: double while passing; halve while failing with nothing passed yet.

@@ -30,6 +30,7 @@ function result(targetPps: number, achievedPps: number, loss: number): TrialResu
     receiverCores: 1,
     diagnostics: {},
     backgroundShare: 0,
+    loadBackgroundShare: 0,
     noisy: false,
   };
 }
@@ -70,6 +71,15 @@ describe("findMaxRate()", () => {
     assert.equal(search.lowerBound, true);
     assert.equal(search.best?.achievedPps, 300_000);
     assert.equal(search.outcomes.length, 5);
+  });
+
+  it("does not call a generator-bound pass a lower bound when its loss is near the limit", async () => {
+    const search = await findMaxRate(function trial(pps) {
+      const achieved = Math.min(pps, 300_000);
+      return Promise.resolve(result(pps, achieved, achieved >= 300_000 ? 0.008 : 0));
+    }, OPTIONS);
+    assert.equal(search.stop, "generator");
+    assert.equal(search.lowerBound, false);
   });
 
   it("halves from a failing start rate before bisecting", async () => {

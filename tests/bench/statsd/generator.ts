@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,6 +31,8 @@ export interface GeneratorRun {
   readonly mix: string;
   /** Where the generator writes the per-counter-name sums. */
   readonly sumsFile: string;
+  /** Called with the generator's PID once it is spawned, e.g. to sample its CPU time. */
+  readonly onSpawn?: (pid: number) => void;
 }
 
 /** The generator's summary (the fields the benchmark uses), plus its per-name sums. */
@@ -61,6 +63,20 @@ export interface GeneratorSummary {
 
 /** The generator's metric name prefix: names are `bench.TYPE.K`. */
 export const GENERATOR_PREFIX = "bench";
+
+const RUNNING = new Set<ChildProcess>();
+
+/**
+ * SIGKILLs any generator still running, for an interrupt handler that is about to exit.
+ *
+ * @returns How many were killed.
+ */
+export function killAllGenerators(): number {
+  const all = [...RUNNING];
+  for (const child of all) child.kill("SIGKILL");
+  RUNNING.clear();
+  return all.length;
+}
 
 /**
  * Compiles the generator with `cc -O2 … -lm` into `dir`.
@@ -110,6 +126,8 @@ export async function runGenerator(executable: string, run: GeneratorRun): Promi
   ];
   const stdout = await new Promise<string>((resolve, reject) => {
     const child = spawn(executable, args, { stdio: ["ignore", "pipe", "pipe"] });
+    RUNNING.add(child);
+    if (child.pid !== undefined) run.onSpawn?.(child.pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
@@ -117,10 +135,12 @@ export async function runGenerator(executable: string, run: GeneratorRun): Promi
     const timer = setTimeout(() => child.kill("SIGKILL"), (run.seconds + 30) * 1000);
     child.once("error", (error) => {
       clearTimeout(timer);
+      RUNNING.delete(child);
       reject(new Error(`Cannot run statsd-gen "${executable}": ${error.message}`, { cause: error }));
     });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
+      RUNNING.delete(child);
       if (code === 0) resolve(Buffer.concat(out).toString());
       else {
         reject(

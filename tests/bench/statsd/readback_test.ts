@@ -27,19 +27,22 @@ describe("parseTallyCounters()", () => {
 });
 
 describe("parseTallyDiagnostics()", () => {
-  it("sums packets, drops by reason and bad lines", () => {
+  it("sums packets, drops by reason, bad lines and worker restarts", () => {
     const text = [
       'tally_component_dropped_events_total{component_id="statsd",component_type="statsd",reason="ring_full"} 12',
       'tally_component_dropped_events_total{component_id="statsd",component_type="statsd",reason="kernel"} 3',
       'tally_component_errors_total{component_id="statsd",component_type="statsd",error_type="bad_line"} 1',
       'tally_input_packets_total{component_id="statsd",component_type="statsd",transport="udp"} 500',
       'tally_input_packets_total{component_id="statsd",component_type="statsd",transport="tcp"} 9',
+      "tally_worker_restarts_total 2",
+      "tally_series_live 1000",
     ].join("\n");
     assert.deepEqual(parseTallyDiagnostics(text), {
       dropped_ring_full: 12,
       dropped_kernel: 3,
       bad_lines: 1,
       packets_received: 500,
+      worker_restarts: 2,
     });
   });
 });

@@ -80,6 +80,8 @@ export interface CompactTrial {
   readonly receiverCores?: number;
   /** The receiver's own loss-related counters, non-zero ones. */
   readonly diagnostics?: Readonly<Record<string, number>>;
+  /** Share of the machine busy with other work during the load. */
+  readonly loadBackgroundShare?: number;
   /** Share of the machine busy with other work around the trial. */
   readonly backgroundShare?: number;
   /** The error, when the trial threw. */
@@ -119,22 +121,25 @@ export function summariseSearch(
   const failure = search.lowestFailure;
   return {
     ...meta,
-    linesPerSecond: best?.linesPerSecond ?? null,
-    packetsPerSecond: best?.achievedPps ?? null,
+    linesPerSecond: roundOrNull(best?.linesPerSecond ?? null, 0),
+    packetsPerSecond: roundOrNull(best?.achievedPps ?? null, 0),
     targetPps: best?.targetPps ?? null,
-    lossAtBest: best?.loss ?? null,
+    lossAtBest: roundOrNull(best?.loss ?? null, 6),
     firstFailure: failure === undefined
       ? null
       : failure.kind === "error"
       ? { error: failure.message.split("\n")[0] ?? "" }
-      : { linesPerSecond: failure.result.linesPerSecond, loss: failure.result.loss },
+      : {
+        linesPerSecond: Math.round(failure.result.linesPerSecond),
+        loss: Number(failure.result.loss.toFixed(6)),
+      },
     lowerBound: search.lowerBound,
     stop: search.stop,
     idleRssBytes: median(measured.map((trial) => trial.idleRssBytes)),
     peakRssBytes: best?.peakRssBytes ?? null,
     maxPeakRssBytes: measured.length === 0 ? null : Math.max(...measured.map((trial) => trial.peakRssBytes)),
-    readyMs: median(measured.map((trial) => trial.readyMs)),
-    receiverCores: best?.receiverCores ?? null,
+    readyMs: roundOrNull(median(measured.map((trial) => trial.readyMs)), 1),
+    receiverCores: roundOrNull(best?.receiverCores ?? null, 3),
     noisyTrials: measured.filter((trial) => trial.noisy).length,
     bestNoisy: best?.noisy ?? false,
     trials: search.outcomes.map(compactTrial),
@@ -218,10 +223,9 @@ export function formatTable(summaries: readonly ReceiverSummary[], ratios: reado
     out.push("", "tally / peer (lines/s at < 1 % loss):");
     for (const ratio of ratios) {
       const mark = ratio.qualifier === "=" ? "" : ratio.qualifier === "?" ? "~" : `${ratio.qualifier} `;
+      const workload = `${ratio.linesPerPacket} line${ratio.linesPerPacket === 1 ? "" : "s"}/packet`;
       out.push(
-        `  ${ratio.linesPerPacket} lines/packet  tally / ${ratio.peer.padEnd(8)} ${mark}${
-          ratio.ratio.toFixed(2)
-        }x`,
+        `  ${workload.padEnd(15)}  tally / ${ratio.peer.padEnd(8)} ${mark}${ratio.ratio.toFixed(2)}x`,
       );
     }
     if (ratios.some((ratio) => ratio.qualifier !== "=")) {
@@ -256,7 +260,12 @@ export function formatTrial(outcome: TrialOutcome): string {
     ...Object.entries(r.diagnostics).filter(([, value]) => value !== 0).map(([key, value]) =>
       `${key}=${value}`
     ),
-    ...(r.noisy ? [`NOISY (background ${(r.backgroundShare * 100).toFixed(0)} % of machine)`] : []),
+    ...(r.noisy
+      ? [
+        `NOISY (background ${(r.backgroundShare * 100).toFixed(0)} % of machine before, ` +
+        `${(r.loadBackgroundShare * 100).toFixed(0)} % during load)`,
+      ]
+      : []),
     ...(r.generatorShort ? ["generator short of target"] : []),
     ...(r.overcount ? ["OVERCOUNT"] : []),
     ...(r.crashed ? ["CRASHED"] : []),
@@ -283,17 +292,20 @@ function compactTrial(outcome: TrialOutcome): CompactTrial {
     receiverCores: Number(r.receiverCores.toFixed(3)),
     diagnostics: Object.fromEntries(Object.entries(r.diagnostics).filter(([, value]) => value !== 0)),
     backgroundShare: Number(r.backgroundShare.toFixed(3)),
+    loadBackgroundShare: Number(r.loadBackgroundShare.toFixed(3)),
   };
 }
 
 function boundText(summary: ReceiverSummary): string {
   switch (summary.stop) {
-    case "generator":
-      return summary.packetsPerSecond !== null && summary.targetPps !== null
-        ? `generator-bound (${Math.round((summary.packetsPerSecond / summary.targetPps) * 100)} % of target)`
-        : "generator-bound";
+    case "generator": {
+      const share = summary.packetsPerSecond !== null && summary.targetPps !== null
+        ? ` (${Math.round((summary.packetsPerSecond / summary.targetPps) * 100)} % of target)`
+        : "";
+      return `generator-bound${share}${summary.lowerBound ? "" : ", loss near limit"}`;
+    }
     case "max_rate":
-      return "rate cap";
+      return `rate cap${summary.lowerBound ? "" : ", loss near limit"}`;
     case "converged":
       return "receiver";
     case "floor":
@@ -303,6 +315,10 @@ function boundText(summary: ReceiverSummary): string {
     case "errors":
       return "errors";
   }
+}
+
+function roundOrNull(value: number | null, digits: number): number | null {
+  return value === null ? null : Number(value.toFixed(digits));
 }
 
 function median(values: readonly number[]): number | null {

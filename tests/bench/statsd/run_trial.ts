@@ -100,7 +100,12 @@ export interface TrialResult {
   readonly backgroundShare: number;
   /** The receiver's own loss-related counters (see {@link RunningReceiver.readDiagnostics}). */
   readonly diagnostics: Readonly<Record<string, number>>;
-  /** `backgroundShare` reached {@link QUIET_SHARE}: other work competed with the trial. */
+  /**
+   * The share of the machine (0..1) busy with other work during the load: busy time minus the receiver's
+   * and the generator's (the generator's is sampled, so this errs one sample period low).
+   */
+  readonly loadBackgroundShare: number;
+  /** `backgroundShare` or `loadBackgroundShare` reached {@link QUIET_SHARE}: other work competed with the trial. */
   readonly noisy: boolean;
 }
 
@@ -147,14 +152,20 @@ export async function runTrial(receiver: Receiver, options: TrialOptions): Promi
       (idleCpuAfter.busy - idleCpuBefore.busy - idleReceiverTicks) /
         Math.max(1, idleCpuAfter.total - idleCpuBefore.total),
     );
-    const backgroundShare = Math.max(quietShare, idleBackground);
     const idleRssBytes = treeMemory(pids).rssBytes;
     let sampledPeakRssBytes = idleRssBytes;
-    sampler = setInterval(function sampleRss() {
+    // The generator exits before the last sample could read it, so its CPU is known to within one period.
+    let generatorPid = -1;
+    let generatorCpuSeconds = 0;
+    sampler = setInterval(function sampleRssAndGenerator() {
       sampledPeakRssBytes = Math.max(sampledPeakRssBytes, treeMemory(pids).rssBytes);
+      if (generatorPid > 0) {
+        generatorCpuSeconds = Math.max(generatorCpuSeconds, treeCpuSeconds([generatorPid]));
+      }
     }, RSS_SAMPLE_MS);
 
     const receiverCpuBefore = treeCpuSeconds(pids);
+    const loadCpuBefore = machineCpu();
     const loadStarted = performance.now();
     const summary = await runGenerator(options.generator, {
       port: live.statsdPort,
@@ -164,9 +175,21 @@ export async function runTrial(receiver: Receiver, options: TrialOptions): Promi
       names: options.workload.names,
       mix: options.workload.mix,
       sumsFile: join(options.dir, "sums.json"),
+      onSpawn: (pid) => {
+        generatorPid = pid;
+      },
     });
     const loadEnded = performance.now();
-    const receiverCores = (treeCpuSeconds(pids) - receiverCpuBefore) / ((loadEnded - loadStarted) / 1000);
+    const loadCpuAfter = machineCpu();
+    const receiverCpuSeconds = treeCpuSeconds(pids) - receiverCpuBefore;
+    const receiverCores = receiverCpuSeconds / ((loadEnded - loadStarted) / 1000);
+    // What the machine did beyond the receiver and the generator during the load.
+    const loadBackground = Math.max(
+      0,
+      (loadCpuAfter.busy - loadCpuBefore.busy -
+        (receiverCpuSeconds + generatorCpuSeconds + RSS_SAMPLE_MS / 1000) * CLOCK_TICKS_PER_SECOND) /
+        Math.max(1, loadCpuAfter.total - loadCpuBefore.total),
+    );
     const counters = await settledCounters(live, summary.counterSumExpected, receiver.settleMs);
     const settleMs = performance.now() - loadEnded;
     const kernelDrops = udpPortState(live.statsdPort).drops;
@@ -214,8 +237,9 @@ export async function runTrial(receiver: Receiver, options: TrialOptions): Promi
       settleMs,
       receiverCores,
       diagnostics,
-      backgroundShare,
-      noisy: backgroundShare >= QUIET_SHARE,
+      backgroundShare: Math.max(quietShare, idleBackground),
+      loadBackgroundShare: loadBackground,
+      noisy: Math.max(quietShare, idleBackground, loadBackground) >= QUIET_SHARE,
     };
   } finally {
     if (sampler !== undefined) clearInterval(sampler);

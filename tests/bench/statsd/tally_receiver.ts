@@ -34,7 +34,7 @@ const COUNTER_LINE_REGEXP = new RegExp(
 );
 
 /** A tally self-metric line: family, labels, value. */
-const SELF_METRIC_REGEXP = /^(tally_[a-z_]+)\{([^}]*)\}[ \t]+(\S+)/gm;
+const SELF_METRIC_REGEXP = /^(tally_[a-z_]+)(?:\{([^}]*)\})?[ \t]+(\S+)/gm;
 const REASON_REGEXP = /reason="([^"]*)"/;
 
 /**
@@ -108,10 +108,10 @@ export function tallyReceiver(options: TallyReceiverOptions): Receiver {
 
 /**
  * Picks the self-metrics that explain a loss out of tally's exposition: UDP packets received, events
- * dropped by reason (`kernel`, `ring_full`, …) and bad lines.
+ * dropped by reason (`kernel`, `ring_full`, …), bad lines and worker restarts.
  *
  * @param text The `/metrics` body.
- * @returns `packets_received`, `dropped_<reason>` and `bad_lines`, summed over components.
+ * @returns `packets_received`, `dropped_<reason>`, `bad_lines` and `worker_restarts`, summed over components.
  */
 export function parseTallyDiagnostics(text: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -124,7 +124,7 @@ export function parseTallyDiagnostics(text: string): Record<string, number> {
       key = `dropped_${REASON_REGEXP.exec(labels)?.[1] ?? "unknown"}`;
     } else if (family === "tally_component_errors_total" && labels.includes('error_type="bad_line"')) {
       key = "bad_lines";
-    }
+    } else if (family === "tally_worker_restarts_total") key = "worker_restarts";
     if (key !== undefined) out[key] = (out[key] ?? 0) + Number(raw);
   }
   return out;
