@@ -1,6 +1,7 @@
 /**
  * Test support: runs the real collectd (Debian `collectd-core`, `/usr/sbin/collectd`) in the foreground
- * with a config of the test's making, in a temp dir, on loopback, and stops it by PID.
+ * with a config of the test's making, in a temp dir, on loopback, and stops it by PID; and talks to its
+ * `unixsock` plugin.
  *
  * @module
  */
@@ -8,6 +9,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
 import { join } from "node:path";
 
 /** Where Debian installs the daemon. */
@@ -85,23 +87,34 @@ export class CollectdProcess {
   }
 }
 
+/** Options for {@link startCollectd}. */
+export interface StartCollectdOptions {
+  /** collectd's `Hostname`, the host part of every identifier it dispatches; `tallytest` by default. */
+  readonly hostname?: string;
+}
+
 /**
  * Writes `collectd.conf` in `dir` (global settings for a quiet, local, 1 s collectd plus `body`) and
  * starts collectd on it; resolves once collectd logged that its initialisation is complete.
  *
  * @param dir A temp dir the test owns (config, log, PID file, unixsock).
  * @param body The plugin part of the config (`LoadPlugin …`, `<Plugin …>` blocks).
+ * @param options The host name.
  * @returns The running daemon.
  * @throws {Error} When collectd exits or does not get ready in 10 s; the message carries its log.
  */
-export async function startCollectd(dir: string, body: string): Promise<CollectdProcess> {
+export async function startCollectd(
+  dir: string,
+  body: string,
+  options: StartCollectdOptions = {},
+): Promise<CollectdProcess> {
   const log = join(dir, "collectd.log");
   writeFileSync(log, "");
   const config = join(dir, "collectd.conf");
   writeFileSync(
     config,
     [
-      'Hostname "tallytest"',
+      `Hostname "${options.hostname ?? "tallytest"}"`,
       "FQDNLookup false",
       "Interval 1",
       `BaseDir "${dir}"`,
@@ -125,4 +138,49 @@ export async function startCollectd(dir: string, body: string): Promise<Collectd
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return daemon;
+}
+
+/**
+ * Sends one command to a collectd `unixsock` plugin (`collectd-unixsock(5)`) on a fresh connection and
+ * reads the whole reply: the status line, and for a positive status `N Values found` that many lines more.
+ *
+ * @param path The plugin's `SocketFile`.
+ * @param command One command line without its newline, e.g. `GETVAL "host/load/load"` or `PUTNOTIF …`.
+ * @returns The reply lines, status line first.
+ * @throws {Error} When the socket cannot be reached, closes early or answers nothing within 5 s.
+ */
+export function unixsockCommand(path: string, command: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    let text = "";
+    const timer = setTimeout(
+      () => finish(new Error(`No reply from collectd unixsock "${path}" to "${command}"`)),
+      5000,
+    );
+    function finish(error: Error | undefined, lines?: string[]): void {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error === undefined) resolve(lines ?? []);
+      else reject(error);
+    }
+    socket.on("connect", () => socket.write(`${command}\n`));
+    socket.on("data", (chunk: Buffer) => {
+      text += chunk.toString("utf8");
+      const lines = text.split("\n");
+      const status = Number.parseInt(lines[0] ?? "", 10);
+      // Complete when the status line and, for a positive status, that many lines have arrived.
+      if (lines.length > 1 && Number.isInteger(status) && lines.length - 2 >= Math.max(0, status)) {
+        finish(undefined, lines.slice(0, 1 + Math.max(0, status)));
+      }
+    });
+    socket.on(
+      "error",
+      (error) => finish(new Error(`Cannot talk to collectd unixsock "${path}": ${error.message}`)),
+    );
+    socket.on(
+      "close",
+      () =>
+        finish(new Error(`collectd unixsock "${path}" closed before replying to "${command}": "${text}"`)),
+    );
+  });
 }
