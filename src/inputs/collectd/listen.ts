@@ -16,11 +16,11 @@ import { SelfStats } from "../../internal/self_stats.ts";
 import type { SelfCell } from "../../internal/self_stats.ts";
 import { FORMAT_IDS } from "../../model/frame.ts";
 import type { Input, InputContext } from "../input.ts";
+import { UdpListeners } from "../_udp_listeners.ts";
 import { AuthFile } from "./auth_file.ts";
 import type { CollectdConfig } from "./config.ts";
 import { openCollectdPacket } from "./security.ts";
 import type { AuthFailure, OpenedPacketSink, OpenOptions } from "./security.ts";
-import { UdpListeners } from "./_udp_listeners.ts";
 
 /** How often a repeated warning (refused packets, auth file trouble) may be logged. */
 const WARN_EVERY_MS = 60_000;
@@ -61,7 +61,6 @@ export class CollectdInput implements Input {
   #ctx: InputContext | undefined;
   #udp: UdpListeners | undefined;
   #auth: AuthFile | undefined;
-  #stopped = false;
   #stopping: Promise<void> | undefined;
   #onAbort: (() => void) | undefined;
 
@@ -99,7 +98,6 @@ export class CollectdInput implements Input {
     try {
       for (const address of config.listen) await udp.bind(address);
     } catch (error) {
-      this.#stopped = true;
       await udp.close();
       throw error;
     }
@@ -128,6 +126,16 @@ export class CollectdInput implements Input {
   }
 
   /**
+   * The datagrams the kernel dropped on this input's sockets since they were bound, as of the last read
+   * of `/proc/net/udp*` (every 5 s, and at stop). Always 0 where there is no `/proc`.
+   *
+   * @returns The count.
+   */
+  kernelDrops(): number {
+    return this.#udp?.kernelDrops() ?? 0;
+  }
+
+  /**
    * Reads `/proc/net/udp*` now and adds the datagrams the kernel dropped on a full receive buffer to
    * `dropped{reason="kernel"}` (also done every 5 s, and at stop).
    *
@@ -137,7 +145,10 @@ export class CollectdInput implements Input {
     return this.#udp?.refreshKernelDrops() ?? Promise.resolve(0);
   }
 
-  /** Builds the datagram handler: one sink and one set of cells for the input's life, no closure per packet. */
+  /**
+   * Builds the datagram handler: one sink and one set of cells for the input's life, no closure per packet.
+   * The listeners stop calling it once they close, so it needs no check of its own.
+   */
   #receiver(ctx: InputContext): (bytes: Uint8Array) => void {
     const registry = ctx.selfStats ?? new SelfStats();
     const labels = { component_type: "collectd", component_id: this.#id };
@@ -176,8 +187,7 @@ export class CollectdInput implements Input {
     const auth = this.#auth;
     // Rebuilt only when the auth file's users change, not per packet.
     let options: OpenOptions = { level, users: auth?.users() };
-    return (message: Uint8Array): void => {
-      if (this.#stopped) return;
+    return function onCollectdMessage(message: Uint8Array): void {
       packets.add();
       if (auth !== undefined) {
         const users = auth.users();
@@ -197,14 +207,9 @@ export class CollectdInput implements Input {
   }
 
   async #stopAll(): Promise<void> {
-    if (this.#ctx === undefined) {
-      this.#stopped = true;
-      return;
-    }
+    if (this.#ctx === undefined) return;
     if (this.#onAbort !== undefined) this.#ctx.signal.removeEventListener("abort", this.#onAbort);
-    // Read the kernel's counters while still receiving, so the count covers the sockets' whole life.
-    await this.#udp?.refreshKernelDrops();
-    this.#stopped = true;
+    // It reads the kernel's drop counters a last time, while the sockets still receive.
     await this.#udp?.close();
   }
 }

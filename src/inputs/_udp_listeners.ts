@@ -1,9 +1,10 @@
 /**
- * A set of bound UDP sockets for one input: binding with clear errors, the kernel receive buffer
+ * The UDP sockets of one input (statsd, collectd): binding with clear errors, the kernel receive buffer
  * (`SO_RCVBUF`, with a warning when the kernel caps it) and the datagrams the kernel dropped on a full
- * buffer, read from `/proc/net/udp*` every 5 s on Linux and counted as `dropped{reason="kernel"}`.
+ * buffer, read from `/proc/net/udp` and `/proc/net/udp6` every 5 s on Linux and counted as
+ * `dropped{reason="kernel"}`. Socket errors after binding are counted as `errors{error_type="socket"}`.
  *
- * Written for the collectd input, in the statsd input's manner, so that any UDP input can share it.
+ * It only moves bytes: the input's `onMessage` counts datagrams and emits them.
  *
  * @module
  */
@@ -12,32 +13,25 @@ import { createSocket } from "node:dgram";
 import type { Socket as UdpSocket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import { clearInterval, setInterval } from "node:timers";
-import { formatListenAddress, parseListenAddress } from "../../config/address.ts";
-import { PROC_NET_UDP, readProcNetUdp, readSocketInodes } from "../../internal/proc_net_udp.ts";
-import type { InputContext } from "../input.ts";
+import { formatListenAddress, parseListenAddress } from "../config/address.ts";
+import { PROC_NET_UDP, readProcNetUdp, readSocketInodes } from "../internal/proc_net_udp.ts";
+import type { SelfCell } from "../internal/self_stats.ts";
+import type { InputContext } from "./input.ts";
+import { bindError } from "./_bind_error.ts";
 
 /** How often the kernel's drop counters are read. */
 const KERNEL_DROPS_EVERY_MS = 5_000;
 /** How often a repeated socket error may be logged. */
 const WARN_EVERY_MS = 60_000;
-
-/** Reasons for errno codes seen when binding, phrased to end our sentence. */
-const BIND_REASONS: Readonly<Record<string, string>> = {
-  EADDRINUSE: "address already in use",
-  EADDRNOTAVAIL: "address not available",
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "host name lookup failed",
-};
+const FAMILIES = ["udp4", "udp6"] as const;
 
 /** Options of {@link UdpListeners}. */
 export interface UdpListenersOptions {
-  /** The input's type, for messages: `Cannot bind collectd listener "…": …`. */
+  /** The input's type, for messages: `Cannot bind statsd listener "…": …`. */
   readonly component: string;
-  /** `SO_RCVBUF` in bytes; 0 keeps the system default. */
+  /** The `SO_RCVBUF` size in bytes; 0 keeps the system's default. */
   readonly readBuffer: number;
-  /** Takes each datagram; the bytes are only valid during the call. */
+  /** The handler of each datagram; the bytes are only valid during the call. Not called once closing. */
   readonly onMessage: (bytes: Uint8Array) => void;
 }
 
@@ -56,14 +50,15 @@ interface Listener {
  * @example
  * ```ts
  * const udp = new UdpListeners(ctx, { component: "collectd", readBuffer: 8 << 20, onMessage });
- * await udp.bind("udp:127.0.0.1:25826");
- * udp.watchKernelDrops();
- * await udp.close();
+ * await udp.bind("udp:127.0.0.1:25826"); // "udp:127.0.0.1:25826"
+ * await udp.watchKernelDrops();
+ * await udp.close(); // reads the kernel's drops a last time; onMessage is not called after
  * ```
  */
 export class UdpListeners {
   readonly #ctx: InputContext;
   readonly #options: UdpListenersOptions;
+  readonly #kernelDropped: SelfCell;
   readonly #listeners: Listener[] = [];
   readonly #bound: string[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -72,31 +67,33 @@ export class UdpListeners {
 
   /**
    * @param ctx The input's context: runtime, logger and counters.
-   * @param options The component name, buffer size and datagram handler.
+   * @param options The input's type, the buffer size and the datagram handler.
    */
   constructor(ctx: InputContext, options: UdpListenersOptions) {
     this.#ctx = ctx;
     this.#options = options;
+    // Made now, so that the series reads 0 from the start rather than appearing with the first drop.
+    this.#kernelDropped = ctx.stats.dropped("kernel");
   }
 
   /**
-   * Binds one address.
+   * Binds one address; `onMessage` takes its datagrams from now on.
    *
    * @param text A canonical `udp:HOST:PORT` address.
-   * @returns Resolves once bound.
-   * @throws {Error} `Cannot bind collectd listener "udp:127.0.0.1:25826": address already in use`, with the
-   *   system error as `cause`.
+   * @returns The address bound, with the port the system picked where `text` said 0.
+   * @throws {Error} `Cannot bind statsd listener "udp:127.0.0.1:8125": address already in use`, with the
+   *   system's error as `cause`; or `…: not a UDP address`.
    */
-  async bind(text: string): Promise<void> {
+  async bind(text: string): Promise<string> {
     const address = parseListenAddress(text);
     const component = this.#options.component;
     if (address === undefined || address.transport !== "udp") {
-      throw new Error(`Cannot bind ${component} listener ${JSON.stringify(text)}: not a UDP address`);
+      throw bindError(component, text, "not a UDP address");
     }
     const ctx = this.#ctx;
     const family = isIPv6(address.host) ? "udp6" : "udp4";
     // Deno's node:dgram does not set SO_RCVBUF from `recvBufferSize`: it allocates a JS buffer of twice
-    // that size for every datagram instead (Deno 2.9), so the option is left out there.
+    // that size for every datagram instead (Deno 2.9), which at 8 MiB would cost 16 MiB per packet.
     const wanted = this.#options.readBuffer;
     const readBuffer = ctx.runtime.name === "deno" ? 0 : wanted;
     if (readBuffer !== wanted) {
@@ -136,33 +133,47 @@ export class UdpListeners {
     this.#bound.push(bound);
     ctx.log.info("Listening", { address: text, ...(bound !== text ? { bound } : {}) });
     if (readBuffer > 0) warnIfCapped(ctx, text, socket, readBuffer);
+    return bound;
   }
 
   /**
    * The addresses bound, with the port the system picked where the config said 0.
    *
-   * @returns The addresses, e.g. `["udp:127.0.0.1:41234"]`.
+   * @returns The addresses in bind order, e.g. `["udp:127.0.0.1:41234"]`; empty after `close()`.
    */
   addresses(): readonly string[] {
     return [...this.#bound];
   }
 
   /**
-   * Finds the sockets in `/proc/net/udp*` and reads their drop counters every 5 s from now on.
+   * Finds the sockets bound so far in `/proc/net/udp*` and reads their drop counters every 5 s from now on.
+   * Does nothing when none is bound.
    *
    * @returns Resolves once the sockets were looked up.
    */
   async watchKernelDrops(): Promise<void> {
+    if (this.#listeners.length === 0 || this.#timer !== undefined) return;
     await this.#findInodes();
-    const refresh = () => void this.refreshKernelDrops();
-    this.#timer = setInterval(refresh, KERNEL_DROPS_EVERY_MS);
+    const pollKernelDrops = () => void this.refreshKernelDrops();
+    this.#timer = setInterval(pollKernelDrops, KERNEL_DROPS_EVERY_MS);
     this.#timer.unref();
   }
 
   /**
-   * Reads the kernel's drop counters now and adds the new drops to `dropped{reason="kernel"}`.
+   * The datagrams the kernel dropped on these sockets since they were bound, as of the last read of
+   * `/proc/net/udp*` (every 5 s once watched, and at `close()`). Always 0 where there is no `/proc`.
    *
-   * @returns The drops since the sockets were bound; 0 where there is no `/proc`.
+   * @returns The count; it stays readable after `close()`.
+   */
+  kernelDrops(): number {
+    return this.#kernelDrops;
+  }
+
+  /**
+   * Reads `/proc/net/udp` and `/proc/net/udp6` now and adds the new kernel drops to
+   * `dropped{reason="kernel"}`. Concurrent calls share one read.
+   *
+   * @returns The total as in {@link kernelDrops}.
    */
   refreshKernelDrops(): Promise<number> {
     this.#polling ??= this.#readKernelDrops().finally(() => {
@@ -172,17 +183,21 @@ export class UdpListeners {
   }
 
   /**
-   * Reads the drop counters a last time and closes every socket.
+   * Stops watching, reads the kernel's drop counters a last time while the sockets still receive (so the
+   * count covers their whole life), then stops calling `onMessage` and closes every socket. Calling it
+   * again does nothing.
    *
-   * @returns Resolves when closed.
+   * @returns Resolves when every socket is closed.
    */
   async close(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    if (this.#listeners.length > 0) await this.refreshKernelDrops();
-    const closing = this.#listeners.map(({ socket }) =>
-      new Promise<void>((resolve) => closeQuietly(socket, resolve))
-    );
+    if (this.#listeners.some((l) => l.inode !== undefined)) await this.refreshKernelDrops();
+    const onMessage = this.#options.onMessage;
+    const closing = this.#listeners.map(({ socket }) => {
+      socket.off("message", onMessage);
+      return new Promise<void>((resolve) => closeQuietly(socket, resolve));
+    });
     this.#listeners.length = 0;
     this.#bound.length = 0;
     await Promise.all(closing);
@@ -191,7 +206,8 @@ export class UdpListeners {
   /** Finds each socket's inode: its bound port in `/proc/net/udp*`, narrowed to this process's fds. */
   async #findInodes(): Promise<void> {
     const own = await readSocketInodes();
-    for (const family of ["udp4", "udp6"] as const) {
+    const claimed = new Set<number>();
+    for (const family of FAMILIES) {
       const listeners = this.#listeners.filter((l) => l.family === family);
       if (listeners.length === 0) continue;
       const sockets = await readProcNetUdp(PROC_NET_UDP[family]);
@@ -199,11 +215,12 @@ export class UdpListeners {
       for (const listener of listeners) {
         const port = listener.socket.address().port;
         const candidates = [...sockets].filter(([inode, s]) =>
-          s.localPort === port && (own === undefined || own.has(inode))
+          s.localPort === port && !claimed.has(inode) && (own === undefined || own.has(inode))
         );
         // Without /proc/self/fd only an unambiguous port match is trusted.
-        if (candidates.length !== 1) continue;
+        if (candidates.length === 0 || (own === undefined && candidates.length > 1)) continue;
         const [inode, counters] = candidates[0]!;
+        claimed.add(inode);
         listener.inode = inode;
         listener.lastDrops = counters.drops;
       }
@@ -211,8 +228,7 @@ export class UdpListeners {
   }
 
   async #readKernelDrops(): Promise<number> {
-    const cell = this.#ctx.stats.dropped("kernel");
-    for (const family of ["udp4", "udp6"] as const) {
+    for (const family of FAMILIES) {
       const listeners = this.#listeners.filter((l) => l.family === family && l.inode !== undefined);
       if (listeners.length === 0) continue;
       const sockets = await readProcNetUdp(PROC_NET_UDP[family]);
@@ -224,7 +240,7 @@ export class UdpListeners {
         listener.lastDrops = counters.drops;
         if (increase <= 0) continue;
         this.#kernelDrops += increase;
-        cell.add(increase);
+        this.#kernelDropped.add(increase);
       }
     }
     return this.#kernelDrops;
@@ -255,21 +271,4 @@ function closeQuietly(socket: UdpSocket, done?: () => void): void {
     // Already closed (the bind failed before the socket was running).
     done?.();
   }
-}
-
-function bindError(component: string, address: string, cause: unknown): Error {
-  let reason: string | undefined;
-  for (let current = cause, depth = 0; depth < 4 && isObject(current); depth++, current = current["cause"]) {
-    const code = current["code"];
-    if (typeof code === "string" && BIND_REASONS[code] !== undefined) {
-      reason = BIND_REASONS[code];
-      break;
-    }
-  }
-  reason ??= cause instanceof Error ? cause.message : String(cause);
-  return new Error(`Cannot bind ${component} listener ${JSON.stringify(address)}: ${reason}`, { cause });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }
