@@ -208,6 +208,7 @@ class Collector {
       const input = plugin.create(inputConfig, id);
       await input.start({
         emit: pipeline.register(component),
+        register: (labels) => pipeline.register({ ...component, labels }),
         signal: this.#abort.signal,
         runtime,
         log: this.#log.child({ component_type: component.type, component_id: id }),

@@ -21,6 +21,16 @@ export interface InputContext {
    * @returns `false` when the frame was dropped (ring full); the drop is already counted.
    */
   emit(bytes: Uint8Array, format: FormatId): boolean;
+  /**
+   * Registers one source inside this input (a script of a `scripts` input) with the pipeline, so that its
+   * lines, bad lines, bytes and drops are counted apart: its uniform counters and `tally_bad_lines_total`
+   * carry `labels` besides `component_type` and `component_id`. Optional: without it, emit every source's
+   * frames through {@link InputContext.emit}, sharing the input's counts.
+   *
+   * @param labels The labels naming the source, e.g. `{ script: "lvs_check" }`.
+   * @returns The source's emit function, which behaves as {@link InputContext.emit}.
+   */
+  register?(labels: Readonly<Record<string, string>>): (bytes: Uint8Array, format: FormatId) => boolean;
   /** Aborted when the collector shuts down. */
   readonly signal: AbortSignal;
   /** The runtime facade. */

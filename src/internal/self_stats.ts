@@ -123,14 +123,19 @@ export interface ComponentStats {
  * Returns the uniform counters for one component.
  *
  * @param stats The registry.
- * @param component The component's type (plugin name) and id (config key).
+ * @param component The component's type (plugin name) and id (config key), and optionally more labels
+ *   naming one source inside it (`{ script: "lvs_check" }` for a script of a `scripts` input).
  * @returns The component's counters.
  */
 export function componentStats(
   stats: SelfStats,
-  component: { readonly type: string; readonly id: string },
+  component: {
+    readonly type: string;
+    readonly id: string;
+    readonly labels?: Readonly<Record<string, string>>;
+  },
 ): ComponentStats {
-  const base = { component_type: component.type, component_id: component.id };
+  const base = { ...component.labels, component_type: component.type, component_id: component.id };
   const counter = { type: "counter" } as const;
   return {
     received: stats.cell("tally_component_received_events_total", base, {

@@ -10,7 +10,8 @@
  * merges the partials in the {@link SeriesTable}, expires idle series and hands the result to `onFlush`.
  *
  * Self-metrics: per input the uniform component counters (lines received, bytes received, frames
- * dropped with reason `ring_full`, `frame_too_large` or `stopped`, errors `bad_line`) and `tally_bad_lines_total{reason}`; for the
+ * dropped with reason `ring_full`, `frame_too_large` or `stopped`, errors `bad_line`) and `tally_bad_lines_total{reason}`
+ * (per source when an input registers its sources apart, with their labels, e.g. `script`); for the
  * pipeline `tally_series_live`, `tally_series_rejected_total`, `tally_flush_duration_seconds`,
  * `tally_ring_fill_ratio{worker}`, `tally_events_dropped_total`, `tally_worker_restarts_total`,
  * `tally_samples_dropped_total{reason}` and `tally_frames_skipped_total`.
@@ -86,13 +87,26 @@ export interface FlushResult {
 /** Copies one frame of an input into the pipeline; `false` when it was dropped (and counted). */
 export type EmitFrame = (bytes: Uint8Array, format: FormatId) => boolean;
 
+/** What registers with the pipeline: an input, or one source of an input (a script of a `scripts` input). */
+export interface PipelineComponent {
+  /** The input's type (plugin name): the `component_type` label. */
+  readonly type: string;
+  /** The input's id (config key): the `component_id` label. */
+  readonly id: string;
+  /**
+   * The labels naming one source inside the input (`{ script: "lvs_check" }`), added to its self-metrics
+   * so that its lines, bad lines, bytes and drops are counted apart from the input's other sources.
+   */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
 /** How often a "frames dropped" warning may repeat per input. */
 const DROP_WARN_EVERY_MS = 10_000;
 /** The highest input id a frame header can carry (u16). */
 const MAX_INPUTS = 65536;
 
 interface _Input {
-  readonly component: { readonly type: string; readonly id: string };
+  readonly component: PipelineComponent;
   readonly stats: ComponentStats;
   readonly ringFull: SelfCell;
   readonly badLines: SelfCell;
@@ -261,13 +275,15 @@ export class Pipeline {
   }
 
   /**
-   * Registers an input and returns its emit function.
+   * Registers an input, or one source of an input, and returns its emit function. Lines, bad lines,
+   * bytes and drops are counted per registration, labelled with its type, id and `labels`.
    *
-   * @param component The input's type and id (its self-metric labels).
+   * @param component The input's type and id, and the labels of a source inside it (its self-metric
+   *   labels).
    * @returns The emit function: it stamps, copies and counts; `false` when the frame was dropped.
-   * @throws {RangeError} When more than 65 536 inputs register.
+   * @throws {RangeError} When more than 65 536 inputs and sources register.
    */
-  register(component: { readonly type: string; readonly id: string }): EmitFrame {
+  register(component: PipelineComponent): EmitFrame {
     const inputId = this.#inputs.length;
     if (inputId >= MAX_INPUTS) {
       throw new RangeError(`Cannot register input "${component.id}": already ${MAX_INPUTS} inputs`);
@@ -278,13 +294,19 @@ export class Pipeline {
       stats,
       ringFull: stats.dropped("ring_full"),
       badLines: stats.errors("bad_line"),
+      // Per input, not per source: 500 scripts of one input share one rate-limited warning.
       warnKey: `ring_full:${component.type}:${component.id}`,
     };
     this.#inputs.push(input);
     const stopped = stats.dropped("stopped");
     const tooLarge = stats.dropped("frame_too_large");
     const log = this.#options.log;
-    const fields = { component_type: component.type, component_id: component.id, when_full: "drop" };
+    const fields = {
+      ...component.labels,
+      component_type: component.type,
+      component_id: component.id,
+      when_full: "drop",
+    };
     const receivedBytes = stats.receivedBytes;
     const pool = this.#pool;
     const inline = this.#inline;
@@ -426,7 +448,12 @@ export class Pipeline {
         input.badLines.add(count);
         this.#options.stats.cell(
           "tally_bad_lines_total",
-          { component_type: input.component.type, component_id: input.component.id, reason },
+          {
+            ...input.component.labels,
+            component_type: input.component.type,
+            component_id: input.component.id,
+            reason,
+          },
           { type: "counter", help: "Lines rejected by the parser, by reason" },
         ).add(count);
       }

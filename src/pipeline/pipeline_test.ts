@@ -201,6 +201,37 @@ for (const workers of [0, 2]) {
       }
     });
 
+    it("register() with labels counts each source of one input apart, labelled", async () => {
+      const h = harness(workers);
+      await h.pipeline.start();
+      try {
+        const x = h.pipeline.register({ type: "scripts", id: "s", labels: { script: "x" } });
+        const y = h.pipeline.register({ type: "scripts", id: "s", labels: { script: "y" } });
+        x(text("x:1|c\ngarbage"), FORMAT_IDS.statsd);
+        y(text("y:1|c\ny:2|c\ny:3|c"), FORMAT_IDS.statsd);
+        await h.pipeline.flush();
+        const series = (name: string) =>
+          h.stats.snapshot().find((f) => f.name === name)?.series.map((
+            s,
+          ) => [Object.fromEntries(s.labels), s.value]);
+        const base = { component_id: "s", component_type: "scripts" };
+        assert.deepEqual(series("tally_component_received_events_total"), [
+          [{ ...base, script: "x" }, 2],
+          [{ ...base, script: "y" }, 3],
+        ]);
+        assert.deepEqual(series("tally_bad_lines_total"), [[
+          { ...base, reason: "no_value", script: "x" },
+          1,
+        ]]);
+        assert.deepEqual(
+          series("tally_component_errors_total")?.filter(([, value]) => value !== 0),
+          [[{ ...base, error_type: "bad_line", script: "x" }, 1]],
+        );
+      } finally {
+        await h.pipeline.stop();
+      }
+    });
+
     it("stop() flushes the open window once and later emits are dropped and counted", async () => {
       const h = harness(workers);
       await h.pipeline.start();

@@ -90,3 +90,68 @@ describe("scripts input through the pipeline", () => {
     });
   }
 });
+
+describe("scripts input with per-script registration", () => {
+  it("start() registers each script apart: lines and bad lines are counted per script", async () => {
+    const stats = new SelfStats();
+    const log = createLogger({}, { write: () => {} });
+    const pipeline = new Pipeline({
+      workers: 1,
+      ringBytes: 4 << 20,
+      intervalMs: 3_600_000,
+      aggregation: { percentiles: [50], exactLimit: 64, maxSeries: 1000, idleMs: 3_600_000 },
+      stats,
+      log,
+      onFlush() {},
+    });
+    await pipeline.start();
+    const component = { type: "scripts", id: "scripts" };
+    const input = new ScriptsInput(
+      v.parse(schema, {
+        scripts: [
+          { command: testdata("bash_example.sh"), period: "1h" },
+          { command: testdata("lvs_check.sh"), period: "1h" },
+        ],
+      }),
+      "scripts",
+    );
+    const abort = new AbortController();
+    await input.start({
+      emit: () => assert.fail("every script emits through its own registration"),
+      register: (labels) => pipeline.register({ ...component, labels }),
+      signal: abort.signal,
+      runtime: detectRuntime(),
+      log,
+      stats: componentStats(stats, component),
+      selfStats: stats,
+    });
+    const exits = (script: string) =>
+      stats.snapshot().find((f) => f.name === "tally_script_exits_total")?.series.find((s) =>
+        s.labels.some(([k, value]) => k === "script" && value === script) &&
+        s.labels.some(([k, value]) => k === "mode" && value === "data")
+      )?.value ?? 0;
+    try {
+      await waitFor(() => exits("bash_example") > 0 && exits("lvs_check") > 0, { what: "both data runs" });
+    } finally {
+      await input.stop();
+      await pipeline.stop();
+    }
+    const snapshot = stats.snapshot();
+    const series = (name: string) =>
+      snapshot.find((f) => f.name === name)?.series.filter((s) => s.value !== 0).map((s) => [
+        Object.fromEntries(s.labels),
+        s.value,
+      ]);
+    const base = { component_id: "scripts", component_type: "scripts" };
+    // bash_example prints "M1 " (no value) and "M2 0"; lvs_check prints two good lines.
+    assert.deepEqual(series("tally_component_received_events_total"), [
+      [{ ...base, script: "bash_example" }, 2],
+      [{ ...base, script: "lvs_check" }, 2],
+    ]);
+    assert.deepEqual(series("tally_bad_lines_total"), [[
+      { ...base, reason: "no_value", script: "bash_example" },
+      1,
+    ]]);
+    assert.equal(snapshot.some((f) => f.name === "tally_script_output_lines_total"), false);
+  });
+});

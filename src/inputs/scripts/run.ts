@@ -15,7 +15,9 @@
  *   becomes a frame: a JSON header (`ScriptFrameHeader`: script id, run start, exit code, timed out,
  *   definitions, labels) plus the raw output. Output is used whatever the exit code: lines printed before
  *   a non-zero exit, or before the kill at the limit, are kept (a partial last line is dropped). The exit
- *   code is counted and, for Nagios, becomes the service state.
+ *   code is counted and, for Nagios, becomes the service state. Each script registers with the pipeline
+ *   on its own (`ctx.register({ script })`, when the context offers it), so the workers count its lines
+ *   and bad lines apart from the other scripts'.
  * - A run still going (or still waiting for a slot) when the next is due makes that next run skipped and
  *   counted (`reason="overlap"` / `"concurrency"`). At most `max_concurrent` runs go at once; the others
  *   wait in arrival order. Spawns and reads are asynchronous and each script has its own timer, so a hung
@@ -71,7 +73,6 @@ interface Cells {
   readonly configTimeouts: SelfCell;
   readonly configErrors: SelfCell;
   readonly truncations: SelfCell;
-  readonly lines: SelfCell;
   readonly strays: SelfCell;
   readonly skipped: (reason: "overlap" | "concurrency" | "no_definitions") => SelfCell;
   readonly exits: (mode: "config" | "data", code: string) => SelfCell;
@@ -83,6 +84,8 @@ interface Script {
   readonly id: string;
   readonly log: Logger;
   readonly cells: Cells;
+  /** Hands a frame of this script to the pipeline, which counts its lines and bad lines per script. */
+  readonly emit: (bytes: Uint8Array, format: FormatId) => boolean;
   readonly user: UserIds | undefined;
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
@@ -143,7 +146,8 @@ export class ScriptsInput implements Input {
   /**
    * Resolves the users, schedules every script and starts the first runs (without waiting for them).
    *
-   * @param ctx The collector's side: `emit`, the logger and counters.
+   * @param ctx The collector's side: `register` (one emit per script; `emit` when absent), the logger and
+   *   counters.
    * @returns Resolves once every script is scheduled.
    * @throws {Error} When started twice, or when tally runs as root and a configured user is not found.
    */
@@ -188,6 +192,10 @@ export class ScriptsInput implements Input {
         id: config.id,
         log: ctx.log.child({ script: config.id }),
         cells: createCells(selfStats, this.#id, config.id),
+        emit: ctx.register?.({ script: config.id }) ??
+          function emitShared(bytes: Uint8Array, format: FormatId): boolean {
+            return ctx.emit(bytes, format);
+          },
         user,
         env: { ...this.#config.env, ...config.env },
         cwd: resolve(config.cwd ?? process.cwd()),
@@ -377,10 +385,9 @@ export class ScriptsInput implements Input {
         },
       );
     }
-    script.cells.lines.add(countLines(result.stdout));
     if (this.#stopped || result.aborted) return;
     if (result.stdout.length === 0 && script.config.format !== "nagios") return;
-    this.#ctx!.emit(
+    script.emit(
       encodeScriptFrame(this.#header(script, runMs, result), result.stdout),
       FORMAT_OF[script.config.format],
     );
@@ -572,13 +579,6 @@ function resolvePath(path: string, cwd: string): string {
   return isAbsolute(path) ? path : resolve(cwd, path);
 }
 
-/** Lines in a script's output: newline-terminated ones plus an unterminated last one. */
-function countLines(bytes: Uint8Array): number {
-  let lines = 0;
-  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) lines++;
-  return bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a ? lines + 1 : lines;
-}
-
 /** FNV-1a, 32 bits: a stable spread of scripts over their period. */
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
@@ -625,11 +625,6 @@ function createCells(stats: SelfStats, componentId: string, script: string): Cel
     truncations: stats.cell("tally_script_stdout_truncations_total", base, {
       ...counter,
       help: "Script runs whose stdout passed max_stdout (the script was killed, the output cut)",
-    }),
-    lines: stats.cell("tally_script_output_lines_total", base, {
-      ...counter,
-      help:
-        "Lines of data-mode output handed to the parser (accepted and rejected lines are counted per input)",
     }),
     strays: stats.cell("tally_script_stray_processes_killed_total", base, {
       ...counter,
