@@ -6,14 +6,19 @@
  *
  * @module
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  compileGenerator,
+  generatorSource,
+  numberField,
+  parseSummaryLine,
+  runGeneratorProcess,
+  targetArgs,
+} from "../_shared/generator.ts";
 
 /** Where the generator's C source lives: `../shared/tools/collectd-gen.c` beside the repository. */
-export const COLLECTD_GENERATOR_SOURCE: string = fileURLToPath(
-  new URL("../../../../shared/tools/collectd-gen.c", import.meta.url).href,
-);
+export const COLLECTD_GENERATOR_SOURCE: string = generatorSource("collectd-gen.c");
+
+const GENERATOR_NAME = "collectd-gen";
 
 /** The host part the generator writes, hence the `instance` label tally gives its series. */
 export const GENERATOR_HOST = "benchhost";
@@ -80,20 +85,6 @@ export interface CollectdGeneratorSummary {
   readonly rateOk: boolean;
 }
 
-const RUNNING = new Set<ChildProcess>();
-
-/**
- * SIGKILLs any generator still running, for an interrupt handler that is about to exit.
- *
- * @returns How many were killed.
- */
-export function killAllCollectdGenerators(): number {
-  const all = [...RUNNING];
-  for (const child of all) child.kill("SIGKILL");
-  RUNNING.clear();
-  return all.length;
-}
-
 /**
  * Compiles the generator with `cc -O2 … -lm` into `dir`.
  *
@@ -102,18 +93,11 @@ export function killAllCollectdGenerators(): number {
  * @returns The path of the executable.
  * @throws {Error} When the compiler fails; the message carries its output.
  */
-export async function buildCollectdGenerator(
+export function buildCollectdGenerator(
   dir: string,
   source: string = COLLECTD_GENERATOR_SOURCE,
 ): Promise<string> {
-  const out = join(dir, "collectd-gen");
-  await new Promise<void>((resolve, reject) => {
-    execFile("cc", ["-O2", "-o", out, source, "-lm"], function onCompiled(error, _stdout, stderr) {
-      if (error === null) resolve();
-      else reject(new Error(`Cannot compile "${source}" with cc: ${error.message}\n${stderr}`));
-    });
-  });
-  return out;
+  return compileGenerator(dir, source);
 }
 
 /**
@@ -124,14 +108,7 @@ export async function buildCollectdGenerator(
  */
 export function collectdGeneratorArgs(run: CollectdGeneratorRun): string[] {
   return [
-    "-H",
-    "127.0.0.1",
-    "-p",
-    String(run.port),
-    "-r",
-    String(Math.round(run.pps)),
-    "-d",
-    String(run.seconds),
+    ...targetArgs(run),
     "-n",
     String(run.names),
     "-M",
@@ -152,33 +129,10 @@ export async function runCollectdGenerator(
   executable: string,
   run: CollectdGeneratorRun,
 ): Promise<CollectdGeneratorSummary> {
-  const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn(executable, collectdGeneratorArgs(run), { stdio: ["ignore", "pipe", "pipe"] });
-    RUNNING.add(child);
-    if (child.pid !== undefined) run.onSpawn?.(child.pid);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), (run.seconds + 30) * 1000);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      RUNNING.delete(child);
-      reject(new Error(`Cannot run collectd-gen "${executable}": ${error.message}`, { cause: error }));
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      RUNNING.delete(child);
-      if (code === 0) resolve(Buffer.concat(out).toString());
-      else {
-        reject(
-          new Error(
-            `collectd-gen failed with ${signal === null ? `exit code ${code}` : `signal ${signal}`}: ` +
-              `"${Buffer.concat(err).toString().trim()}"`,
-          ),
-        );
-      }
-    });
+  const stdout = await runGeneratorProcess(executable, collectdGeneratorArgs(run), {
+    name: GENERATOR_NAME,
+    seconds: run.seconds,
+    onSpawn: run.onSpawn,
   });
   return parseCollectdGeneratorSummary(stdout);
 }
@@ -191,30 +145,22 @@ export async function runCollectdGenerator(
  * @throws {Error} When the last line is no JSON object or a field is missing.
  */
 export function parseCollectdGeneratorSummary(stdout: string): CollectdGeneratorSummary {
-  const line = stdout.trim().split("\n").at(-1) ?? "";
-  let summary: Record<string, unknown>;
-  try {
-    summary = JSON.parse(line) as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`Cannot parse the collectd-gen summary: expected JSON, found "${line.slice(0, 200)}"`, {
-      cause: error,
-    });
-  }
+  const summary = parseSummaryLine(stdout, GENERATOR_NAME);
   return {
-    targetPps: numberField(summary, "target_pps"),
-    durationS: numberField(summary, "duration_s"),
-    packetsSent: numberField(summary, "packets_sent"),
-    packetsTarget: numberField(summary, "packets_target"),
-    achievedPps: numberField(summary, "achieved_pps"),
-    bytesSent: numberField(summary, "bytes_sent"),
-    maxPacketBytes: numberField(summary, "max_packet_bytes"),
-    valueListsSent: numberField(summary, "value_lists_sent"),
+    targetPps: numberField(summary, "target_pps", GENERATOR_NAME),
+    durationS: numberField(summary, "duration_s", GENERATOR_NAME),
+    packetsSent: numberField(summary, "packets_sent", GENERATOR_NAME),
+    packetsTarget: numberField(summary, "packets_target", GENERATOR_NAME),
+    achievedPps: numberField(summary, "achieved_pps", GENERATOR_NAME),
+    bytesSent: numberField(summary, "bytes_sent", GENERATOR_NAME),
+    maxPacketBytes: numberField(summary, "max_packet_bytes", GENERATOR_NAME),
+    valueListsSent: numberField(summary, "value_lists_sent", GENERATOR_NAME),
     valueListsByType: byType(summary, "value_lists_by_type"),
     identifiersByType: byType(summary, "identifiers_by_type"),
-    absoluteSum: numberField(summary, "absolute_sum"),
-    counterFinalSum: numberField(summary, "counter_final_sum"),
-    deriveFinalSum: numberField(summary, "derive_final_sum"),
-    sendErrors: numberField(summary, "send_errors"),
+    absoluteSum: numberField(summary, "absolute_sum", GENERATOR_NAME),
+    counterFinalSum: numberField(summary, "counter_final_sum", GENERATOR_NAME),
+    deriveFinalSum: numberField(summary, "derive_final_sum", GENERATOR_NAME),
+    sendErrors: numberField(summary, "send_errors", GENERATOR_NAME),
     rateOk: summary["rate_ok"] === true,
   };
 }
@@ -223,25 +169,14 @@ function byType(summary: Record<string, unknown>, key: string): ByValueType {
   const value = summary[key];
   if (typeof value !== "object" || value === null) {
     throw new Error(
-      `Cannot read the collectd-gen summary: field "${key}" is not an object, found "${String(value)}"`,
+      `Cannot read the ${GENERATOR_NAME} summary: field "${key}" is not an object, found "${String(value)}"`,
     );
   }
   const record = value as Record<string, unknown>;
   return {
-    counter: numberField(record, "counter", key),
-    gauge: numberField(record, "gauge", key),
-    derive: numberField(record, "derive", key),
-    absolute: numberField(record, "absolute", key),
+    counter: numberField(record, "counter", GENERATOR_NAME, key),
+    gauge: numberField(record, "gauge", GENERATOR_NAME, key),
+    derive: numberField(record, "derive", GENERATOR_NAME, key),
+    absolute: numberField(record, "absolute", GENERATOR_NAME, key),
   };
-}
-
-function numberField(summary: Record<string, unknown>, key: string, parent?: string): number {
-  const value = summary[key];
-  if (typeof value !== "number") {
-    throw new Error(
-      `Cannot read the collectd-gen summary: field "${parent === undefined ? key : `${parent}.${key}`}" ` +
-        `is not a number, found "${String(value)}"`,
-    );
-  }
-  return value;
 }

@@ -25,13 +25,14 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { freePort } from "../../harness/free_port.ts";
+import type { BenchReceiver, RunningBase } from "../_shared/bench_receiver.ts";
+import { collectdConfig } from "../_shared/collectd_config.ts";
 import { GENERATOR_HOST } from "./generator.ts";
-import { udpPortState } from "../statsd/proc_stats.ts";
-import { ReceiverProcess, sleep } from "../statsd/receiver_process.ts";
+import { sleep } from "../_shared/receiver_process.ts";
+import { readyzAnswers200, scrapeMetrics, startReceiver, udpBound } from "../_shared/start_receiver.ts";
 
 /** The receivers this benchmark knows. */
 export type CollectdBenchReceiverName = "tally" | "collectd";
@@ -44,39 +45,18 @@ export interface ReceivedCount {
   readonly diagnostics: Readonly<Record<string, number>>;
 }
 
-/** A receiver that can be started any number of times, each time with fresh state. */
-export interface CollectdBenchReceiver {
-  /** Which one. */
-  readonly name: CollectdBenchReceiverName;
-  /** A human label with its version or path. */
-  readonly label: string;
-  /** How the count is read back, for the report. */
-  readonly readback: string;
-  /** How long the count must stay unchanged after the load before it is final (over one flush or interval). */
-  readonly settleMs: number;
+/** A collectd-protocol receiver that can be started any number of times, each time with fresh state. */
+export interface CollectdBenchReceiver
+  extends BenchReceiver<CollectdBenchReceiverName, RunningCollectdBenchReceiver> {
   /**
    * The pause before one last read once the count reached what was sent: tally counts value lists as the
    * workers parse them, but its metric values appear at the next flush.
    */
   readonly finalReadDelayMs: number;
-  /**
-   * Starts a fresh instance on a free loopback port and waits until it is ready.
-   *
-   * @param dir An empty directory it may use for config, data and sockets.
-   * @returns The running instance.
-   * @throws {Error} When it cannot start or does not become ready; nothing is left running.
-   */
-  start(dir: string): Promise<RunningCollectdBenchReceiver>;
 }
 
-/** A started receiver instance. */
-export interface RunningCollectdBenchReceiver {
-  /** The process id (the root of its process tree). */
-  readonly pid: number;
-  /** The collectd-protocol UDP port on 127.0.0.1. */
-  readonly port: number;
-  /** Milliseconds from spawn to ready. */
-  readonly readyMs: number;
+/** A started receiver instance; `port` is its collectd-protocol UDP port on 127.0.0.1. */
+export interface RunningCollectdBenchReceiver extends RunningBase {
   /**
    * Reads the count of value lists received since start.
    *
@@ -93,12 +73,6 @@ export interface RunningCollectdBenchReceiver {
    * @throws {Error} When the readback fails.
    */
   countAt(wallMs: number): Promise<number>;
-  /** Stops it by PID (SIGTERM to its group, SIGKILL after 5 s). Safe to call twice. */
-  stop(): Promise<void>;
-  /** The last few KiB of its output, for error messages. */
-  outputTail(): string;
-  /** Whether the process has exited. */
-  hasExited(): boolean;
 }
 
 /** The default daemon path of Debian's collectd-core. */
@@ -143,7 +117,7 @@ export function tallyCollectdReceiver(options: TallyCollectdReceiverOptions): Co
         `# Written by tests/bench/collectd; one fresh tally per trial.\n[agent]\nflush_interval = "${FLUSH_INTERVAL}"\n\n` +
           `[inputs.collectd]\ntype = "collectd"\nlisten = ["udp:127.0.0.1:${port}"]\n`,
       );
-      const child = new ReceiverProcess(options.executable, [
+      const running = await startReceiver(options.executable, [
         "run",
         "--config",
         config,
@@ -152,43 +126,18 @@ export function tallyCollectdReceiver(options: TallyCollectdReceiverOptions): Co
         "--data-dir",
         join(dir, "data"),
         ...(options.extraArgs ?? []),
-      ], { cwd: dir });
-      let readyMs: number;
-      try {
-        readyMs = await child.waitReady(async function readyzAnswers200() {
-          const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(1000) });
-          await response.body?.cancel();
-          return response.status === 200;
-        }, READY_TIMEOUT_MS);
-      } catch (error) {
-        await child.stop();
-        throw error;
-      }
+      ], { cwd: dir, port, isReady: readyzAnswers200(base), readyTimeoutMs: READY_TIMEOUT_MS });
       async function scrapeTally(): Promise<ReceivedCount> {
-        const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
-        const text = await response.text();
-        if (response.status !== 200) {
-          throw new Error(
-            `Cannot scrape "${base}/metrics": status ${response.status}, body "${text.slice(0, 200)}"`,
-          );
-        }
-        return parseTallyCount(text);
+        return parseTallyCount(await scrapeMetrics(base));
       }
       return {
-        pid: child.pid,
-        port,
-        readyMs,
+        ...running,
         readCount: scrapeTally,
         countAt: async function scrapeTallyAt(wallMs: number) {
           // tally counts value lists as its workers parse them, so a scrape at the moment is the count then.
           await sleep(Math.max(0, wallMs - Date.now()));
           return (await scrapeTally()).valueLists;
         },
-        stop: async function stopTally() {
-          await child.stop();
-        },
-        outputTail: () => child.outputTail,
-        hasExited: () => child.exit !== undefined,
       };
     },
   };
@@ -266,21 +215,15 @@ export function collectdNetworkReceiver(options: CollectdNetworkReceiverOptions 
       const port = await freePort("udp");
       const csvDir = join(dir, "csv");
       const configFile = join(dir, "collectd.conf");
-      await writeFile(configFile, collectdConfig(dir, csvDir, port));
-      const child = new ReceiverProcess(executable, ["-f", "-C", configFile], { cwd: dir });
-      let readyMs: number;
-      try {
-        readyMs = await child.waitReady(function udpBound() {
-          return Promise.resolve(udpPortState(port).bound);
-        }, READY_TIMEOUT_MS);
-      } catch (error) {
-        await child.stop();
-        throw error;
-      }
-      return {
-        pid: child.pid,
+      await writeFile(configFile, collectdConf(dir, csvDir, port));
+      const running = await startReceiver(executable, ["-f", "-C", configFile], {
+        cwd: dir,
         port,
-        readyMs,
+        isReady: udpBound(port),
+        readyTimeoutMs: READY_TIMEOUT_MS,
+      });
+      return {
+        ...running,
         readCount: function readCsv() {
           return readCollectdStats(join(csvDir, COLLECTD_HOSTNAME));
         },
@@ -303,24 +246,9 @@ export function collectdNetworkReceiver(options: CollectdNetworkReceiverOptions 
             await sleep(100);
           }
         },
-        stop: async function stopCollectd() {
-          await child.stop();
-        },
-        outputTail: () => child.outputTail,
-        hasExited: () => child.exit !== undefined,
       };
     },
   };
-}
-
-/**
- * Whether the collectd daemon is installed.
- *
- * @param executable The daemon path.
- * @returns True when the file exists.
- */
-export function collectdDaemonInstalled(executable: string = COLLECTD_DAEMON): boolean {
-  return existsSync(executable);
 }
 
 /** The running total of value lists the network plugin dispatched, relative to `DataDir/HOST`. */
@@ -429,44 +357,20 @@ export async function readCsvRows(hostDir: string, file: string, column: number)
   return rows;
 }
 
-function collectdConfig(dir: string, csvDir: string, port: number): string {
-  return `# Written by tests/bench/collectd; one fresh daemon per trial.
-Hostname "${COLLECTD_HOSTNAME}"
-FQDNLookup false
-BaseDir "${dir}"
-PIDFile "${join(dir, "collectd.pid")}"
-PluginDir "/usr/lib/collectd"
-TypesDB "/usr/share/collectd/types.db"
-Interval 1
-CollectInternalStats true
-
-LoadPlugin network
-LoadPlugin csv
-LoadPlugin match_regex
-
-<Plugin network>
-  Listen "127.0.0.1" "${port}"
-  ReportStats true
-</Plugin>
-
-<Plugin csv>
-  DataDir "${csvDir}"
-  StoreRates false
-</Plugin>
-
-# Only collectd's own statistics (host ${COLLECTD_HOSTNAME}) reach the csv plugin; the received values stop
-# after the cache, as they would in a collectd with no write plugin for them.
-<Chain "PostCache">
-  <Rule "own_statistics">
-    <Match "regex">
-      Host "^${COLLECTD_HOSTNAME}$"
-    </Match>
-    <Target "write">
-      Plugin "csv"
-    </Target>
-    Target "stop"
-  </Rule>
-  Target "stop"
-</Chain>
-`;
+function collectdConf(dir: string, csvDir: string, port: number): string {
+  return collectdConfig({
+    writtenBy: "tests/bench/collectd",
+    hostname: COLLECTD_HOSTNAME,
+    dir,
+    csvDir,
+    globals: ["CollectInternalStats true"],
+    plugin: "network",
+    pluginOptions: [`Listen "127.0.0.1" "${port}"`, "ReportStats true"],
+    chainComment: [
+      `Only collectd's own statistics (host ${COLLECTD_HOSTNAME}) reach the csv plugin; the received values stop`,
+      "after the cache, as they would in a collectd with no write plugin for them.",
+    ],
+    rule: "own_statistics",
+    match: [`Host "^${COLLECTD_HOSTNAME}$"`],
+  });
 }

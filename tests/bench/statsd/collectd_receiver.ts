@@ -11,14 +11,13 @@
  * @module
  * @see https://collectd.org/documentation/manpages/collectd.conf.5.shtml#plugin_statsd
  */
-import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { freePort } from "../../harness/free_port.ts";
 import { GENERATOR_PREFIX } from "./generator.ts";
-import { udpPortState } from "./proc_stats.ts";
 import type { Receiver, RunningReceiver } from "./receiver.ts";
-import { ReceiverProcess } from "./receiver_process.ts";
+import { collectdConfig } from "../_shared/collectd_config.ts";
+import { startReceiver, udpBound } from "../_shared/start_receiver.ts";
 
 /** Options for {@link collectdReceiver}. */
 export interface CollectdReceiverOptions {
@@ -52,24 +51,15 @@ export function collectdReceiver(options: CollectdReceiverOptions = {}): Receive
       const statsdPort = await freePort("udp");
       const csvDir = join(dir, "csv");
       const configFile = join(dir, "collectd.conf");
-      await writeFile(configFile, collectdConfig(dir, csvDir, statsdPort));
-      const child = new ReceiverProcess(executable, ["-f", "-C", configFile], { cwd: dir });
-      let readyMs: number;
-      try {
-        readyMs = await child.waitReady(
-          function udpBound() {
-            return Promise.resolve(udpPortState(statsdPort).bound);
-          },
-          options.readyTimeoutMs ?? 20_000,
-        );
-      } catch (error) {
-        await child.stop();
-        throw error;
-      }
+      await writeFile(configFile, collectdConf(dir, csvDir, statsdPort));
+      const running = await startReceiver(executable, ["-f", "-C", configFile], {
+        cwd: dir,
+        port: statsdPort,
+        isReady: udpBound(statsdPort),
+        readyTimeoutMs: options.readyTimeoutMs,
+      });
       return {
-        pid: child.pid,
-        statsdPort,
-        readyMs,
+        ...running,
         readCounters: function readCsv() {
           return readCsvCounters(join(csvDir, HOSTNAME, "statsd"));
         },
@@ -77,24 +67,9 @@ export function collectdReceiver(options: CollectdReceiverOptions = {}): Receive
           // The statsd plugin exposes no receive counters; the kernel's drop count tells the story.
           return Promise.resolve({});
         },
-        stop: async function stopCollectd() {
-          await child.stop();
-        },
-        outputTail: () => child.outputTail,
-        hasExited: () => child.exit !== undefined,
       };
     },
   };
-}
-
-/**
- * Whether the collectd daemon is installed.
- *
- * @param executable The daemon path.
- * @returns True when the file exists.
- */
-export function collectdInstalled(executable: string = COLLECTD_EXECUTABLE): boolean {
-  return existsSync(executable);
 }
 
 /**
@@ -131,47 +106,26 @@ export async function readCsvCounters(dir: string): Promise<Map<string, number>>
   return totals;
 }
 
-function collectdConfig(dir: string, csvDir: string, port: number): string {
-  return `# Written by tests/bench/statsd; one fresh daemon per trial.
-Hostname "${HOSTNAME}"
-FQDNLookup false
-BaseDir "${dir}"
-PIDFile "${join(dir, "collectd.pid")}"
-PluginDir "/usr/lib/collectd"
-TypesDB "/usr/share/collectd/types.db"
-Interval 1
-
-LoadPlugin statsd
-LoadPlugin csv
-LoadPlugin match_regex
-
-<Plugin statsd>
-  Host "127.0.0.1"
-  Port "${port}"
-  DeleteCounters false
-  DeleteTimers false
-  DeleteGauges false
-  DeleteSets false
-</Plugin>
-
-<Plugin csv>
-  DataDir "${csvDir}"
-  StoreRates false
-</Plugin>
-
-# Only the statsd counters (type derive) reach the csv plugin; everything else stops here.
-<Chain "PostCache">
-  <Rule "statsd_counters">
-    <Match "regex">
-      Plugin "^statsd$"
-      Type "^derive$"
-    </Match>
-    <Target "write">
-      Plugin "csv"
-    </Target>
-    Target "stop"
-  </Rule>
-  Target "stop"
-</Chain>
-`;
+function collectdConf(dir: string, csvDir: string, port: number): string {
+  return collectdConfig({
+    writtenBy: "tests/bench/statsd",
+    hostname: HOSTNAME,
+    dir,
+    csvDir,
+    globals: [],
+    plugin: "statsd",
+    pluginOptions: [
+      'Host "127.0.0.1"',
+      `Port "${port}"`,
+      "DeleteCounters false",
+      "DeleteTimers false",
+      "DeleteGauges false",
+      "DeleteSets false",
+    ],
+    chainComment: [
+      "Only the statsd counters (type derive) reach the csv plugin; everything else stops here.",
+    ],
+    rule: "statsd_counters",
+    match: ['Plugin "^statsd$"', 'Type "^derive$"'],
+  });
 }

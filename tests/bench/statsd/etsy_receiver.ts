@@ -18,9 +18,9 @@ import { join } from "node:path";
 import { freePort } from "../../harness/free_port.ts";
 import { REPO_ROOT } from "../../harness/spawn_tally.ts";
 import { GENERATOR_PREFIX } from "./generator.ts";
-import { udpPortState } from "./proc_stats.ts";
+import { udpPortState } from "../_shared/proc_stats.ts";
 import type { Receiver, RunningReceiver } from "./receiver.ts";
-import { ReceiverProcess } from "./receiver_process.ts";
+import { startReceiver } from "../_shared/start_receiver.ts";
 
 /** Options for {@link etsyReceiver}. */
 export interface EtsyReceiverOptions {
@@ -72,22 +72,18 @@ export function etsyReceiver(options: EtsyReceiverOptions = {}): Receiver {
           })
         }\n`,
       );
-      const child = new ReceiverProcess(options.node ?? "node", [statsJs, configFile], { cwd: dir });
-      let readyMs: number;
-      try {
-        readyMs = await child.waitReady(async function udpBoundAndMgmtAnswers() {
+      const running = await startReceiver(options.node ?? "node", [statsJs, configFile], {
+        cwd: dir,
+        port: statsdPort,
+        isReady: async function udpBoundAndMgmtAnswers() {
           if (!udpPortState(statsdPort).bound) return false;
           await mgmtCommand(mgmtPort, "health");
           return true;
-        }, options.readyTimeoutMs ?? 20_000);
-      } catch (error) {
-        await child.stop();
-        throw error;
-      }
+        },
+        readyTimeoutMs: options.readyTimeoutMs,
+      });
       return {
-        pid: child.pid,
-        statsdPort,
-        readyMs,
+        ...running,
         readCounters: async function mgmtCounters() {
           return parseEtsyCounters(await mgmtCommand(mgmtPort, "counters"));
         },
@@ -97,11 +93,6 @@ export function etsyReceiver(options: EtsyReceiverOptions = {}): Receiver {
           for (const match of reply.matchAll(SELF_COUNTER_REGEXP)) out[match[1] ?? ""] = Number(match[2]);
           return out;
         },
-        stop: async function stopEtsy() {
-          await child.stop();
-        },
-        outputTail: () => child.outputTail,
-        hasExited: () => child.exit !== undefined,
       };
     },
   };

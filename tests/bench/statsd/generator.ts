@@ -5,15 +5,18 @@
  *
  * @module
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  compileGenerator,
+  generatorSource,
+  numberField,
+  parseSummaryLine,
+  runGeneratorProcess,
+  targetArgs,
+} from "../_shared/generator.ts";
 
 /** Where the generator's C source lives: `../shared/tools/statsd-gen.c` beside the repository. */
-export const GENERATOR_SOURCE: string = fileURLToPath(
-  new URL("../../../../shared/tools/statsd-gen.c", import.meta.url).href,
-);
+export const GENERATOR_SOURCE: string = generatorSource("statsd-gen.c");
 
 /** One load run: what to send and where. */
 export interface GeneratorRun {
@@ -64,20 +67,6 @@ export interface GeneratorSummary {
 /** The generator's metric name prefix: names are `bench.TYPE.K`. */
 export const GENERATOR_PREFIX = "bench";
 
-const RUNNING = new Set<ChildProcess>();
-
-/**
- * SIGKILLs any generator still running, for an interrupt handler that is about to exit.
- *
- * @returns How many were killed.
- */
-export function killAllGenerators(): number {
-  const all = [...RUNNING];
-  for (const child of all) child.kill("SIGKILL");
-  RUNNING.clear();
-  return all.length;
-}
-
 /**
  * Compiles the generator with `cc -O2 … -lm` into `dir`.
  *
@@ -85,15 +74,8 @@ export function killAllGenerators(): number {
  * @returns The path of the executable.
  * @throws {Error} When the compiler fails; the message carries its output.
  */
-export async function buildGenerator(dir: string): Promise<string> {
-  const out = join(dir, "statsd-gen");
-  await new Promise<void>((resolve, reject) => {
-    execFile("cc", ["-O2", "-o", out, GENERATOR_SOURCE, "-lm"], function onCompiled(error, _stdout, stderr) {
-      if (error === null) resolve();
-      else reject(new Error(`Cannot compile "${GENERATOR_SOURCE}" with cc: ${error.message}\n${stderr}`));
-    });
-  });
-  return out;
+export function buildGenerator(dir: string): Promise<string> {
+  return compileGenerator(dir, GENERATOR_SOURCE);
 }
 
 /**
@@ -106,14 +88,7 @@ export async function buildGenerator(dir: string): Promise<string> {
  */
 export async function runGenerator(executable: string, run: GeneratorRun): Promise<GeneratorSummary> {
   const args = [
-    "-H",
-    "127.0.0.1",
-    "-p",
-    String(run.port),
-    "-r",
-    String(Math.round(run.pps)),
-    "-d",
-    String(run.seconds),
+    ...targetArgs(run),
     "-l",
     String(run.linesPerPacket),
     "-n",
@@ -124,66 +99,25 @@ export async function runGenerator(executable: string, run: GeneratorRun): Promi
     run.sumsFile,
     "-q",
   ];
-  const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn(executable, args, { stdio: ["ignore", "pipe", "pipe"] });
-    RUNNING.add(child);
-    if (child.pid !== undefined) run.onSpawn?.(child.pid);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), (run.seconds + 30) * 1000);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      RUNNING.delete(child);
-      reject(new Error(`Cannot run statsd-gen "${executable}": ${error.message}`, { cause: error }));
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      RUNNING.delete(child);
-      if (code === 0) resolve(Buffer.concat(out).toString());
-      else {
-        reject(
-          new Error(
-            `statsd-gen failed with ${signal === null ? `exit code ${code}` : `signal ${signal}`}: ` +
-              `"${Buffer.concat(err).toString().trim()}"`,
-          ),
-        );
-      }
-    });
+  const stdout = await runGeneratorProcess(executable, args, {
+    name: "statsd-gen",
+    seconds: run.seconds,
+    onSpawn: run.onSpawn,
   });
-  const line = stdout.trim().split("\n").at(-1) ?? "";
-  let summary: Record<string, unknown>;
-  try {
-    summary = JSON.parse(line) as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`Cannot parse the statsd-gen summary: expected JSON, found "${line.slice(0, 200)}"`, {
-      cause: error,
-    });
-  }
+  const summary = parseSummaryLine(stdout, "statsd-gen");
   const sums = JSON.parse(await readFile(run.sumsFile, "utf8")) as Record<string, number>;
   const byType = summary["lines_by_type"] as Record<string, number> | undefined;
   return {
-    targetPps: numberField(summary, "target_pps"),
-    durationS: numberField(summary, "duration_s"),
-    packetsSent: numberField(summary, "packets_sent"),
-    packetsTarget: numberField(summary, "packets_target"),
-    achievedPps: numberField(summary, "achieved_pps"),
-    linesSent: numberField(summary, "lines_sent"),
+    targetPps: numberField(summary, "target_pps", "statsd-gen"),
+    durationS: numberField(summary, "duration_s", "statsd-gen"),
+    packetsSent: numberField(summary, "packets_sent", "statsd-gen"),
+    packetsTarget: numberField(summary, "packets_target", "statsd-gen"),
+    achievedPps: numberField(summary, "achieved_pps", "statsd-gen"),
+    linesSent: numberField(summary, "lines_sent", "statsd-gen"),
     counterLines: byType?.["c"] ?? 0,
-    counterSumExpected: numberField(summary, "counter_sum_expected"),
-    sendErrors: numberField(summary, "send_errors"),
+    counterSumExpected: numberField(summary, "counter_sum_expected", "statsd-gen"),
+    sendErrors: numberField(summary, "send_errors", "statsd-gen"),
     rateOk: summary["rate_ok"] === true,
     sums: new Map(Object.entries(sums)),
   };
-}
-
-function numberField(summary: Record<string, unknown>, key: string): number {
-  const value = summary[key];
-  if (typeof value !== "number") {
-    throw new Error(
-      `Cannot read the statsd-gen summary: field "${key}" is not a number, found "${String(value)}"`,
-    );
-  }
-  return value;
 }

@@ -8,7 +8,7 @@ import process from "node:process";
 import { inspect } from "node:util";
 import { readCsvCounters } from "./collectd_receiver.ts";
 import { parseEtsyCounters } from "./etsy_receiver.ts";
-import { processTree, treeMemory, udpPortState } from "./proc_stats.ts";
+import { processTree, treeMemory, udpPortState } from "../_shared/proc_stats.ts";
 import { parseTallyCounters, parseTallyDiagnostics } from "./tally_receiver.ts";
 
 describe("parseTallyCounters()", () => {

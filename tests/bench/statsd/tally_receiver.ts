@@ -11,7 +11,7 @@
 import { freePort } from "../../harness/free_port.ts";
 import { GENERATOR_PREFIX } from "./generator.ts";
 import type { Receiver, RunningReceiver } from "./receiver.ts";
-import { ReceiverProcess } from "./receiver_process.ts";
+import { readyzAnswers200, scrapeMetrics, startReceiver } from "../_shared/start_receiver.ts";
 
 /** Options for {@link tallyReceiver}. */
 export interface TallyReceiverOptions {
@@ -55,7 +55,7 @@ export function tallyReceiver(options: TallyReceiverOptions): Receiver {
       const statsdPort = await freePort("udp");
       const httpPort = await freePort("tcp");
       const base = `http://127.0.0.1:${httpPort}`;
-      const child = new ReceiverProcess(options.executable, [
+      const running = await startReceiver(options.executable, [
         "run",
         "--statsd",
         `udp:127.0.0.1:${statsdPort}`,
@@ -66,41 +66,20 @@ export function tallyReceiver(options: TallyReceiverOptions): Receiver {
         "--data-dir",
         dir,
         ...(options.extraArgs ?? []),
-      ], { cwd: dir });
-      let readyMs: number;
-      try {
-        readyMs = await child.waitReady(async function readyzAnswers200() {
-          const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(1000) });
-          await response.body?.cancel();
-          return response.status === 200;
-        }, options.readyTimeoutMs ?? 20_000);
-      } catch (error) {
-        await child.stop();
-        throw error;
-      }
+      ], {
+        cwd: dir,
+        port: statsdPort,
+        isReady: readyzAnswers200(base),
+        readyTimeoutMs: options.readyTimeoutMs,
+      });
       return {
-        pid: child.pid,
-        statsdPort,
-        readyMs,
+        ...running,
         readCounters: async function scrapeCounters() {
-          const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
-          const text = await response.text();
-          if (response.status !== 200) {
-            throw new Error(
-              `Cannot scrape "${base}/metrics": status ${response.status}, body "${text.slice(0, 200)}"`,
-            );
-          }
-          return parseTallyCounters(text);
+          return parseTallyCounters(await scrapeMetrics(base));
         },
         readDiagnostics: async function scrapeSelfMetrics() {
-          const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
-          return parseTallyDiagnostics(await response.text());
+          return parseTallyDiagnostics(await scrapeMetrics(base));
         },
-        stop: async function stopTally() {
-          await child.stop();
-        },
-        outputTail: () => child.outputTail,
-        hasExited: () => child.exit !== undefined,
       };
     },
   };

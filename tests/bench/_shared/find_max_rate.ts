@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { LOSS_LIMIT, type TrialResult } from "./run_trial.ts";
+import { LOSS_LIMIT, type TrialResult } from "./trial_result.ts";
 
 /** Options for {@link findMaxRate}. */
-export interface SearchOptions {
+export interface SearchOptions<R extends TrialResult = TrialResult> {
   /** The first rate tried, packets/s. */
   readonly startPps: number;
   /** The highest rate tried, packets/s (the generator tops out below ~420 k on a 2-core box). */
@@ -22,12 +22,12 @@ export interface SearchOptions {
   /** No trial starts after this `performance.now()` value. */
   readonly deadline: number;
   /** Called after each trial, for progress output. */
-  readonly onTrial?: (outcome: TrialOutcome) => void;
+  readonly onTrial?: (outcome: TrialOutcome<R>) => void;
 }
 
 /** One trial as the search saw it. */
-export type TrialOutcome =
-  | { readonly kind: "measured"; readonly result: TrialResult }
+export type TrialOutcome<R extends TrialResult = TrialResult> =
+  | { readonly kind: "measured"; readonly result: R }
   | { readonly kind: "error"; readonly targetPps: number; readonly message: string };
 
 /** Why the search ended. */
@@ -40,13 +40,13 @@ export type SearchStop =
   | "errors"; // trials kept throwing
 
 /** The outcome of a search. */
-export interface SearchResult {
+export interface SearchResult<R extends TrialResult = TrialResult> {
   /** The passing trial at the highest rate, if any passed. */
-  readonly best: TrialResult | undefined;
+  readonly best: R | undefined;
   /** The failing outcome at the lowest rate, if any failed. */
-  readonly lowestFailure: TrialOutcome | undefined;
+  readonly lowestFailure: TrialOutcome<R> | undefined;
   /** Every trial in order. */
-  readonly outcomes: readonly TrialOutcome[];
+  readonly outcomes: readonly TrialOutcome<R>[];
   /** Why it ended. */
   readonly stop: SearchStop;
   /**
@@ -57,7 +57,7 @@ export interface SearchResult {
 }
 
 /** The trial result when the outcome is a passing measurement. */
-function passing(outcome: TrialOutcome): TrialResult | undefined {
+function passing<R extends TrialResult>(outcome: TrialOutcome<R>): R | undefined {
   return outcome.kind === "measured" && outcome.result.passed ? outcome.result : undefined;
 }
 
@@ -65,8 +65,11 @@ function passing(outcome: TrialOutcome): TrialResult | undefined {
  * The passing trial at the highest achieved rate below the lowest failing rate. Loss is not strictly
  * monotonic in the rate near a receiver's limit, so a lucky pass above a failure is not the answer.
  */
-function bestBelow(outcomes: readonly TrialOutcome[], failPps: number | undefined): TrialResult | undefined {
-  let best: TrialResult | undefined;
+function bestBelow<R extends TrialResult>(
+  outcomes: readonly TrialOutcome<R>[],
+  failPps: number | undefined,
+): R | undefined {
+  let best: R | undefined;
   for (const outcome of outcomes) {
     const result = passing(outcome);
     if (result === undefined) continue;
@@ -86,18 +89,18 @@ const BRACKET_RATIO = 1.05;
  * @param options Start, cap, floor, bisection steps, deadline and a progress callback.
  * @returns The best passing trial, the lowest failure and every outcome.
  */
-export async function findMaxRate(
-  trial: (pps: number) => Promise<TrialResult>,
-  options: SearchOptions,
-): Promise<SearchResult> {
-  const outcomes: TrialOutcome[] = [];
-  let best: TrialResult | undefined;
-  let lowestFailure: TrialOutcome | undefined;
+export async function findMaxRate<R extends TrialResult>(
+  trial: (pps: number) => Promise<R>,
+  options: SearchOptions<R>,
+): Promise<SearchResult<R>> {
+  const outcomes: TrialOutcome<R>[] = [];
+  let best: R | undefined;
+  let lowestFailure: TrialOutcome<R> | undefined;
   let failPps: number | undefined;
   let errors = 0;
 
-  async function attempt(pps: number): Promise<TrialOutcome> {
-    let outcome: TrialOutcome;
+  async function attempt(pps: number): Promise<TrialOutcome<R>> {
+    let outcome: TrialOutcome<R>;
     try {
       outcome = { kind: "measured", result: await trial(pps) };
     } catch (error) {
@@ -124,7 +127,7 @@ export async function findMaxRate(
     return outcome;
   }
 
-  function done(stop: SearchStop): SearchResult {
+  function done(stop: SearchStop): SearchResult<R> {
     // A pass that the generator or the cap limited says the receiver could take more, unless its loss
     // was already near the limit: then the receiver is at its limit too.
     const limited = stop === "generator" || stop === "max_rate";

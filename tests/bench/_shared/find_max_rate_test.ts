@@ -1,16 +1,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { findMaxRate, type SearchOptions } from "./find_max_rate.ts";
-import type { TrialResult } from "./run_trial.ts";
+import type { TrialResult } from "./trial_result.ts";
 
 /** A trial result at `targetPps` where the generator reached `achievedPps` and the receiver lost `loss`. */
 function result(targetPps: number, achievedPps: number, loss: number): TrialResult {
   return {
     targetPps,
     achievedPps,
-    linesPerSecond: achievedPps * 10,
+    unitsPerSecond: achievedPps * 10,
     packetsSent: achievedPps * 5,
-    linesSent: achievedPps * 50,
+    unitsSent: achievedPps * 50,
     expected: 1000,
     received: 1000 * (1 - loss),
     loss,
