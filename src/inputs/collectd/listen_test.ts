@@ -1,5 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { collectingContext } from "../../../tests/harness/collecting_context.ts";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import type { Socket as UdpSocket } from "node:dgram";
@@ -11,13 +12,9 @@ import { parseListenAddress } from "../../config/address.ts";
 import { createCollectdFormat } from "../../formats/collectd.ts";
 import { encodeCollectdParts } from "../../formats/_collectd_parts.ts";
 import { defaultTypesDb } from "../../formats/_load_types_db.ts";
-import { createLogger } from "../../internal/log.ts";
-import { componentStats, SelfStats } from "../../internal/self_stats.ts";
 import { FORMAT_IDS } from "../../model/frame.ts";
-import type { FormatId } from "../../model/frame.ts";
 import type { BadReason, Sample } from "../../model/sample.ts";
 import type { Closer, Runtime } from "../../runtime/types.ts";
-import type { InputContext } from "../input.ts";
 import { collectdMissing, startCollectd } from "../../../tests/harness/collectd.ts";
 import type { CollectdProcess } from "../../../tests/harness/collectd.ts";
 import { schema } from "./config.ts";
@@ -40,30 +37,12 @@ const runtime: Runtime = {
 
 /** An InputContext that records a copy of every frame (emit's bytes are only valid during the call). */
 function fakeContext(id = "test") {
-  const frames: Uint8Array[] = [];
-  const formats = new Set<FormatId>();
-  const selfStats = new SelfStats();
-  const stats = componentStats(selfStats, { type: "collectd", id });
-  const logs: string[] = [];
-  const abort = new AbortController();
-  const ctx: InputContext = {
-    emit(bytes, format) {
-      frames.push(Uint8Array.from(bytes));
-      formats.add(format);
-      return true;
-    },
-    signal: abort.signal,
-    runtime,
-    log: createLogger({ component_type: "collectd", component_id: id }, { write: (l) => logs.push(l) }),
-    stats,
-    selfStats,
-  };
+  const collected = collectingContext({ type: "collectd", id }, { runtime });
   /** The value of a self-metric series, by name and one label. */
   function selfMetric(name: string, label: string, value: string): number {
-    const family = selfStats.snapshot().find((f) => f.name === name);
-    const series = family?.series.find((s) => s.labels.some(([k, x]) => k === label && x === value));
-    return series?.value ?? 0;
+    return collected.selfMetric(name, { [label]: value });
   }
+  const { ctx, frames, formats, stats, logs, abort } = collected;
   return { ctx, frames, formats, stats, logs, abort, selfMetric };
 }
 

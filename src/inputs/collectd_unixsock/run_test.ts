@@ -1,5 +1,6 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { collectingContext } from "../../../tests/harness/collecting_context.ts";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
@@ -7,10 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
 import { parseCollectdUnixsock } from "../../formats/collectd_unixsock.ts";
-import { createLogger } from "../../internal/log.ts";
-import { componentStats, SelfStats } from "../../internal/self_stats.ts";
 import { FORMAT_IDS } from "../../model/frame.ts";
-import type { FormatId } from "../../model/frame.ts";
 import type { Sample } from "../../model/sample.ts";
 import type { Closer, Runtime } from "../../runtime/types.ts";
 import { collectdMissing, startCollectd } from "../../../tests/harness/collectd.ts";
@@ -33,29 +31,12 @@ const runtime: Runtime = {
 
 /** An InputContext that records every frame as text. */
 function fakeContext() {
-  const frames: string[] = [];
-  const formats = new Set<FormatId>();
-  const selfStats = new SelfStats();
-  const stats = componentStats(selfStats, { type: "collectd_unixsock", id: "test" });
-  const logs: string[] = [];
-  const abort = new AbortController();
-  const ctx: InputContext = {
-    emit(bytes, format) {
-      frames.push(decoder.decode(bytes));
-      formats.add(format);
-      return true;
-    },
-    signal: abort.signal,
-    runtime,
-    log: createLogger({ component_type: "collectd_unixsock", component_id: "test" }, {
-      write: (l) => logs.push(l),
-    }),
-    stats,
-    selfStats,
-  };
+  const { ctx, frames, formats, stats, logs, abort, selfMetric } = collectingContext(
+    { type: "collectd_unixsock", id: "test" },
+    { runtime, record: (bytes) => decoder.decode(bytes) },
+  );
   function polls(result: string): number {
-    const family = selfStats.snapshot().find((f) => f.name === "tally_input_polls_total");
-    return family?.series.find((s) => s.labels.some(([k, x]) => k === "result" && x === result))?.value ?? 0;
+    return selfMetric("tally_input_polls_total", { result });
   }
   /** Every sample the frames parse to. */
   function samples(): Sample[] {

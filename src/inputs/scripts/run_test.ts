@@ -1,5 +1,6 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { collectingContext } from "../../../tests/harness/collecting_context.ts";
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,8 +10,6 @@ import { record } from "../../formats/_recording_sink.ts";
 import { parseCoscaleScript } from "../../formats/coscale_script.ts";
 import { readScriptFrameHeader } from "../../formats/script_frame.ts";
 import type { ScriptFrameHeader } from "../../formats/script_frame.ts";
-import { createLogger } from "../../internal/log.ts";
-import { componentStats, SelfStats } from "../../internal/self_stats.ts";
 import { FORMAT_IDS } from "../../model/frame.ts";
 import type { FormatId } from "../../model/frame.ts";
 import { detectRuntime } from "../../runtime/detect.ts";
@@ -37,32 +36,18 @@ interface Emitted {
 
 /** An InputContext recording every frame (copied: emit's bytes are only valid during the call). */
 function fakeContext() {
-  const frames: Emitted[] = [];
-  const selfStats = new SelfStats();
-  const logs: string[] = [];
-  const abort = new AbortController();
-  const ctx: InputContext = {
-    emit(bytes, format) {
-      const copy = new Uint8Array(bytes);
-      const frame = readScriptFrameHeader(copy);
-      assert.ok(frame !== undefined, "every frame starts with a valid header");
-      frames.push({ format, header: frame.header, body: decoder.decode(frame.body), bytes: copy });
-      return true;
+  const { ctx, frames, logs, abort, selfMetric: metric } = collectingContext(
+    { type: "scripts", id: "test" },
+    {
+      runtime: detectRuntime(),
+      record(bytes, format): Emitted {
+        const copy = new Uint8Array(bytes);
+        const frame = readScriptFrameHeader(copy);
+        assert.ok(frame !== undefined, "every frame starts with a valid header");
+        return { format, header: frame.header, body: decoder.decode(frame.body), bytes: copy };
+      },
     },
-    signal: abort.signal,
-    runtime: detectRuntime(),
-    log: createLogger({ component_type: "scripts", component_id: "test" }, { write: (l) => logs.push(l) }),
-    stats: componentStats(selfStats, { type: "scripts", id: "test" }),
-    selfStats,
-  };
-  /** The value of one self-metric series, 0 when absent. */
-  function metric(name: string, labels: Readonly<Record<string, string>>): number {
-    const family = selfStats.snapshot().find((f) => f.name === name);
-    const series = family?.series.find((s) =>
-      Object.entries(labels).every(([k, want]) => s.labels.some(([n, value]) => n === k && value === want))
-    );
-    return series?.value ?? 0;
-  }
+  );
   function framesOf(script: string): Emitted[] {
     return frames.filter((f) => f.header.script === script);
   }

@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { collectingContext } from "../../../tests/harness/collecting_context.ts";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import type { Socket as UdpSocket } from "node:dgram";
@@ -10,12 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
 import { parseListenAddress } from "../../config/address.ts";
-import { createLogger } from "../../internal/log.ts";
-import { componentStats, SelfStats } from "../../internal/self_stats.ts";
 import { FORMAT_IDS } from "../../model/frame.ts";
-import type { FormatId } from "../../model/frame.ts";
 import type { Closer, Runtime } from "../../runtime/types.ts";
-import type { InputContext } from "../input.ts";
 import { schema } from "./config.ts";
 import { StatsdInput } from "./listen.ts";
 
@@ -50,30 +47,15 @@ class FakeUnixRuntime implements Runtime {
 
 /** An InputContext that records every frame (decoded, since emit's bytes are only valid during the call). */
 function fakeContext(runtime: Runtime = new FakeUnixRuntime()) {
-  const frames: string[] = [];
-  const formats = new Set<FormatId>();
-  const selfStats = new SelfStats();
-  const stats = componentStats(selfStats, { type: "statsd", id: "test" });
-  const logs: string[] = [];
-  const abort = new AbortController();
-  const ctx: InputContext = {
-    emit(bytes, format) {
-      frames.push(decoder.decode(bytes));
-      formats.add(format);
-      return true;
-    },
-    signal: abort.signal,
+  const { ctx, frames, formats, stats, logs, abort, selfMetric } = collectingContext({
+    type: "statsd",
+    id: "test",
+  }, {
     runtime,
-    log: createLogger({ component_type: "statsd", component_id: "test" }, { write: (l) => logs.push(l) }),
-    stats,
-    selfStats,
-  };
+    record: (bytes) => decoder.decode(bytes),
+  });
   function packets(transport: string): number {
-    const family = selfStats.snapshot().find((f) => f.name === "tally_input_packets_total");
-    const series = family?.series.find((s) =>
-      s.labels.some(([k, v]) => k === "transport" && v === transport)
-    );
-    return series?.value ?? 0;
+    return selfMetric("tally_input_packets_total", { transport });
   }
   /** The lines of every frame, in order; a frame's final newline ends its last line. */
   function lines(): string[] {
