@@ -92,10 +92,9 @@ export class UdpListeners {
     }
     const ctx = this.#ctx;
     const family = isIPv6(address.host) ? "udp6" : "udp4";
-    // Deno's node:dgram does not set SO_RCVBUF from `recvBufferSize`: it allocates a JS buffer of twice
-    // that size for every datagram instead (Deno 2.9), which at 8 MiB would cost 16 MiB per packet.
+    // Where recvBufferSize does not reach SO_RCVBUF (Deno), passing it would only cost memory per datagram.
     const wanted = this.#options.readBuffer;
-    const readBuffer = ctx.runtime.name === "deno" ? 0 : wanted;
+    const readBuffer = ctx.runtime.dgramReceiveBuffer ? wanted : 0;
     if (readBuffer !== wanted) {
       ctx.log.warn("read_buffer is not applied on Deno; UDP sockets keep the system's default buffer", {
         address: text,

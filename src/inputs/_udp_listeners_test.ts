@@ -15,10 +15,11 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const REAL_RUNTIME = "Deno" in globalThis ? "deno" : "bun";
 
-/** A runtime good enough for UDP sockets (node:dgram): only the name is read. */
+/** A runtime good enough for UDP sockets (node:dgram): only the name and its dgram capability are read. */
 function fakeRuntime(name: Runtime["name"]): Runtime {
   return {
     name,
+    dgramReceiveBuffer: name !== "deno",
     serve: () => Promise.reject(new Error("Cannot serve: not part of this fake")),
     listenUnixDatagram: (): Promise<Closer> =>
       Promise.reject(new Error("Cannot listen: not part of this fake")),

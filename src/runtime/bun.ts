@@ -14,7 +14,7 @@ import { type Libc, UnixDatagramListener } from "./_unix_datagram_listener.ts";
 import { libcNames } from "./_libc_names.ts";
 
 /** The runtime facade on Bun. */
-export const bunRuntime: Runtime = { name: "bun", serve, listenUnixDatagram };
+export const bunRuntime: Runtime = { name: "bun", dgramReceiveBuffer: true, serve, listenUnixDatagram };
 
 function serve(
   fetch: (req: Request) => Response | Promise<Response>,

@@ -14,7 +14,7 @@ import { type Libc, UnixDatagramListener } from "./_unix_datagram_listener.ts";
 import { libcNames } from "./_libc_names.ts";
 
 /** The runtime facade on Deno. */
-export const denoRuntime: Runtime = { name: "deno", serve, listenUnixDatagram };
+export const denoRuntime: Runtime = { name: "deno", dgramReceiveBuffer: false, serve, listenUnixDatagram };
 
 function serve(
   fetch: (req: Request) => Response | Promise<Response>,

@@ -24,6 +24,11 @@ export interface Runtime {
   /** Which runtime this is. */
   readonly name: "bun" | "deno";
   /**
+   * Whether `node:dgram`'s `recvBufferSize` really sets SO_RCVBUF. Deno 2.9 does not: it allocates a JS
+   * buffer of twice that size for every datagram instead, which at 8 MiB would cost 16 MiB per packet.
+   */
+  readonly dgramReceiveBuffer: boolean;
+  /**
    * Serves HTTP on `hostname:port`.
    *
    * @throws {Error} When the address cannot be bound.

@@ -30,6 +30,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** A runtime good enough for a UDP-only input: the name is real, the rest is never called. */
 const runtime: Runtime = {
   name: "Deno" in globalThis ? "deno" : "bun",
+  dgramReceiveBuffer: !("Deno" in globalThis),
   serve: () => Promise.reject(new Error("Cannot serve: not part of this fake")),
   listenUnixDatagram: (): Promise<Closer> =>
     Promise.reject(new Error("Cannot listen: not part of this fake")),

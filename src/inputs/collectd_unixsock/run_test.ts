@@ -24,6 +24,7 @@ let sockets = 0;
 
 const runtime: Runtime = {
   name: "Deno" in globalThis ? "deno" : "bun",
+  dgramReceiveBuffer: !("Deno" in globalThis),
   serve: () => Promise.reject(new Error("Cannot serve: not part of this fake")),
   listenUnixDatagram: (): Promise<Closer> =>
     Promise.reject(new Error("Cannot listen: not part of this fake")),

@@ -23,6 +23,7 @@ const encoder = new TextEncoder();
 class FakeUnixRuntime implements Runtime {
   // The real name: the input adapts its UDP sockets (node:dgram) to the runtime it runs on.
   readonly name = "Deno" in globalThis ? "deno" : "bun";
+  readonly dgramReceiveBuffer = !("Deno" in globalThis);
   onData: ((bytes: Uint8Array) => void) | undefined;
   path: string | undefined;
   closed = 0;
