@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { InputPlugin } from "../inputs/input.ts";
 import { INPUTS } from "../inputs/registry.ts";
 import { ConfigError, loadConfig } from "./load.ts";
 import type { Config, ConfigOverrides } from "./load.ts";
@@ -27,7 +28,11 @@ function errorOf(path: string | undefined, overrides: ConfigOverrides = {}): Con
 }
 
 function addresses(config: Config): string[] {
-  return Object.values(config.inputs).flatMap((input) => INPUTS[input.type].resources?.(input) ?? []);
+  // Looked up by a runtime key, as the conflict check does: the registry's precise per-plugin types
+  // cannot follow a union key.
+  return Object.values(config.inputs).flatMap((input) =>
+    (INPUTS[input.type] as InputPlugin).resources?.(input) ?? []
+  );
 }
 
 describe("loadConfig()", () => {

@@ -27,7 +27,10 @@ describe("e2e: StatsD clients against dist/tally", () => {
   let tcpPort: number;
 
   before(async () => {
-    assert.ok(existsSync(join(REPO_ROOT, "dist", "tally")), "dist/tally is missing: run `npm run build` first");
+    assert.ok(
+      existsSync(join(REPO_ROOT, "dist", "tally")),
+      "dist/tally is missing: run `npm run build` first",
+    );
     udpPort = await freePort("udp");
     tcpPort = await freePort("tcp");
     tally = await spawnTally({
@@ -42,7 +45,12 @@ describe("e2e: StatsD clients against dist/tally", () => {
   });
 
   it("hot-shots counters, gauges, sets and timers arrive exactly", async () => {
-    const client = new StatsD({ host: "127.0.0.1", port: udpPort, maxBufferSize: 1400, bufferFlushInterval: 20 });
+    const client = new StatsD({
+      host: "127.0.0.1",
+      port: udpPort,
+      maxBufferSize: 1400,
+      bufferFlushInterval: 20,
+    });
     // Sets and quantiles are per window: send them together right after a window opens.
     await atStartOfWindow();
     for (let i = 1; i <= 100; i++) client.timing("hs.latency", i);
@@ -65,7 +73,10 @@ describe("e2e: StatsD clients against dist/tally", () => {
 
     const users = await queryApi(tally, "hs.users");
     assert.equal(users.length, 1);
-    assert.ok(users[0]!.points.some((p) => p.value === 37), `a window with 37 distinct users: ${JSON.stringify(users)}`);
+    assert.ok(
+      users[0]!.points.some((p) => p.value === 37),
+      `a window with 37 distinct users: ${JSON.stringify(users)}`,
+    );
     const requests = await queryApi(tally, "hs.requests");
     assert.equal(requests[0]!.points.reduce((sum, p) => sum + p.value, 0), 500, "the stored deltas add up");
   });
@@ -119,12 +130,18 @@ t.close()
 
   it("DogStatsD events and service checks from hot-shots reach /api/v1/events", async () => {
     const client = new StatsD({ host: "127.0.0.1", port: udpPort });
-    client.event("Deploy finished", "web 1.2.3\nall green", { alert_type: "success", hostname: "web1" }, ["env:prod"]);
+    client.event("Deploy finished", "web 1.2.3\nall green", { alert_type: "success", hostname: "web1" }, [
+      "env:prod",
+    ]);
     client.check("hs.service.up", client.CHECKS.WARNING, { hostname: "web1", message: "slow" }, ["env:prod"]);
     await closeClient(client);
     const events = await waitFor(async () => {
       const response = await fetch(`${tally.url}/api/v1/events?since=5m`);
-      const body = (await response.json()) as { events: Array<{ kind: string; title: string; text: string; status: number; labels: Record<string, string> }> };
+      const body = (await response.json()) as {
+        events: Array<
+          { kind: string; title: string; text: string; status: number; labels: Record<string, string> }
+        >;
+      };
       return body.events.length >= 2 ? body.events : undefined;
     }, { timeoutMs: 10_000, what: "two events in the store" });
     const deploy = events.find((e) => e.kind === "event");
@@ -156,7 +173,9 @@ t.close()
     const badBefore = sumMatching(before, "tally_bad_lines_total");
     const socket = createSocket("udp4");
     const send = (bytes: Uint8Array) =>
-      new Promise<void>((resolve, reject) => socket.send(bytes, udpPort, "127.0.0.1", (e) => (e ? reject(e) : resolve())));
+      new Promise<void>((resolve, reject) =>
+        socket.send(bytes, udpPort, "127.0.0.1", (e) => (e ? reject(e) : resolve()))
+      );
     let seed = 12345;
     const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     // Random bytes: 20 datagrams with no newline, so each is exactly one bad line at most.
@@ -183,7 +202,8 @@ t.close()
 
     const values = await waitForValue(tally, metricKey("big_packet_ok_total"), lines);
     await waitForValue(tally, metricKey("bad_neighbour_total"), 3);
-    const bad = sumMatching(await waitForBad(tally, badBefore + randomBad + 4), "tally_bad_lines_total") - badBefore;
+    const bad = sumMatching(await waitForBad(tally, badBefore + randomBad + 4), "tally_bad_lines_total") -
+      badBefore;
     assert.equal(bad, randomBad + 4, "20 random datagrams + 2 truncated + 1 invalid UTF-8 + 1 unknown type");
     assert.ok(values.size > 0);
     const ready = await fetch(`${tally.url}/readyz`);
@@ -199,15 +219,24 @@ describe("e2e: SIGTERM flushes the last window and exits 0", () => {
     for (let i = 0; i < 25; i++) client.increment("last.window");
     await closeClient(client);
     // The window is 10 s long: only the final flush on shutdown can store these.
-    await waitFor(async () => sumMatching(await scrape(tally.url), "tally_component_received_bytes_total") > 0, {
-      what: "the datagrams to arrive",
-    });
+    await waitFor(
+      async () => sumMatching(await scrape(tally.url), "tally_component_received_bytes_total") > 0,
+      {
+        what: "the datagrams to arrive",
+      },
+    );
     const started = Date.now();
     const exit = await tally.stop();
     assert.equal(exit.code, 0, tally.stderr());
     assert.equal(exit.killed, false);
     assert.ok(Date.now() - started < 5000, "stopped within the 5 s bound");
-    const query = spawnSync(join(REPO_ROOT, "dist", "tally"), ["query", "last.window", "--data-dir", dataDir, "--json"], {
+    const query = spawnSync(join(REPO_ROOT, "dist", "tally"), [
+      "query",
+      "last.window",
+      "--data-dir",
+      dataDir,
+      "--json",
+    ], {
       encoding: "utf8",
     });
     rmSync(dataDir, { recursive: true, force: true });
@@ -219,7 +248,10 @@ describe("e2e: SIGTERM flushes the last window and exits 0", () => {
 
 describe("e2e: the esbuild bundle under Deno", () => {
   it("deno run -A dist/tally.mjs takes StatsD and serves exact /metrics", async () => {
-    assert.ok(existsSync(join(REPO_ROOT, "dist", "tally.mjs")), "dist/tally.mjs is missing: run `npm run build` first");
+    assert.ok(
+      existsSync(join(REPO_ROOT, "dist", "tally.mjs")),
+      "dist/tally.mjs is missing: run `npm run build` first",
+    );
     const tally = await spawnTally({ shape: "bundle", args: ["--flush-interval", "1s", "--workers", "1"] });
     try {
       const client = new StatsD({ host: "127.0.0.1", port: tally.statsdPort!, maxBufferSize: 1000 });
@@ -283,7 +315,7 @@ async function atStartOfWindow(): Promise<void> {
   }
 }
 
-function closeClient(client: StatsD): Promise<void> {
+function closeClient(client: InstanceType<typeof StatsD>): Promise<void> {
   return new Promise((resolve, reject) => client.close((error) => (error ? reject(error) : resolve())));
 }
 
