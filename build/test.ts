@@ -117,6 +117,17 @@ function hasTestFiles(dir: string): boolean {
   return false;
 }
 
+/** Every `.ts` file under the given folders of the repository, as paths relative to its root. */
+function typeScriptFiles(dirs: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const dir of dirs) {
+    for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+      if (entry.isFile() && entry.name.endsWith(".ts")) files.push(join(entry.parentPath, entry.name));
+    }
+  }
+  return files.sort();
+}
+
 async function main(): Promise<number> {
   const reports = await mkdtemp(join(tmpdir(), "tally-test-"));
   let total: TestCounts = NO_TESTS;
@@ -164,6 +175,13 @@ async function main(): Promise<number> {
       total = addCounts(total, denoCounts);
     } else {
       process.stdout.write(`no test files in ${DENO_TEST_DIR}/, skipped\n`);
+    }
+
+    // Bun runs TypeScript without checking it, so a type error in a test or a build script would pass
+    // unnoticed; deno check holds the whole tree to the strict compiler options in deno.json.
+    banner("deno check src tests build");
+    if ((await runStep(DENO, ["check", ...typeScriptFiles(["src", "tests", "build"])])).code !== 0) {
+      failedSteps.push("deno_check");
     }
 
     banner("bun build/check_manifests.ts");
