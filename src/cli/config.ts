@@ -8,10 +8,10 @@ import { parseArgs } from "node:util";
 import { formatDuration } from "../config/duration.ts";
 import { exampleConfig } from "../config/example.ts";
 import { ConfigError, loadConfig } from "../config/load.ts";
-import type { Config } from "../config/load.ts";
 import type { InputPlugin } from "../inputs/input.ts";
 import { INPUTS } from "../inputs/registry.ts";
 import type { CliIo } from "./cli_io.ts";
+import { type Config, PLUGINS } from "./_plugins.ts";
 
 const USAGE = `Usage: tally config check FILE
        tally config example [PLUGIN]
@@ -69,7 +69,7 @@ function runConfig(args: readonly string[], io: CliIo): number {
 function check(file: string, io: CliIo): number {
   let loaded: Config;
   try {
-    loaded = loadConfig(file, { cwd: io.cwd });
+    loaded = loadConfig(file, { ...PLUGINS, cwd: io.cwd });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr(`${error.message}\n`);
@@ -99,7 +99,7 @@ function example(plugin: string | undefined, io: CliIo): number {
     const known = Object.keys(INPUTS).map((t) => `"${t}"`).join(", ");
     return usageError(`Unknown input plugin "${plugin}"; known plugins: ${known}`, io);
   }
-  io.stdout(exampleConfig(plugin));
+  io.stdout(exampleConfig(plugin, PLUGINS));
   return 0;
 }
 

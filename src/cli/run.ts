@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import type { CliIo } from "./cli_io.ts";
 import { ConfigError } from "../config/load.ts";
 import { loadConfig } from "../config/load.ts";
-import type { Config } from "../config/load.ts";
+import { type Config, PLUGINS } from "./_plugins.ts";
 import { INPUTS } from "../inputs/registry.ts";
 import type { Input, InputPlugin } from "../inputs/input.ts";
 import { createLogger } from "../internal/log.ts";
@@ -82,6 +82,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   let config: Config;
   try {
     config = loadConfig(flags.config, {
+      ...PLUGINS,
       cwd: io.cwd,
       ...(flags["data-dir"] !== undefined ? { dataDir: flags["data-dir"] } : {}),
       ...(flags.statsd !== undefined ? { statsd: flags.statsd } : {}),
@@ -173,7 +174,9 @@ class Collector {
         maxSeries: config.aggregation.max_series,
         idleMs: config.aggregation.series_idle,
       },
-      ...(collectdInputs.length > 0 ? { formats: { collectd: { typesDb: defaultTypesDb(typesDbPaths) } } } : {}),
+      ...(collectdInputs.length > 0
+        ? { formats: { collectd: { typesDb: defaultTypesDb(typesDbPaths) } } }
+        : {}),
       stats: this.#stats,
       log: this.#log.child({ component_type: "pipeline" }),
       onFlush(result) {
@@ -240,7 +243,9 @@ class Collector {
     this.#abort.abort();
     if (this.#retention !== undefined) clearInterval(this.#retention);
     for (const input of this.#inputs.reverse()) {
-      await input.stop().catch((error: unknown) => this.#log.warn("Input did not stop cleanly", { error: String(error) }));
+      await input.stop().catch((error: unknown) =>
+        this.#log.warn("Input did not stop cleanly", { error: String(error) })
+      );
     }
     await this.#pipeline?.stop();
     await this.#server?.close();

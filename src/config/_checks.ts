@@ -9,8 +9,8 @@ import { parseListenAddress } from "./address.ts";
 import type { ConfigIssue, PathSegment } from "./config_error.ts";
 import type { HostPort } from "./fields.ts";
 import { renderPath } from "./_issues.ts";
+import type { InputRegistry } from "./schema.ts";
 import type { FlagPath } from "./_issues.ts";
-import type { InputPlugin } from "../inputs/input.ts";
 
 /** What the cross-checks look at: the validated HTTP table and inputs. */
 export interface CheckedConfig {
@@ -35,7 +35,7 @@ interface Binding {
  */
 export function crossCheck(
   config: CheckedConfig,
-  options: { readonly plugins: Readonly<Record<string, InputPlugin>>; readonly flags: readonly FlagPath[] },
+  options: { readonly plugins: InputRegistry; readonly flags: readonly FlagPath[] },
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const issue = (path: readonly PathSegment[], text: string) =>

@@ -6,14 +6,13 @@
  */
 
 import * as v from "valibot";
-import { INPUTS } from "../inputs/registry.ts";
 import { configSchema } from "./schema.ts";
 import type { InputRegistry } from "./schema.ts";
 
 /** Options for {@link exampleConfig}. */
 export interface ExampleOptions {
-  /** The input registry; tally's own by default. */
-  readonly plugins?: InputRegistry;
+  /** The input registry whose plugins' examples are printed (tally's own is `INPUTS`). */
+  readonly plugins: InputRegistry;
 }
 
 const GLOBAL_TABLES = ["agent", "aggregation", "http", "store"] as const;
@@ -37,11 +36,11 @@ const INPUTS_ABOUT = "Inputs, one table each, keyed by component id; `type` sele
  * @throws {RangeError} When `plugin` is not a registered input type.
  * @example
  * ```ts
- * exampleConfig("statsd"); // '## The statsd input …\n[inputs.statsd]\n## …\ntype = "statsd"\n…'
+ * exampleConfig("statsd", { plugins: INPUTS }); // '## The statsd input …\n[inputs.statsd]\n## …\ntype = "statsd"\n…'
  * ```
  */
-export function exampleConfig(plugin?: string, options: ExampleOptions = {}): string {
-  const plugins: InputRegistry = options.plugins ?? INPUTS;
+export function exampleConfig(plugin: string | undefined, options: ExampleOptions): string {
+  const plugins = options.plugins;
   if (plugin !== undefined) {
     const found = plugins[plugin];
     if (found === undefined || !Object.hasOwn(plugins, plugin)) {

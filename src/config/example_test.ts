@@ -24,9 +24,9 @@ function uncommented(toml: string): string[] {
 describe("exampleConfig()", () => {
   it("loads back through loadConfig() with the embedded defaults for the global tables", () => {
     const path = join(dir, "example.toml");
-    writeFileSync(path, exampleConfig());
-    const loaded = loadConfig(path, {});
-    const defaults = loadConfig(undefined, {});
+    writeFileSync(path, exampleConfig(undefined, { plugins: INPUTS }));
+    const loaded = loadConfig(path, { plugins: INPUTS });
+    const defaults = loadConfig(undefined, { plugins: INPUTS });
     assert.deepEqual(
       { ...loaded, inputs: undefined },
       { ...defaults, inputs: undefined },
@@ -35,7 +35,7 @@ describe("exampleConfig()", () => {
   });
 
   it("comments every table and key", () => {
-    const text = exampleConfig();
+    const text = exampleConfig(undefined, { plugins: INPUTS });
     assert.deepEqual(uncommented(text), []);
     for (const table of ["agent", "aggregation", "http", "store"]) {
       assert.ok(text.includes(`\n[${table}]\n`), table);
@@ -43,7 +43,10 @@ describe("exampleConfig()", () => {
   });
 
   it("shows every key of every global table", () => {
-    const document = parse(exampleConfig()) as Record<string, Record<string, unknown>>;
+    const document = parse(exampleConfig(undefined, { plugins: INPUTS })) as Record<
+      string,
+      Record<string, unknown>
+    >;
     assert.deepEqual(Object.keys(document["agent"] ?? {}), [
       "data_dir",
       "flush_interval",
@@ -63,24 +66,24 @@ describe("exampleConfig()", () => {
   });
 
   it("prints only one plugin's table when asked, and that alone is a valid config", () => {
-    const text = exampleConfig("statsd");
+    const text = exampleConfig("statsd", { plugins: INPUTS });
     assert.deepEqual(text.split("\n").filter((l) => l.startsWith("[")), ["[inputs.statsd]"]);
     assert.deepEqual(uncommented(text), []);
     const path = join(dir, "statsd.toml");
     writeFileSync(path, text);
-    const loaded = loadConfig(path, {});
+    const loaded = loadConfig(path, { plugins: INPUTS });
     assert.deepEqual(Object.keys(loaded.inputs), ["statsd"]);
     assert.equal(loaded.inputs["statsd"]?.type, "statsd");
   });
 
   it("refuses an unknown plugin", () => {
-    assert.throws(() => exampleConfig("nope"), {
+    assert.throws(() => exampleConfig("nope", { plugins: INPUTS }), {
       name: "RangeError",
       message: `Unknown input plugin "nope"; known plugins: ${
         Object.keys(INPUTS).map((t) => `"${t}"`).join(", ")
       }`,
     });
-    assert.throws(() => exampleConfig("toString"), { name: "RangeError" });
+    assert.throws(() => exampleConfig("toString", { plugins: INPUTS }), { name: "RangeError" });
   });
 
   it("renders a plugin's example and descriptions in TOML", () => {

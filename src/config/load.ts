@@ -1,7 +1,7 @@
 /**
  * Loads tally's config: read the TOML file (or take the embedded defaults when there is none), apply the
  * `tally run` flags, validate. This is the only place config is validated; everything past it trusts
- * the {@link Config} type.
+ * the config type ({@link ConfigOf} the registry passed in).
  *
  * @module
  */
@@ -9,15 +9,20 @@
 import { readFileSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { parse, TomlError } from "smol-toml";
-import { INPUTS } from "../inputs/registry.ts";
 import { ConfigError } from "./config_error.ts";
 import { resolveConfig } from "./resolve.ts";
 import type { ConfigOverrides } from "./resolve.ts";
-import type { Config } from "./schema.ts";
+import type { ConfigOf, InputRegistry } from "./schema.ts";
 
 export { ConfigError } from "./config_error.ts";
 export type { ConfigOverrides } from "./resolve.ts";
-export type { Config, InputConfig } from "./schema.ts";
+export type { ConfigOf, InputConfigOf, InputRegistry } from "./schema.ts";
+
+/** Options for {@link loadConfig}: the plugin registry the config is checked against, and the flags. */
+export interface LoadOptions<P extends InputRegistry> extends ConfigOverrides {
+  /** The input registry (`INPUTS`); config never imports a registry, the caller hands it in. */
+  readonly plugins: P;
+}
 
 /**
  * Loads and validates the config.
@@ -25,19 +30,23 @@ export type { Config, InputConfig } from "./schema.ts";
  * @param path The TOML file, or `undefined` to run on the embedded defaults (StatsD on
  *   `udp:127.0.0.1:8125`, HTTP on `127.0.0.1:8127`, data under `./data`). A relative path resolves
  *   against `overrides.cwd`; messages name the path as given.
- * @param overrides Values from `tally run` flags; they win over the file.
+ * @param options The input registry, and values from `tally run` flags (they win over the file).
  * @returns The resolved config: durations in milliseconds, sizes in bytes.
  * @throws {ConfigError} When the file cannot be read, is not valid TOML (the message gives line and
  *   column) or does not validate (the message lists every problem with its key path).
  * @example
  * ```ts
- * const config = loadConfig("/etc/tally.toml", { statsd: ["udp:0.0.0.0:8125"] });
+ * const config = loadConfig("/etc/tally.toml", { plugins: INPUTS, statsd: ["udp:0.0.0.0:8125"] });
  * config.agent.flush_interval; // 10000
  * ```
  */
-export function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}): Config {
+export function loadConfig<P extends InputRegistry>(
+  path: string | undefined,
+  options: LoadOptions<P>,
+): ConfigOf<P> {
+  const { plugins, ...overrides } = options;
   const document = path === undefined ? {} : parseToml(path, readText(path, overrides.cwd));
-  return resolveConfig(document, { plugins: INPUTS, file: path, overrides });
+  return resolveConfig(document, { plugins, file: path, overrides });
 }
 
 function readText(path: string, cwd: string | undefined): string {

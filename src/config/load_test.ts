@@ -6,7 +6,9 @@ import { join } from "node:path";
 import type { InputPlugin } from "../inputs/input.ts";
 import { INPUTS } from "../inputs/registry.ts";
 import { ConfigError, loadConfig } from "./load.ts";
-import type { Config, ConfigOverrides } from "./load.ts";
+import type { ConfigOf, ConfigOverrides } from "./load.ts";
+
+type Config = ConfigOf<typeof INPUTS>;
 
 const dir = mkdtempSync(join(tmpdir(), "tally-load-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +21,7 @@ function write(name: string, text: string): string {
 
 function errorOf(path: string | undefined, overrides: ConfigOverrides = {}): ConfigError {
   try {
-    loadConfig(path, overrides);
+    loadConfig(path, { plugins: INPUTS, ...overrides });
   } catch (error) {
     if (error instanceof ConfigError) return error;
     throw error;
@@ -37,7 +39,7 @@ function addresses(config: Config): string[] {
 
 describe("loadConfig()", () => {
   it("runs on the embedded defaults without a file", () => {
-    const config = loadConfig(undefined, {});
+    const config = loadConfig(undefined, { plugins: INPUTS });
     assert.deepEqual(Object.keys(config.inputs), ["statsd"]);
     assert.equal(config.inputs["statsd"]?.type, "statsd");
     assert.deepEqual(addresses(config), ["udp:127.0.0.1:8125"]);
@@ -49,7 +51,7 @@ describe("loadConfig()", () => {
   it("resolves the file and data_dir against cwd", () => {
     mkdirSync(join(dir, "etc"), { recursive: true });
     write("etc/tally.toml", '[agent]\ndata_dir = "var/tally"\nflush_interval = "1s"\n');
-    const config = loadConfig("etc/tally.toml", { cwd: dir });
+    const config = loadConfig("etc/tally.toml", { plugins: INPUTS, cwd: dir });
     assert.equal(config.agent.data_dir, join(dir, "var/tally"));
     assert.equal(config.agent.flush_interval, 1000);
   });
@@ -78,7 +80,7 @@ type = "statsd"
 listen = ["udp:127.0.0.1:18125", "tcp:127.0.0.1:18125"]
 `,
     );
-    const config = loadConfig(path, {});
+    const config = loadConfig(path, { plugins: INPUTS });
     assert.equal(config.agent.workers, 0);
     assert.equal(config.agent.log_level, "debug");
     assert.equal(config.agent.ring_size, 1024 * 1024);
@@ -143,7 +145,7 @@ listen = ["udp:127.0.0.1:18125", "tcp:127.0.0.1:18125"]
       errorOf(path).message,
       new RegExp(`^Invalid config "${path}" at http\\.token: expected a bearer token`),
     );
-    assert.equal(loadConfig(path, { insecure: true }).http.insecure, true);
+    assert.equal(loadConfig(path, { plugins: INPUTS, insecure: true }).http.insecure, true);
   });
 
   it("applies overrides over the file and names bad flags", () => {
@@ -152,6 +154,7 @@ listen = ["udp:127.0.0.1:18125", "tcp:127.0.0.1:18125"]
       '[agent]\nworkers = 2\n[inputs.statsd]\ntype = "statsd"\nlisten = ["udp:127.0.0.1:8125"]\n',
     );
     const config = loadConfig(path, {
+      plugins: INPUTS,
       cwd: dir,
       dataDir: "d",
       statsd: ["tcp:127.0.0.1:9125"],

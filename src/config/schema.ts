@@ -10,13 +10,26 @@
 
 import { availableParallelism } from "node:os";
 import * as v from "valibot";
-import type { INPUTS } from "../inputs/registry.ts";
-import type { InputPlugin } from "../inputs/input.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { duration, hostPort, size } from "./fields.ts";
 
+/**
+ * What the config needs of a plugin: its `type`, its schema and its example. Plugin contracts (the input
+ * plugin's `InputPlugin`) extend it, so config knows no plugin and no registry; callers hand them in.
+ */
+export interface ConfigurablePlugin<S extends v.GenericSchema = v.GenericSchema> {
+  /** The config `type`, equal to the folder name. */
+  readonly type: string;
+  /** The valibot schema of the plugin's config table (without `type`). */
+  readonly schema: S;
+  /** A complete example config, shown by `tally config example` and checked against the README. */
+  readonly example: v.InferInput<S>;
+  /** The addresses the plugin will bind, e.g. `udp:127.0.0.1:8125`, for conflict checks. */
+  resources?(config: v.InferOutput<S>): readonly string[];
+}
+
 /** A registry of input plugins keyed by their `type`. */
-export type InputRegistry = Readonly<Record<string, InputPlugin>>;
+export type InputRegistry = Readonly<Record<string, ConfigurablePlugin>>;
 
 /** The validated config of one input: the plugin's config plus its `type`. */
 export type InputConfigOf<P extends InputRegistry> = {
@@ -25,12 +38,6 @@ export type InputConfigOf<P extends InputRegistry> = {
 
 /** The resolved config for a registry: durations in milliseconds, sizes in bytes. */
 export type ConfigOf<P extends InputRegistry> = v.InferOutput<ReturnType<typeof configSchema<P>>>;
-
-/** The resolved config of tally: durations in milliseconds, sizes in bytes, addresses parsed. */
-export type Config = ConfigOf<typeof INPUTS>;
-
-/** The validated config of any registered input. */
-export type InputConfig = InputConfigOf<typeof INPUTS>;
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -248,7 +255,7 @@ interface ObjectLike {
   readonly pipe?: readonly [unknown, ...v.PipeItem<unknown, unknown, v.BaseIssue<unknown>>[]];
 }
 
-function inputOption(key: string, plugin: InputPlugin, typeExpected: string) {
+function inputOption(key: string, plugin: ConfigurablePlugin, typeExpected: string) {
   if (key !== plugin.type) {
     throw new TypeError(`Input registry key "${key}" differs from its plugin type "${plugin.type}"`);
   }

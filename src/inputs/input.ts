@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { GenericSchema, InferInput, InferOutput } from "valibot";
+import type { GenericSchema, InferOutput } from "valibot";
+import type { ConfigurablePlugin } from "../config/schema.ts";
 import type { ComponentStats, SelfStats } from "../internal/self_stats.ts";
 import type { Logger } from "../internal/log.ts";
 import type { FormatId } from "../model/frame.ts";
@@ -55,15 +56,7 @@ export interface Input {
 }
 
 /** An input plugin: one folder under `src/inputs/`, one line in the registry. */
-export interface InputPlugin<S extends GenericSchema = GenericSchema> {
-  /** The config `type`, equal to the folder name. */
-  readonly type: string;
-  /** The valibot schema of the plugin's config table (without `type`). */
-  readonly schema: S;
-  /** A complete example config, shown by `tally config example` and checked against the README. */
-  readonly example: InferInput<S>;
+export interface InputPlugin<S extends GenericSchema = GenericSchema> extends ConfigurablePlugin<S> {
   /** Creates an input from a validated config. */
   create(config: InferOutput<S>, id: string): Input;
-  /** The addresses the input will bind, e.g. `udp:127.0.0.1:8125`, for conflict checks. */
-  resources?(config: InferOutput<S>): readonly string[];
 }

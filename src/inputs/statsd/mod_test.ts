@@ -34,6 +34,6 @@ describe("statsd plugin", () => {
     assert.equal(blocks.length, 1);
     const block = blocks[0]!;
     assert.deepEqual(parse(block), { inputs: { statsd: { type: "statsd", ...statsd.example } } });
-    assert.equal(block, exampleConfig("statsd"));
+    assert.equal(block, exampleConfig("statsd", { plugins: { statsd } }));
   });
 });
