@@ -18,7 +18,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseDuration } from "../config/duration.ts";
+import { formatDuration, parseDuration } from "../config/duration.ts";
 import type { CoscaleDefinitions } from "../formats/coscale_definitions.ts";
 import { parseCoscaleScript } from "../formats/coscale_script.ts";
 import { parseInfluxLine } from "../formats/influx_line.ts";
@@ -159,9 +159,17 @@ export async function script(args: readonly string[], io: CliIo): Promise<number
     report(`  line ${problem.line}: ${problem.reason}: ${problem.message}\n`);
   }
   printStderr(result, report);
+  if (result.pipeHolders.length > 0) {
+    const holders = result.pipeHolders.map((p) => `${p.pid}${p.command === "" ? "" : ` (${p.command})`}`);
+    report(
+      `  it left ${holders.join(", ")} holding its output open: start daemons with their output ` +
+        `redirected (cmd >/dev/null 2>&1 &) or through the service manager\n`,
+    );
+  }
   if (result.timedOut) {
     io.stderr(
-      `Script ${JSON.stringify(dataArgv.join(" "))} is unusable: it was killed at its ${limit} ms limit\n`,
+      `Script ${JSON.stringify(dataArgv.join(" "))} is unusable: it was killed at its ${limit} ms limit` +
+        `${limitReason(options.limitMs, definitions?.maxRuntimeMs)}\n`,
     );
     return 2;
   }
@@ -395,6 +403,21 @@ function formatLabels(labels: Labels): string {
 
 function formatNumber(value: number): string {
   return String(value);
+}
+
+/**
+ * Why the limit is what it is: the --timeout flag (the `timeout` key under `tally run`) and the script's
+ * declared `maxruntime`, whichever is lower, so a user sees both knobs.
+ */
+function limitReason(timeoutMs: number, maxRuntimeMs: number | undefined): string {
+  const timeout =
+    `--timeout ${formatDuration(timeoutMs)} (under "tally run": the scripts input's \`timeout\` key, ` +
+    `per script or for the input, at most 60s)`;
+  if (maxRuntimeMs === undefined) return `, set by ${timeout}`;
+  return maxRuntimeMs < timeoutMs
+    ? `, set by the script's declared maxruntime ${maxRuntimeMs} ms (lower than ${timeout})`
+    : `, set by ${timeout}; the script declares maxruntime ${maxRuntimeMs} ms, but tally never runs a ` +
+      `script longer than the timeout`;
 }
 
 function userHint(options: SandboxOptions): string {

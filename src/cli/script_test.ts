@@ -3,6 +3,11 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { script } from "./script.ts";
 
+/** A CoScale script declaring maxruntime 200 ms that sleeps in data mode. */
+const LOWER_MAXRUNTIME =
+  `if [ "$1" = -c ]; then echo '{"maxruntime":200,"metrics":[{"id":1,"name":"S","datatype":"DOUBLE",` +
+  `"calctype":"Instant"}]}'; else sleep 5; fi`;
+
 const TESTDATA = fileURLToPath(new URL("../inputs/scripts/testdata/", import.meta.url).href);
 
 /** Runs `tally script ARGS` with the scripts' testdata directory as the working directory. */
@@ -94,6 +99,21 @@ describe("tally script", () => {
     const slow = await tally("check", "--format", "prometheus", "--timeout", "300ms", "--", "sleep", "5");
     assert.equal(slow.code, 2);
     assert.match(slow.err, /"sleep 5" is unusable: it was killed at its 300 ms limit/);
+  });
+
+  it("script check names the declared maxruntime and the --timeout / timeout key when it cuts a run", async () => {
+    const { code, err } = await tally("check", "--timeout", "300ms", "./declares_maxruntime.sh");
+    assert.equal(code, 2);
+    assert.match(
+      err,
+      /is unusable: it was killed at its 300 ms limit, set by --timeout 300ms \(under "tally run": the scripts input's `timeout` key, per script or for the input, at most 60s\); the script declares maxruntime 20000 ms, but tally never runs a script longer than the timeout\n/,
+    );
+    const lower = await tally("check", "--timeout", "60s", "--", "sh", "-c", LOWER_MAXRUNTIME, "sh");
+    assert.equal(lower.code, 2);
+    assert.match(
+      lower.err,
+      /killed at its 200 ms limit, set by the script's declared maxruntime 200 ms \(lower than --timeout 1m/,
+    );
   });
 
   it("script run prints the samples tally would send, one per line", async () => {

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** One process as `/proc/[pid]/stat` shows it. */
 export interface ProcStat {
@@ -134,4 +134,60 @@ export function signalEach(processes: readonly ProcStat[], signal: NodeJS.Signal
     }
   }
   return sent;
+}
+
+/** A process that holds a pipe open, as `/proc/[pid]/comm` names it. */
+export interface PipeHolder {
+  /** The process id. */
+  readonly pid: number;
+  /** The command name (`comm`, at most 15 characters), or `""` when it could not be read. */
+  readonly command: string;
+}
+
+// Deno gives a child pipes for stdio, Bun a socketpair: either is "the run's output" here.
+const OUTPUT_LINK_REGEXP = /^(?:pipe|socket):\[\d+\]$/;
+
+/**
+ * Finds the live processes of one run that still hold an output pipe (stdout or stderr a pipe or socket),
+ * by the run's marker in their environment: unlike parent links, sessions and groups, a daemon keeps its
+ * environment through a double fork, so this finds what keeps a run's output open after the script exited.
+ *
+ * @param marker The run's `NAME=value` environment entry (see `RUN_MARKER` in the sandbox).
+ * @returns The holders, tally itself excluded; empty when there are none or `/proc` is not readable.
+ */
+export function findPipeHolders(marker: string): PipeHolder[] {
+  const holders: PipeHolder[] = [];
+  let names: string[];
+  try {
+    names = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  for (const name of names) {
+    if (!PID_REGEXP.test(name) || Number(name) === process.pid) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${name}/environ`, "latin1");
+    } catch {
+      continue; // Gone, or not ours to read.
+    }
+    if (!environ.split("\0").includes(marker)) continue;
+    if (![1, 2].some((fd) => OUTPUT_LINK_REGEXP.test(readLink(`/proc/${name}/fd/${fd}`)))) continue;
+    let command = "";
+    try {
+      command = readFileSync(`/proc/${name}/comm`, "utf8").trimEnd();
+    } catch {
+      // Exited while we looked: still name its pid.
+    }
+    holders.push({ pid: Number(name), command });
+  }
+  return holders;
+}
+
+function readLink(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "";
+  }
 }

@@ -60,6 +60,11 @@ export const FORMAT_OF: Readonly<Record<ScriptFormat, FormatId>> = {
 const WARN_EVERY_MS = 60_000;
 /** The most stderr characters quoted in a log line. */
 const STDERR_LOG_CHARS = 512;
+/** Logged when a run's output stays open after the script is gone; the fields name who holds it. */
+export const PIPE_HELD_MESSAGE = "Script left a process holding its output pipe open";
+const PIPE_HELD_HINT = "start daemons with their output redirected (cmd >/dev/null 2>&1 &) or through the " +
+  "service manager; tally stops reading at the run's limit, or at once when it stops";
+
 /** How long stop() waits for runs past their SIGKILL (a process stuck in the kernel cannot be reaped). */
 const STOP_WAIT_MS = GRACE_MS + CLOSE_WAIT_MS + 1000;
 
@@ -500,15 +505,31 @@ export class ScriptsInput implements Input {
 
   /** Counts a finished run's exit and logs (rate-limited) its stderr, exit code and timeout. */
   #account(script: Script, mode: "config" | "data", result: SandboxResult): void {
+    if (result.pipeHolders.length > 0) {
+      script.log.every(`pipe:${script.id}`, WARN_EVERY_MS, PIPE_HELD_MESSAGE, {
+        mode,
+        holders: result.pipeHolders.map((p) => `${p.pid}${p.command === "" ? "" : ` (${p.command})`}`).join(
+          ", ",
+        ),
+        hint: PIPE_HELD_HINT,
+      });
+    }
     if (result.aborted) return;
     const code = result.exitCode === null ? result.signal ?? "signal" : String(result.exitCode);
     script.cells.exits(mode, code).add();
     if (result.strays > 0) script.cells.strays.add(result.strays);
     if (result.timedOut) {
       this.#ctx!.stats.errors("script_timeout").add();
+      const declared = script.definitions?.maxRuntimeMs;
       script.log.every(`timeout:${script.id}:${mode}`, WARN_EVERY_MS, "Script killed at its time limit", {
         mode,
         duration_ms: Math.round(result.durationMs),
+        ...(mode === "config" ? {} : {
+          limit_ms: this.#limitOf(script),
+          timeout_ms: this.#baseLimit(script),
+          ...(declared === undefined ? {} : { maxruntime_ms: declared }),
+          hint: "the limit is the lower of the `timeout` key (at most 60s) and a declared maxruntime",
+        }),
       });
     } else if (result.exitCode !== 0 && mode === "data" && script.config.format !== "nagios") {
       script.log.every(

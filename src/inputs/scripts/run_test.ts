@@ -15,7 +15,7 @@ import type { FormatId } from "../../model/frame.ts";
 import { detectRuntime } from "../../runtime/detect.ts";
 import type { InputContext } from "../input.ts";
 import { schema } from "./config.ts";
-import { ScriptsInput } from "./run.ts";
+import { PIPE_HELD_MESSAGE, ScriptsInput } from "./run.ts";
 import { DEFAULT_PATH } from "./sandbox.ts";
 import { isRunning, runningInGroupOrSession, testdata } from "./_test_processes.ts";
 
@@ -235,7 +235,8 @@ describe("ScriptsInput", () => {
     const seen = JSON.parse(frame!.body);
     // No mode flag for non-CoScale formats: the command runs as written.
     assert.deepEqual(seen.args, []);
-    assert.deepEqual(seen.env, { A: "1", B: "2", PATH: DEFAULT_PATH });
+    const { TALLY_RUN: _run, ...env } = seen.env;
+    assert.deepEqual(env, { A: "1", B: "2", PATH: DEFAULT_PATH });
     assert.equal(seen.cwd, dir);
     assert.equal(seen.stdin, "eof");
     if (isRoot) assert.equal(seen.uid, 65534);
@@ -345,6 +346,41 @@ describe("ScriptsInput", () => {
     assert.equal(emitted, 0);
     for (const pid of pids) assert.equal(isRunning(pid), false, `pid ${pid} still runs`);
     assert.deepEqual(runningInGroupOrSession(pids[3]!), []);
+  });
+
+  it("ScriptsInput.stop() names a daemon that holds a run's output, instead of blaming the kernel", async () => {
+    const f = fakeContext();
+    const pidFile = join(dir, "daemon.pid");
+    const input = new ScriptsInput(
+      config({
+        scripts: [{
+          command: testdata("daemon_holder.sh"),
+          format: "prometheus",
+          timeout: "30s",
+          env: { PIDFILE: pidFile },
+        }],
+      }),
+      "test",
+    );
+    let daemon = 0;
+    try {
+      await input.start(f.ctx);
+      daemon = await waitFor(() => {
+        try {
+          return Number(readFileSync(pidFile, "utf8").trim()) || undefined;
+        } catch {
+          return undefined;
+        }
+      }, { what: "the daemon's pid" });
+      await input.stop();
+      const warning = f.logs.find((line) => line.includes(PIPE_HELD_MESSAGE));
+      assert.ok(warning !== undefined, f.logs.join("\n"));
+      assert.match(warning, new RegExp(`${daemon} \\(sleep\\)`));
+      assert.match(warning, />\/dev\/null 2>&1/);
+      assert.ok(!f.logs.some((line) => line.includes("stuck in the kernel")), f.logs.join("\n"));
+    } finally {
+      if (daemon > 0 && isRunning(daemon)) process.kill(daemon, "SIGKILL");
+    }
   });
 
   it(

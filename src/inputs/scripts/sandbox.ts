@@ -6,7 +6,7 @@
  * - **Own session and process group** (`detached: true` is `setsid()`), so `kill(-pid)` reaches the script
  *   and everything it forks.
  * - **stdin closed** (`/dev/null`), stdout and stderr piped.
- * - **Clean environment**: only `PATH` and the configured variables. `PATH` is {@link DEFAULT_PATH}, not
+ * - **Clean environment**: only `PATH`, the configured variables and {@link RUN_MARKER}. `PATH` is {@link DEFAULT_PATH}, not
  *   tally's own (a service manager's `PATH` is arbitrary and should not change what a script finds); a
  *   configured `PATH` replaces it.
  * - **Configured working directory and user** (uid/gid; the supplementary groups become just the gid on
@@ -19,7 +19,8 @@
  *   the whole group, and at `limit − ` {@link KILL_LEAD_MS} SIGKILL does, so the group is gone by the
  *   limit, not after it. Before each signal the process tree is read from `/proc` (Linux) and members that
  *   left the group (`setpgid`, `setsid`) get the same signal one by one. If a pipe is still open
- *   {@link CLOSE_WAIT_MS} after the limit (held by a process we could not find), we stop reading it.
+ *   {@link CLOSE_WAIT_MS} after the limit (held by a process we could not find), we stop reading it and
+ *   name the processes holding it (`pipeHolders`); a stop waits the grace plus that, not the limit.
  * - **Always reaped**: the promise settles only after the child's `exit` event. When a run ends normally,
  *   anything it left in its process group is killed too (a run leaves no processes behind).
  *
@@ -36,8 +37,8 @@ import type { ChildProcess } from "node:child_process";
 import { constants as fsConstants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import { findLeftovers, readProcStat, signalEach } from "./_proc_tree.ts";
-import type { ProcStat } from "./_proc_tree.ts";
+import { findLeftovers, findPipeHolders, readProcStat, signalEach } from "./_proc_tree.ts";
+import type { PipeHolder, ProcStat } from "./_proc_tree.ts";
 
 /** The `PATH` scripts get unless configured: the usual system directories, nothing from tally's environment. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -91,9 +92,23 @@ export interface SandboxResult {
   readonly stderrTruncated: boolean;
   /** How many processes outside the script's group (or left behind after it ended) were signalled. */
   readonly strays: number;
+  /**
+   * The processes that still held stdout or stderr open when tally stopped reading them (at the limit, or
+   * at a stop): typically a daemon the script started without redirecting its output. Empty normally.
+   */
+  readonly pipeHolders: readonly PipeHolder[];
   /** The wall time from spawn to reaping, in ms. */
   readonly durationMs: number;
 }
+
+/**
+ * The environment variable that marks every process of one run (`TALLY_RUN=<tally pid>.<run number>`).
+ * Daemons keep their environment through a double fork, so it finds what keeps a run's output open
+ * after the script is gone, when no parent link, group or session leads there any more.
+ */
+export const RUN_MARKER = "TALLY_RUN";
+
+let runNumber = 0;
 
 /** A command that could not be started: not found, not executable, a bad working directory or user. */
 export class SpawnError extends Error {
@@ -139,7 +154,12 @@ const REASONS: Readonly<Record<string, string>> = {
  */
 export async function runSandboxed(argv: readonly string[], options: SandboxOptions): Promise<SandboxResult> {
   options.signal?.throwIfAborted();
-  const env: Record<string, string> = { PATH: DEFAULT_PATH, ...options.env };
+  const marker = `${RUN_MARKER}=${process.pid}.${++runNumber}`;
+  const env: Record<string, string> = {
+    PATH: DEFAULT_PATH,
+    ...options.env,
+    [RUN_MARKER]: marker.slice(RUN_MARKER.length + 1),
+  };
   const cwd = resolve(options.cwd);
   const file = await resolveCommand(argv, env["PATH"] ?? DEFAULT_PATH, cwd);
   const started = performance.now();
@@ -155,7 +175,7 @@ export async function runSandboxed(argv: readonly string[], options: SandboxOpti
   } catch (error) {
     throw spawnError(argv, error, options);
   }
-  return await supervise(child, argv, options, started);
+  return await supervise(child, argv, { ...options, marker }, started);
 }
 
 /** Looks `argv[0]` up like `execvp` would, so that both runtimes agree and errors name the problem. */
@@ -202,9 +222,10 @@ function spawnError(argv: readonly string[], error: unknown, options: SandboxOpt
 function supervise(
   child: ChildProcess,
   argv: readonly string[],
-  options: SandboxOptions,
+  options: SandboxOptions & { readonly marker: string },
   started: number,
 ): Promise<SandboxResult> {
+  const marker = options.marker;
   return new Promise<SandboxResult>(function superviseChild(resolvePromise, rejectPromise) {
     const limit = options.limitMs;
     const grace = Math.min(GRACE_MS, Math.floor(limit / 2));
@@ -243,6 +264,7 @@ function supervise(
       return;
     }
     const pid = child.pid;
+    let pipeHolders: PipeHolder[] = [];
 
     child.stdout!.on("data", function onStdout(chunk: Uint8Array) {
       if (stdoutTruncated) return;
@@ -288,17 +310,25 @@ function supervise(
       timedOut = true;
       kill("SIGKILL");
     }, limit - killLead));
-    timers.push(setTimeout(function stopWaitingForPipes() {
-      // Something outside our reach holds a pipe: stop reading so the run can end once reaped.
+    timers.push(setTimeout(function stopWaitingAtLimit() {
       timedOut = true;
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      stopWaitingForPipes();
     }, limit + CLOSE_WAIT_MS));
 
     function onAbort(): void {
       aborted = true;
       kill("SIGTERM");
       timers.push(setTimeout(() => kill("SIGKILL"), grace));
+      // A stop must not wait for the limit on a pipe that a daemon holds.
+      timers.push(setTimeout(stopWaitingForPipes, grace + CLOSE_WAIT_MS));
+    }
+
+    /** Something outside our reach holds a pipe: name it, then stop reading so the run can end once reaped. */
+    function stopWaitingForPipes(): void {
+      if (settled || openPipes === 0) return;
+      pipeHolders = findPipeHolders(marker);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
     }
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted === true) onAbort();
@@ -377,6 +407,7 @@ function supervise(
         stderr: concat(stderr, stderrBytes),
         stderrTruncated,
         strays,
+        pipeHolders,
         durationMs: performance.now() - started,
       });
     }

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { waitFor } from "../../../tests/harness/wait_for.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_PATH, runSandboxed, SpawnError } from "./sandbox.ts";
@@ -39,7 +40,10 @@ describe("runSandboxed()", () => {
       assert.equal(result.exitCode, 0, decoder.decode(result.stderr));
       const seen = JSON.parse(decoder.decode(result.stdout));
       assert.deepEqual(seen.args, ["a b", "-d"]);
-      assert.deepEqual(seen.env, { GREETING: "hello world", PATH: DEFAULT_PATH });
+      const { TALLY_RUN: run, ...env } = seen.env;
+      assert.deepEqual(env, { GREETING: "hello world", PATH: DEFAULT_PATH });
+      // The run's marker, which finds a daemon that keeps the run's output open (see findPipeHolders).
+      assert.match(run, /^\d+\.\d+$/);
       assert.equal(seen.cwd, dir);
       assert.equal(seen.stdin, "eof");
       if (isRoot) {
@@ -57,7 +61,8 @@ describe("runSandboxed()", () => {
       [testdata("env_probe.js")],
       options({ env: { PATH: "/usr/bin:/bin" } }),
     );
-    assert.deepEqual(JSON.parse(decoder.decode(result.stdout)).env, { PATH: "/usr/bin:/bin" });
+    const { TALLY_RUN: _run, ...env } = JSON.parse(decoder.decode(result.stdout)).env;
+    assert.deepEqual(env, { PATH: "/usr/bin:/bin" });
   });
 
   it("runSandboxed() looks a bare command up in the child's PATH, not through a shell", async () => {
@@ -96,6 +101,40 @@ describe("runSandboxed()", () => {
     assert.equal(result.timedOut, true);
     assert.equal(decoder.decode(result.stdout), "M1 1\n");
     assert.deepEqual(runningInGroupOrSession(result.pid), []);
+  });
+
+  it("runSandboxed() names a daemon holding the output pipe, and a stop does not wait for the limit on it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tally-sandbox-"));
+    const pidFile = join(dir, "daemon.pid");
+    const stop = new AbortController();
+    let daemon = 0;
+    try {
+      const running = runSandboxed(
+        [testdata("daemon_holder.sh")],
+        options({ limitMs: 60_000, env: { PIDFILE: pidFile }, signal: stop.signal }),
+      );
+      daemon = await waitFor(() => {
+        try {
+          return Number(readFileSync(pidFile, "utf8").trim()) || undefined;
+        } catch {
+          return undefined;
+        }
+      }, { what: "the daemon's pid" });
+      stop.abort();
+      const result = await running;
+      assert.equal(result.aborted, true);
+      assert.equal(result.timedOut, false);
+      assert.deepEqual(result.pipeHolders.map((holder) => holder.pid), [daemon]);
+      assert.equal(result.pipeHolders[0]!.command, "sleep");
+    } finally {
+      if (daemon > 0 && isRunning(daemon)) process.kill(daemon, "SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runSandboxed() holds no pipe holders after a clean run", async () => {
+    const result = await runSandboxed(["sh", "-c", "echo M1 1"], options());
+    assert.deepEqual(result.pipeHolders, []);
   });
 
   it("runSandboxed() kills what a run left running in its group when it ends", async () => {
