@@ -8,6 +8,8 @@ import { parseArgs } from "node:util";
 import { formatDuration } from "../config/duration.ts";
 import { exampleConfig } from "../config/example.ts";
 import { ConfigError, loadConfig } from "../config/load.ts";
+import { keyPath } from "../config/config_error.ts";
+import type { ConfigIssue } from "../config/config_error.ts";
 import type { InputPlugin } from "../inputs/input.ts";
 import { INPUTS } from "../inputs/registry.ts";
 import type { CliIo } from "./cli_io.ts";
@@ -32,10 +34,10 @@ Options:
  * @returns 0 when the file is valid or the example was printed, 2 on a usage or config error.
  */
 export function config(args: readonly string[], io: CliIo): Promise<number> {
-  return Promise.resolve(runConfig(args, io));
+  return runConfig(args, io);
 }
 
-function runConfig(args: readonly string[], io: CliIo): number {
+async function runConfig(args: readonly string[], io: CliIo): Promise<number> {
   let positionals: string[];
   try {
     const parsed = parseArgs({
@@ -55,7 +57,7 @@ function runConfig(args: readonly string[], io: CliIo): number {
   switch (action) {
     case "check":
       if (rest.length !== 1 || rest[0] === undefined) return usageError("Expected exactly one FILE", io);
-      return check(rest[0], io);
+      return await check(rest[0], io);
     case "example":
       if (rest.length > 1) return usageError(`Expected at most one PLUGIN, found ${rest.length}`, io);
       return example(rest[0], io);
@@ -66,10 +68,11 @@ function runConfig(args: readonly string[], io: CliIo): number {
   }
 }
 
-function check(file: string, io: CliIo): number {
+async function check(file: string, io: CliIo): Promise<number> {
   let loaded: Config;
   try {
     loaded = loadConfig(file, { ...PLUGINS, cwd: io.cwd });
+    await preflight(file, loaded);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr(`${error.message}\n`);
@@ -77,6 +80,19 @@ function check(file: string, io: CliIo): number {
   }
   io.stdout(`Config "${file}" is valid: ${summary(loaded)}\n`);
   return 0;
+}
+
+/** Runs every input's preflight, so files and commands a start needs are checked as `run` will find them. */
+async function preflight(file: string, loaded: Config): Promise<void> {
+  const issues: ConfigIssue[] = [];
+  for (const [id, input] of Object.entries(loaded.inputs)) {
+    const plugin: InputPlugin = INPUTS[input.type];
+    for (const problem of await plugin.preflight?.(input) ?? []) {
+      const path = ["inputs", id, ...problem.path];
+      issues.push({ path, where: keyPath(path), text: problem.text });
+    }
+  }
+  if (issues.length > 0) throw ConfigError.fromIssues(file, issues);
 }
 
 /** One line about what the config would run, e.g. `1 input (statsd: udp:127.0.0.1:8125), http …`. */

@@ -65,6 +65,44 @@ describe("config check", () => {
     assert.equal(missing.err, 'Cannot read config "missing.toml": no such file\n');
   });
 
+  it("fails, as run would, when the collectd auth_file or a script's files do not exist or cannot run", async () => {
+    const script = join(dir, "not_executable.sh");
+    writeFileSync(script, "#!/bin/sh\necho M1 1\n", { mode: 0o644 });
+    writeFileSync(
+      join(dir, "files.toml"),
+      '[inputs.c]\ntype = "collectd"\nsecurity_level = "sign"\nauth_file = "/nonexistent/collectd.auth"\n' +
+        'types_db = ["/nonexistent/types.db"]\n\n' +
+        `[inputs.s]\ntype = "scripts"\nscripts = [{ command = "/nonexistent/check.sh" }, { command = "${script}" }, ` +
+        '{ command = "python3 /nonexistent/web_check.py" }, { command = "sh -c \'echo M1 1\'" }]\n',
+    );
+    const { code, out, err } = await runConfig("check", "files.toml");
+    assert.equal(code, 2);
+    assert.equal(out, "");
+    const lines = err.trimEnd().split("\n");
+    assert.equal(lines[0], 'Invalid config "files.toml": 5 problems');
+    assert.equal(
+      lines[1],
+      '  at inputs.c.auth_file: Cannot read collectd auth_file "/nonexistent/collectd.auth": no such file',
+    );
+    assert.match(
+      lines[2]!,
+      /^ {2}at inputs\.c\.types_db\[0\]: Cannot read types\.db file "\/nonexistent\/types\.db": /,
+    );
+    assert.equal(
+      lines[3],
+      '  at inputs.s.scripts[0].command: Cannot run "/nonexistent/check.sh": "/nonexistent/check.sh" does not exist',
+    );
+    assert.equal(
+      lines[4],
+      `  at inputs.s.scripts[1].command: Cannot run "${script}": "${script}" is not executable`,
+    );
+    assert.equal(
+      lines[5],
+      '  at inputs.s.scripts[2].command: cannot read the script file "/nonexistent/web_check.py" that "python3" runs',
+    );
+    assert.equal(lines.length, 6, err);
+  });
+
   it("exits 2 with usage without exactly one FILE", async () => {
     for (const args of [["check"], ["check", "a.toml", "b.toml"]]) {
       const { code, err } = await runConfig(...args);

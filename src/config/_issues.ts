@@ -6,6 +6,7 @@
  */
 
 import type * as v from "valibot";
+import { keyPath } from "./config_error.ts";
 import type { ConfigIssue, PathSegment } from "./config_error.ts";
 
 /** A key path that a command-line flag set, so issues under it name the flag instead. */
@@ -19,7 +20,6 @@ export interface FlagPath {
 type Issue = v.BaseIssue<unknown>;
 type PathItem = v.IssuePathItem;
 
-const BARE_KEY_REGEXP = /^[A-Za-z0-9_-]+$/;
 const MAX_FOUND_CHARS = 60;
 
 /**
@@ -100,14 +100,7 @@ export function toConfigIssues(
  */
 export function renderPath(path: readonly PathSegment[], flags: readonly FlagPath[] = []): string {
   const flag = flags.find((f) => f.path.length <= path.length && f.path.every((s, i) => s === path[i]));
-  let out = flag?.flag ?? "";
-  for (const segment of path.slice(flag?.path.length ?? 0)) {
-    if (typeof segment === "number") out += `[${segment}]`;
-    else {out += `${out === "" ? "" : "."}${
-        BARE_KEY_REGEXP.test(segment) ? segment : JSON.stringify(segment)
-      }`;}
-  }
-  return out;
+  return keyPath(path.slice(flag?.path.length ?? 0), flag?.flag ?? "");
 }
 
 /**

@@ -71,6 +71,28 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Renders a key path for a message: dotted keys and `[i]` indices, keys that are not bare quoted
+ * (`inputs.web.scripts[0].command`).
+ *
+ * @param path The key path.
+ * @param prefix What the path continues (a flag such as `--statsd`); empty by default.
+ * @returns The path as shown to the user.
+ */
+export function keyPath(path: readonly PathSegment[], prefix = ""): string {
+  let out = prefix;
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else {out += `${out === "" ? "" : "."}${
+        BARE_KEY_REGEXP.test(segment) ? segment : JSON.stringify(segment)
+      }`;}
+  }
+  return out;
+}
+
+/** A TOML key that needs no quotes. */
+export const BARE_KEY_REGEXP = /^[A-Za-z0-9_-]+$/;
+
 function at(issue: ConfigIssue): string {
   return issue.where === "" ? "at the top level" : `at ${issue.where}`;
 }

@@ -6,6 +6,7 @@
  */
 
 import * as v from "valibot";
+import { BARE_KEY_REGEXP } from "./config_error.ts";
 import { configSchema } from "./schema.ts";
 import type { InputRegistry } from "./schema.ts";
 
@@ -16,7 +17,6 @@ export interface ExampleOptions {
 }
 
 const GLOBAL_TABLES = ["agent", "aggregation", "http", "store"] as const;
-const BARE_KEY_REGEXP = /^[A-Za-z0-9_-]+$/;
 const COMMENT_WIDTH = 100;
 
 const HEADER = [

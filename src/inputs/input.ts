@@ -59,4 +59,18 @@ export interface Input {
 export interface InputPlugin<S extends GenericSchema = GenericSchema> extends ConfigurablePlugin<S> {
   /** Creates an input from a validated config. */
   create(config: InferOutput<S>, id: string): Input;
+  /**
+   * Checks what `start()` will need from this machine (files that must exist and be readable, commands
+   * that must be executable), so that `tally config check` fails where `tally run` would fail or warn.
+   * Reads only; binds and runs nothing.
+   */
+  preflight?(config: InferOutput<S>): Promise<readonly PreflightProblem[]>;
+}
+
+/** One thing {@link InputPlugin.preflight} found missing on this machine. */
+export interface PreflightProblem {
+  /** The key path inside the input's table, e.g. `["scripts", 0, "command"]`. */
+  readonly path: readonly (string | number)[];
+  /** What is wrong, e.g. `cannot read "/etc/tally/collectd.auth": no such file`. */
+  readonly text: string;
 }

@@ -4,7 +4,9 @@
  * @module
  */
 
-import type { InputPlugin } from "../input.ts";
+import { defaultTypesDb } from "../../formats/_load_types_db.ts";
+import type { InputPlugin, PreflightProblem } from "../input.ts";
+import { AuthFile } from "./auth_file.ts";
 import { example, schema } from "./config.ts";
 import type { CollectdConfig } from "./config.ts";
 import { CollectdInput } from "./listen.ts";
@@ -24,6 +26,7 @@ export const collectd: InputPlugin<typeof schema> = {
   example,
   create: createCollectdInput,
   resources: collectdResources,
+  preflight: collectdPreflight,
 };
 
 /**
@@ -45,4 +48,30 @@ function createCollectdInput(config: CollectdConfig, id: string): CollectdInput 
  */
 function collectdResources(config: CollectdConfig): readonly string[] {
   return config.listen;
+}
+
+/**
+ * Reads the auth file and each types.db file the way `start()` does, so a missing or unreadable one fails
+ * `tally config check` too.
+ *
+ * @param config The validated config.
+ * @returns One problem per file that cannot be read.
+ */
+function collectdPreflight(config: CollectdConfig): Promise<readonly PreflightProblem[]> {
+  const problems: PreflightProblem[] = [];
+  if (config.auth_file !== undefined) {
+    try {
+      new AuthFile(config.auth_file);
+    } catch (error) {
+      problems.push({ path: ["auth_file"], text: (error as Error).message });
+    }
+  }
+  (config.types_db ?? []).forEach((path, index) => {
+    try {
+      defaultTypesDb([path]);
+    } catch (error) {
+      problems.push({ path: ["types_db", index], text: (error as Error).message });
+    }
+  });
+  return Promise.resolve(problems);
 }

@@ -30,8 +30,8 @@ const LABEL_NAME_REGEXP = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED_LABELS: ReadonlySet<string> = new Set(["script"]);
 const CONCURRENCY_EXPECTED = "an integer from 1 to 256";
 const ID_EXPECTED = "a non-empty script id";
-// Interpreters whose first non-option argument is the script: `python3 /srv/check.py` is "check".
-const INTERPRETER_REGEXP =
+/** Interpreters whose first non-flag argument is the script file (`python3 /srv/web_check.py`). */
+export const INTERPRETER_REGEXP =
   /^(?:(?:ba|da|k|z)?sh|python[0-9.]*|node(?:js)?|deno|bun|php[0-9.]*|perl[0-9.]*|ruby[0-9.]*|pwsh|powershell(?:\.exe)?)$/;
 
 /** A command line, split like a shell splits words (see `argv.ts`), without running a shell. */

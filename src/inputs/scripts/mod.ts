@@ -9,6 +9,7 @@ import type { InputPlugin } from "../input.ts";
 import { example, schema } from "./config.ts";
 import type { ScriptsConfig } from "./config.ts";
 import { ScriptsInput } from "./run.ts";
+import { scriptsPreflight } from "./_preflight.ts";
 
 /**
  * The scripts input plugin, registered under `type = "scripts"`.
@@ -24,6 +25,7 @@ export const scripts: InputPlugin<typeof schema> = {
   schema,
   example,
   create: createScriptsInput,
+  preflight: scriptsPreflight,
 };
 
 /**

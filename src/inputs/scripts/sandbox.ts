@@ -178,8 +178,16 @@ export async function runSandboxed(argv: readonly string[], options: SandboxOpti
   return await supervise(child, argv, { ...options, marker }, started);
 }
 
-/** Looks `argv[0]` up like `execvp` would, so that both runtimes agree and errors name the problem. */
-async function resolveCommand(argv: readonly string[], path: string, cwd: string): Promise<string> {
+/**
+ * Looks `argv[0]` up like `execvp` would, so that both runtimes agree and errors name the problem.
+ *
+ * @param argv The command line; only `argv[0]` is looked up.
+ * @param path The `PATH` the script gets.
+ * @param cwd The absolute working directory a relative command resolves against.
+ * @returns The executable's path.
+ * @throws {SpawnError} When the directory is not one, or no executable file is found.
+ */
+export async function resolveCommand(argv: readonly string[], path: string, cwd: string): Promise<string> {
   const name = argv[0] ?? "";
   const where = await stat(cwd).catch(() => undefined);
   if (where === undefined || !where.isDirectory()) {
