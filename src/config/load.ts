@@ -62,13 +62,26 @@ function parseToml(path: string, text: string): Record<string, unknown> {
     return parse(text);
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
-    const what = (error.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, "");
+    const what = unclosedHeader(text, error.line) ??
+      (error.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, "");
     const excerpt = error.codeblock.trimEnd().split("\n").map((line) => `  ${line}`).join("\n");
     throw new ConfigError(
       `Invalid config "${path}": TOML syntax error at line ${error.line}, column ${error.column}: ${what}\n${excerpt}`,
       { file: path, cause: error },
     );
   }
+}
+
+/**
+ * smol-toml reads `[agent` (no `]`) as a key it "cannot find the end of"; say what is wrong instead.
+ *
+ * @returns The message for an unclosed table header on the error's line, or `undefined` for other errors.
+ */
+function unclosedHeader(text: string, line: number): string | undefined {
+  const source = (text.split("\n")[line - 1] ?? "").replace(/#.*$/, "").trim();
+  if (!source.startsWith("[") || source.includes("]")) return undefined;
+  const close = source.startsWith("[[") ? "]]" : "]";
+  return `the table header ${JSON.stringify(source)} is not closed: expected "${close}" at its end`;
 }
 
 function reason(error: unknown): string {

@@ -109,6 +109,21 @@ listen = ["udp:127.0.0.1:18125", "tcp:127.0.0.1:18125"]
     assert.ok(error.cause instanceof Error);
   });
 
+  it('says that a table header is not closed instead of smol-toml\'s "cannot find end of key"', () => {
+    const path = write("header.toml", "[agent\nworkers = 1\n");
+    const error = errorOf(path);
+    assert.equal(
+      error.message.split("\n")[0],
+      `Invalid config "${path}": TOML syntax error at line 1, column 2: the table header "[agent" is not ` +
+        'closed: expected "]" at its end',
+    );
+    const array = errorOf(write("array.toml", "a = 1\n[[inputs # the inputs\n"));
+    assert.match(
+      array.message,
+      /at line 2, column \d+: the table header "\[\[inputs" is not closed: expected "\]\]"/,
+    );
+  });
+
   it("names the file, key path, expectation and value of every problem", () => {
     const path = write(
       "bad.toml",
