@@ -111,7 +111,7 @@ export async function script(args: readonly string[], io: CliIo): Promise<number
     if (action === "check") {
       io.stdout(`Definitions (${describeRun([...argv, "-c"], outcome.run)}):\n`);
       printDefinitions(definitions, io);
-      for (const warning of outcome.warnings) io.stdout(`  warning at ${warning.path}: ${warning.reason}\n`);
+      for (const line of groupWarnings(outcome.warnings)) io.stdout(`  warning ${line}\n`);
       printStderr(outcome.run, io.stdout);
     }
     if (definitions.metrics.length === 0 && definitions.events.length === 0) {
@@ -367,6 +367,29 @@ function printValues(collected: Collected, io: CliIo): void {
   if (collected.samples.length === 0 && collected.events.length === 0) {
     io.stdout("  (no values, no events)\n");
   }
+}
+
+/** Paths shown per grouped warning before "and N more". */
+const WARNING_PATHS_SHOWN = 3;
+
+/**
+ * One line per distinct warning, with where it occurs: a script with `tags` on each of 12 metrics gets
+ * one "Deprecated key ignored" line with a count, not 12.
+ */
+function groupWarnings(warnings: readonly { readonly path: string; readonly reason: string }[]): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const { path, reason } of warnings) {
+    const paths = byReason.get(reason);
+    if (paths === undefined) byReason.set(reason, [path]);
+    else paths.push(path);
+  }
+  return [...byReason].map(([reason, paths]) => {
+    const shown = paths.slice(0, WARNING_PATHS_SHOWN).join(", ");
+    const more = paths.length > WARNING_PATHS_SHOWN ? ` and ${paths.length - WARNING_PATHS_SHOWN} more` : "";
+    return paths.length === 1
+      ? `at ${shown}: ${reason}`
+      : `${reason} (${paths.length} times) at ${shown}${more}`;
+  });
 }
 
 function printStderr(result: SandboxResult, write: (s: string) => void): void {

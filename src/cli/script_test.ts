@@ -70,6 +70,14 @@ describe("tally script", () => {
     );
   });
 
+  it("script check prints a warning repeated on every metric once, with its count", async () => {
+    const { out } = await tally("check", "./bash_example.sh");
+    const deprecated = out.split("\n").filter((line) => line.includes("Deprecated key ignored"));
+    assert.deepEqual(deprecated, [
+      "  warning Deprecated key ignored (2 times) at $.metrics[0].tags, $.metrics[1].tags",
+    ]);
+  });
+
   it("script check exits 2 when -c hangs past its 1 s limit", async () => {
     const { code, out, err } = await tally("check", "./hang_config.sh");
     assert.equal(code, 2);
