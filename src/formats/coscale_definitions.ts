@@ -2,7 +2,7 @@
  * The boundary for CoScale generic-script definitions: the JSON a script prints in config mode (`-c`),
  * validated with valibot and normalised into {@link CoscaleDefinitions}.
  *
- * Tolerated as real scripts need (`reference/coscale.md` §1.2, §7.2, §7.7):
+ * Tolerated as real scripts need (the quirks of CoScale's example scripts, see `src/inputs/scripts/README.md`):
  * - one JSON document, on one line or pretty-printed, with CRLF line ends, a UTF-8 BOM and surrounding
  *   whitespace;
  * - `metrics` and `events` both optional (events-only and metrics-only scripts), `null` taken as absent;

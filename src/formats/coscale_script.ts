@@ -1,6 +1,6 @@
 /**
  * The CoScale generic-script data format: the `-d` stdout of a script, read against its `-c` definitions,
- * both carried in one script frame (see `script_frame.ts`). Reference: `reference/coscale.md` §1.3–§1.5.
+ * both carried in one script frame (see `script_frame.ts`). Protocol: `src/inputs/scripts/README.md`.
  *
  * Lines, after trimming surrounding whitespace and a trailing `\r`:
  *

@@ -57,7 +57,7 @@ const BASIC = definitionsOf(JSON.stringify({
 describe("parseCoscaleScript() golden files", () => {
   const cases = goldenCases(dir, ".c.txt");
 
-  it("parseCoscaleScript() has a golden case for every quirk of coscale.md §1.7", () => {
+  it("parseCoscaleScript() has a golden case for every quirk of CoScale's example scripts", () => {
     for (
       const name of [
         "bash_example",
