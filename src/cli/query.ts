@@ -11,13 +11,16 @@ import { parseArgs } from "node:util";
 import { parseTime } from "../store/_time.ts";
 import { Store, STORE_FILE } from "../store/store.ts";
 import type { SeriesResult } from "../store/store.ts";
+import { matchName } from "./_name_match.ts";
+import type { NameMatch } from "./_name_match.ts";
 import { sparkline } from "./_sparkline.ts";
 import type { CliIo } from "./cli_io.ts";
 
 const USAGE = `Usage: tally query NAME [options]
 
 Prints each series named NAME from the local store: its kind, latest value, min and max over the range,
-and a sparkline. Counters show the increase per flush window, summaries the median.
+and a sparkline. Counters show the increase per flush window, summaries the median. NAME is the name as
+received (api.requests) or its name on /metrics (api_requests_total).
 
 Options:
       --since TIME      start of the range: a duration back from now (15m, 1h, 7d), epoch seconds
@@ -108,14 +111,16 @@ function runQuery(args: readonly string[], io: CliIo): number {
   }
   let series: SeriesResult[];
   let store: Store | undefined;
+  let other: NameMatch | undefined;
   try {
     store = Store.open(resolve(io.cwd, dataDir), { readOnly: true });
-    series = store.query({
-      name,
-      sinceMs,
-      labels,
-      ...(untilMs === undefined ? {} : { untilMs }),
-    });
+    const range = { sinceMs, labels, ...(untilMs === undefined ? {} : { untilMs }) };
+    series = store.query({ name, ...range });
+    if (series.length === 0 && !store.names().includes(name)) {
+      // Not a stored name: perhaps the /metrics spelling (deploys_total) of one.
+      other = matchName(name, store.names());
+      series = other.matches.flatMap((match) => store!.query({ name: match, ...range }));
+    }
   } catch (error) {
     io.stderr(`${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
@@ -125,8 +130,18 @@ function runQuery(args: readonly string[], io: CliIo): number {
 
   if (series.length === 0) {
     const filter = Object.keys(labels).length === 0 ? "" : ` with labels ${formatLabels(labels)}`;
-    io.stderr(`No series named "${name}"${filter} since ${flags.since} in "${shownPath}"\n`);
+    const shown = other === undefined || other.matches.length === 0
+      ? `"${name}"`
+      : `"${name}" (stored as ${other.matches.map((m) => `"${m}"`).join(", ")})`;
+    const hint = other === undefined || other.similar.length === 0
+      ? ""
+      : `; did you mean ${other.similar.map((m) => `"${m}"`).join(", ")}?`;
+    io.stderr(`No series named ${shown}${filter} since ${flags.since} in "${shownPath}"${hint}\n`);
     return 1;
+  }
+  if (other !== undefined) {
+    const stored = [...new Set(series.map((s) => s.name))].map((m) => `"${m}"`).join(", ");
+    io.stderr(`Showing ${stored}: "${name}" is its name on /metrics\n`);
   }
   if (flags.json) {
     io.stdout(JSON.stringify(series) + "\n");

@@ -61,12 +61,35 @@ describe("query", () => {
       );
     }
     batch.push(metric("temp", [["room", "a"]], "gauge", { kind: "gauge", value: 99 }, now - 3 * 60 * MINUTE));
+    batch.push(
+      metric("api.requests", [], "counter", { kind: "counter", delta: 3, total: 3, rate: 0.3 }, now - MINUTE),
+    );
     store.append(batch);
     store.close();
   });
 
   after(() => {
     rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it("query() takes the /metrics name of a series and says which stored name it shows", async () => {
+    for (const spelling of ["hits_total", "api_requests_total", "api_requests"]) {
+      const c = capture(cwd);
+      assert.equal(await query([spelling], c.io), 0, c.err());
+      const stored = spelling.startsWith("api") ? "api.requests" : "hits";
+      assert.equal(c.err(), `Showing "${stored}": "${spelling}" is its name on /metrics\n`);
+      assert.match(c.out(), new RegExp(`^${stored.replace(".", "\\.")} +counter `));
+    }
+  });
+
+  it("query() suggests stored names that look like an unknown one", async () => {
+    const c = capture(cwd);
+    assert.equal(await query(["tmp"], c.io), 1);
+    assert.equal(c.out(), "");
+    assert.match(
+      c.err(),
+      /^No series named "tmp" since 1h in "\.\/data\/tally\.db"; did you mean "temp"\?\n$/,
+    );
   });
 
   it("query() prints each series with its latest value, min, max and a sparkline", async () => {

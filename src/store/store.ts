@@ -214,6 +214,7 @@ interface Statements {
   readonly insertPoint: StatementSync;
   readonly insertEvent: StatementSync;
   readonly selectSeriesByName: StatementSync;
+  readonly selectNames: StatementSync;
   readonly selectPoints: StatementSync;
   readonly selectPointsNewest: StatementSync;
   readonly selectEvents: StatementSync;
@@ -436,6 +437,23 @@ export class Store {
   }
 
   /**
+   * Lists the distinct metric names stored, for looking a name up by another spelling (`tally query`
+   * accepts the `/metrics` name of a series).
+   *
+   * @returns The names, sorted.
+   * @throws {StoreError} When the read fails.
+   */
+  names(): string[] {
+    try {
+      return (this.#statements.selectNames.all() as unknown as { name: string }[]).map((row) => row.name);
+    } catch (error) {
+      throw new StoreError(`Cannot list series names in store "${this.#path}": ${errorText(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
    * Reads events in a range, newest first.
    *
    * @param q The range and limit.
@@ -612,6 +630,7 @@ function prepareStatements(db: DatabaseSync): Statements {
       "INSERT INTO events (t, kind, title, text, labels, status) VALUES (?, ?, ?, ?, ?, ?)",
     ),
     selectSeriesByName: db.prepare("SELECT id, labels, kind FROM series WHERE name = ? ORDER BY key, kind"),
+    selectNames: db.prepare("SELECT DISTINCT name FROM series ORDER BY name"),
     selectPoints: db.prepare(
       "SELECT t, value, fields FROM points WHERE series_id = ? AND t >= ? AND t <= ? ORDER BY t, rowid",
     ),
