@@ -100,6 +100,8 @@ export interface PipelineComponent {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/** How often the "series cap reached" warning may repeat. */
+const CAP_WARN_EVERY_MS = 60_000;
 /** How often a "frames dropped" warning may repeat per input. */
 const DROP_WARN_EVERY_MS = 10_000;
 /** The highest input id a frame header can carry (u16). */
@@ -432,7 +434,23 @@ export class Pipeline {
     const table = this.#table;
     const conflictsBefore = table.kindConflicts;
     const invalidBefore = table.invalid;
+    const rejectedBefore = table.rejected;
     const metrics = table.merge(partials.map((p) => p.aggregate));
+    if (table.rejected > rejectedBefore) {
+      // A brand-new metric that never appears must be explained where people look: the log.
+      this.#options.log.every(
+        "series_cap",
+        CAP_WARN_EVERY_MS,
+        "Series cap reached; new series are rejected",
+        {
+          max_series: this.#options.aggregation.maxSeries,
+          config_key: "aggregation.max_series",
+          live: table.size,
+          rejected_total: table.rejected,
+          hint: "raise aggregation.max_series, or drop the label that multiplies series (an id, a timestamp)",
+        },
+      );
+    }
     this.#kindConflicts.add(table.kindConflicts - conflictsBefore);
     this.#invalidValues.add(table.invalid - invalidBefore);
     table.expire(this.#now());

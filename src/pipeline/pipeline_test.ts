@@ -99,6 +99,32 @@ for (const workers of [0, 2]) {
       }
     });
 
+    it("flush() logs a rate-limited warning naming the series cap and its config key when it rejects", async () => {
+      const h = harness(workers, {
+        aggregation: { percentiles: [50], exactLimit: 256, maxSeries: 3, idleMs: 300_000 },
+      });
+      await h.pipeline.start();
+      try {
+        const emit = h.pipeline.register({ type: "statsd", id: "local" });
+        emit(text("a:1|c\nb:1|c\nc:1|c"), FORMAT_IDS.statsd);
+        await h.pipeline.flush();
+        assert.deepEqual(h.logs.filter((l) => l.includes("Series cap")), []);
+        emit(text("brandnew:1|c\nother:1|c"), FORMAT_IDS.statsd);
+        await h.pipeline.flush();
+        emit(text("third:1|c"), FORMAT_IDS.statsd);
+        await h.pipeline.flush();
+        const warnings = h.logs.filter((l) => l.includes("Series cap reached"));
+        assert.equal(warnings.length, 1, h.logs.join("\n"));
+        assert.match(
+          warnings[0]!,
+          /max_series=3 config_key=aggregation\.max_series live=3 rejected_total=2 /,
+        );
+        assert.equal(selfValue(h.stats, "tally_series_rejected_total"), 3);
+      } finally {
+        await h.pipeline.stop();
+      }
+    });
+
     it("flush() merges counters, gauges, sets and timers exactly", async () => {
       const h = harness(workers);
       await h.pipeline.start();
