@@ -138,7 +138,6 @@ export class Pipeline {
   readonly #flushDuration: SelfCell;
   readonly #eventsDropped: SelfCell;
   readonly #restarts: SelfCell;
-  readonly #kindConflicts: SelfCell;
   readonly #invalidValues: SelfCell;
   readonly #framesSkipped: SelfCell;
   // What emit stamps frames with, shared with the emit closures (plain fields, read per frame).
@@ -221,11 +220,6 @@ export class Pipeline {
       type: "counter",
       help: "Samples dropped by the aggregation, by reason",
     } as const;
-    this.#kindConflicts = stats.cell(
-      "tally_samples_dropped_total",
-      { reason: "kind_conflict" },
-      samplesDropped,
-    );
     this.#invalidValues = stats.cell(
       "tally_samples_dropped_total",
       { reason: "invalid_value" },
@@ -430,10 +424,8 @@ export class Pipeline {
 
   #merge(partials: readonly SinkPartial[], windowMs: number, started: number): FlushResult {
     const table = this.#table;
-    const conflictsBefore = table.kindConflicts;
     const invalidBefore = table.invalid;
     const metrics = table.merge(partials.map((p) => p.aggregate));
-    this.#kindConflicts.add(table.kindConflicts - conflictsBefore);
     this.#invalidValues.add(table.invalid - invalidBefore);
     table.expire(this.#now());
     const events: TallyEvent[] = [];

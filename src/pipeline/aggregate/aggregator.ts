@@ -2,6 +2,9 @@
  * The per-worker aggregator: folds samples into reducer states per time bucket and series, and hands
  * them over as a plain-data {@link AggregatePartial} at each flush.
  *
+ * A series is a series key (name and labels) *and* a sample kind: a name used both as a counter and a
+ * timer (as Etsy setups do, keeping a namespace per type) is two series, and neither drops the other.
+ *
  * One runs in every worker (or inline on the main thread with `workers = 0`); the main thread merges
  * the partials of all of them in a `SeriesTable`. Because the reducers are mergeable, the merged result
  * equals one aggregator fed every frame in arrival order.
@@ -30,10 +33,8 @@ export interface PartialSeries {
   readonly name: string;
   /** The labels, from the first sample of the series in the bucket. */
   readonly labels: Labels;
-  /** The kind of the first sample; samples of another kind were rejected as kind conflicts. */
+  /** The kind of the samples: with the key, what identifies the series. */
   readonly kind: SampleKind;
-  /** The frame sequence of the first sample, so a merge can tell which kind arrived first. */
-  readonly firstSeq: number;
   /** The reducer state (mutable plain data; consumed by the merge). */
   readonly state: ReducerState;
 }
@@ -42,7 +43,7 @@ export interface PartialSeries {
 export interface PartialBucket {
   /** The bucket start in ms since the epoch, a multiple of the interval. */
   readonly windowMs: number;
-  /** The series seen in the bucket, in first-seen order. */
+  /** The series seen in the bucket: grouped by kind, each kind's in first-seen order. */
   readonly series: readonly PartialSeries[];
 }
 
@@ -52,11 +53,28 @@ export interface AggregatePartial {
   readonly buckets: readonly PartialBucket[];
   /** Samples rejected since the last take because their bucket already held `maxSeries` series. */
   readonly rejected: number;
-  /** Samples dropped since the last take because their series had another kind in the same bucket. */
-  readonly kindConflicts: number;
   /** Samples dropped since the last take because their value was not a finite number. */
   readonly invalid: number;
 }
+
+/** One time bucket: its series by kind (a slot per kind, see {@link KIND_SLOTS}), then by series key. */
+interface _Bucket {
+  /** The series of each kind, by key; a slot stays empty until its kind is seen. */
+  readonly byKind: Array<Map<string, PartialSeries> | undefined>;
+  /** How many series the bucket holds, all kinds together. */
+  size: number;
+}
+
+/** Where each kind's series sit in a bucket: looking a series up allocates nothing, no key is concatenated. */
+const KIND_SLOTS: Readonly<Record<SampleKind, number>> = {
+  counter: 0,
+  gauge: 1,
+  timer: 2,
+  histogram: 3,
+  distribution: 4,
+  set: 5,
+  cumulative: 6,
+};
 
 /**
  * Folds samples into per-bucket, per-series reducer states.
@@ -74,13 +92,12 @@ export class Aggregator {
   readonly #intervalMs: number;
   readonly #exactLimit: number;
   readonly #maxSeries: number;
-  readonly #buckets = new Map<number, Map<string, PartialSeries>>();
+  readonly #buckets = new Map<number, _Bucket>();
   // Nearly every sample lands in the frame's own window: remember that bucket.
   #currentMs = NaN;
-  #current: Map<string, PartialSeries> | undefined = undefined;
+  #current: _Bucket | undefined = undefined;
   #seriesCount = 0;
   #rejected = 0;
-  #kindConflicts = 0;
   #invalid = 0;
 
   /**
@@ -125,7 +142,7 @@ export class Aggregator {
     if (bucketMs !== this.#currentMs || bucket === undefined) {
       bucket = this.#buckets.get(bucketMs);
       if (bucket === undefined) {
-        bucket = new Map();
+        bucket = { byKind: [], size: 0 };
         this.#buckets.set(bucketMs, bucket);
       }
       if (bucketMs === windowMs) {
@@ -133,7 +150,13 @@ export class Aggregator {
         this.#current = bucket;
       }
     }
-    let entry = bucket.get(sample.key);
+    const slot = KIND_SLOTS[sample.kind];
+    let series = bucket.byKind[slot];
+    if (series === undefined) {
+      series = new Map();
+      bucket.byKind[slot] = series;
+    }
+    let entry = series.get(sample.key);
     if (entry === undefined) {
       if (bucket.size >= this.#maxSeries) {
         this.#rejected++;
@@ -144,14 +167,11 @@ export class Aggregator {
         name: sample.name,
         labels: sample.labels,
         kind: sample.kind,
-        firstSeq: seq,
         state: reducerInit(sample.kind),
       };
-      bucket.set(sample.key, entry);
+      series.set(sample.key, entry);
+      bucket.size++;
       this.#seriesCount++;
-    } else if (entry.kind !== sample.kind) {
-      this.#kindConflicts++;
-      return;
     }
     reducerAdd(entry.state, sample, seq, this.#exactLimit);
   }
@@ -168,7 +188,11 @@ export class Aggregator {
     const buckets: PartialBucket[] = [];
     for (const [windowMs, bucket] of this.#buckets) {
       if (windowMs > upToWindowMs) continue;
-      buckets.push({ windowMs, series: Array.from(bucket.values()) });
+      const series: PartialSeries[] = [];
+      for (const byKey of bucket.byKind) {
+        if (byKey !== undefined) { for (const entry of byKey.values()) series.push(entry); }
+      }
+      buckets.push({ windowMs, series });
       this.#buckets.delete(windowMs);
       this.#seriesCount -= bucket.size;
       if (bucket === this.#current) {
@@ -180,11 +204,9 @@ export class Aggregator {
     const partial: AggregatePartial = {
       buckets,
       rejected: this.#rejected,
-      kindConflicts: this.#kindConflicts,
       invalid: this.#invalid,
     };
     this.#rejected = 0;
-    this.#kindConflicts = 0;
     this.#invalid = 0;
     return partial;
   }
