@@ -4,7 +4,9 @@ import type { Metric } from "../../model/metric.ts";
 import type { Labels, Sample, SampleKind } from "../../model/sample.ts";
 import { seriesKey } from "../../model/series_key.ts";
 import { type AggregatePartial, Aggregator } from "./aggregator.ts";
-import { counterFinish, gaugeFinish, summaryFinish } from "./reducers.ts";
+import { counterFinish } from "./counter_reducer.ts";
+import { gaugeFinish } from "./gauge_reducer.ts";
+import { summaryFinish } from "./summary_reducer.ts";
 import { SeriesTable } from "./series_table.ts";
 import { seededRandom } from "./_seeded_random.ts";
 

@@ -10,15 +10,12 @@ import type { Metric, Point } from "../../model/metric.ts";
 import type { Labels, SampleKind } from "../../model/sample.ts";
 import { seriesKindKey } from "../../model/series_key.ts";
 import type { AggregatePartial } from "./aggregator.ts";
-import {
-  counterFinish,
-  cumulativeFinish,
-  gaugeFinish,
-  reducerMerge,
-  type ReducerState,
-  setFinish,
-  summaryFinish,
-} from "./reducers.ts";
+import { counterFinish } from "./counter_reducer.ts";
+import { cumulativeFinish } from "./cumulative_reducer.ts";
+import { gaugeFinish } from "./gauge_reducer.ts";
+import { reducerMerge, type ReducerState } from "./reducers.ts";
+import { setFinish } from "./set_reducer.ts";
+import { summaryFinish } from "./summary_reducer.ts";
 
 /** The default percentiles reported for timers, histograms and distributions. */
 export const DEFAULT_PERCENTILES: readonly number[] = [50, 90, 95, 99];
