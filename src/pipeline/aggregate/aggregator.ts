@@ -43,7 +43,7 @@ export interface PartialSeries {
 export interface PartialBucket {
   /** The bucket start in ms since the epoch, a multiple of the interval. */
   readonly windowMs: number;
-  /** The series seen in the bucket: grouped by kind, each kind's in first-seen order. */
+  /** The series seen in the bucket: each key's first kind in first-seen order, then the further kinds. */
   readonly series: readonly PartialSeries[];
 }
 
@@ -57,24 +57,19 @@ export interface AggregatePartial {
   readonly invalid: number;
 }
 
-/** One time bucket: its series by kind (a slot per kind, see {@link KIND_SLOTS}), then by series key. */
+/**
+ * One time bucket. Nearly every name has one kind, so series are found by key alone (`first`, holding the
+ * first kind seen of each key) and the kind is only compared; the other kinds of a key, rare, wait in
+ * `others`. A lookup allocates nothing and concatenates no key.
+ */
 interface _Bucket {
-  /** The series of each kind, by key; a slot stays empty until its kind is seen. */
-  readonly byKind: Array<Map<string, PartialSeries> | undefined>;
+  /** The series of each key, of the first kind that key was seen with. */
+  readonly first: Map<string, PartialSeries>;
+  /** The series of each key's further kinds; created on the first name used as a second kind. */
+  others: Map<string, PartialSeries[]> | undefined;
   /** How many series the bucket holds, all kinds together. */
   size: number;
 }
-
-/** Where each kind's series sit in a bucket: looking a series up allocates nothing, no key is concatenated. */
-const KIND_SLOTS: Readonly<Record<SampleKind, number>> = {
-  counter: 0,
-  gauge: 1,
-  timer: 2,
-  histogram: 3,
-  distribution: 4,
-  set: 5,
-  cumulative: 6,
-};
 
 /**
  * Folds samples into per-bucket, per-series reducer states.
@@ -142,7 +137,7 @@ export class Aggregator {
     if (bucketMs !== this.#currentMs || bucket === undefined) {
       bucket = this.#buckets.get(bucketMs);
       if (bucket === undefined) {
-        bucket = { byKind: [], size: 0 };
+        bucket = { first: new Map(), others: undefined, size: 0 };
         this.#buckets.set(bucketMs, bucket);
       }
       if (bucketMs === windowMs) {
@@ -150,30 +145,50 @@ export class Aggregator {
         this.#current = bucket;
       }
     }
-    const slot = KIND_SLOTS[sample.kind];
-    let series = bucket.byKind[slot];
-    if (series === undefined) {
-      series = new Map();
-      bucket.byKind[slot] = series;
-    }
-    let entry = series.get(sample.key);
+    let entry = bucket.first.get(sample.key);
     if (entry === undefined) {
-      if (bucket.size >= this.#maxSeries) {
-        this.#rejected++;
-        return;
-      }
-      entry = {
-        key: sample.key,
-        name: sample.name,
-        labels: sample.labels,
-        kind: sample.kind,
-        state: reducerInit(sample.kind),
-      };
-      series.set(sample.key, entry);
-      bucket.size++;
-      this.#seriesCount++;
+      entry = this.#create(bucket, sample);
+      if (entry === undefined) return;
+      bucket.first.set(sample.key, entry);
+    } else if (entry.kind !== sample.kind) {
+      entry = this.#other(bucket, sample);
+      if (entry === undefined) return;
     }
     reducerAdd(entry.state, sample, seq, this.#exactLimit);
+  }
+
+  /** Creates the series of `sample`'s key and kind in `bucket`, or counts a rejection past the cap. */
+  #create(bucket: _Bucket, sample: Sample): PartialSeries | undefined {
+    if (bucket.size >= this.#maxSeries) {
+      this.#rejected++;
+      return undefined;
+    }
+    bucket.size++;
+    this.#seriesCount++;
+    return {
+      key: sample.key,
+      name: sample.name,
+      labels: sample.labels,
+      kind: sample.kind,
+      state: reducerInit(sample.kind),
+    };
+  }
+
+  /** Finds or creates the series of a key's further kind (the key's first kind lives in `first`). */
+  #other(bucket: _Bucket, sample: Sample): PartialSeries | undefined {
+    bucket.others ??= new Map();
+    let more = bucket.others.get(sample.key);
+    if (more !== undefined) {
+      for (const entry of more) if (entry.kind === sample.kind) return entry;
+    }
+    const entry = this.#create(bucket, sample);
+    if (entry === undefined) return undefined;
+    if (more === undefined) {
+      more = [];
+      bucket.others.set(sample.key, more);
+    }
+    more.push(entry);
+    return entry;
   }
 
   /**
@@ -188,9 +203,9 @@ export class Aggregator {
     const buckets: PartialBucket[] = [];
     for (const [windowMs, bucket] of this.#buckets) {
       if (windowMs > upToWindowMs) continue;
-      const series: PartialSeries[] = [];
-      for (const byKey of bucket.byKind) {
-        if (byKey !== undefined) { for (const entry of byKey.values()) series.push(entry); }
+      const series = Array.from(bucket.first.values());
+      if (bucket.others !== undefined) {
+        for (const more of bucket.others.values()) series.push(...more);
       }
       buckets.push({ windowMs, series });
       this.#buckets.delete(windowMs);
