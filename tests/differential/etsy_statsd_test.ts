@@ -55,8 +55,8 @@ describe(`Etsy statsd ${etsyStatsdVersion()} against tally, one window each`, ()
     } finally {
       socket.close();
     }
-    etsyBad = etsy.badLines();
     flush = await etsy.flush();
+    etsyBad = etsy.badLines();
     window = await tally.flush();
 
     // What tally's parser counts bad for one copy of each distinct line sent.

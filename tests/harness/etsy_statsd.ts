@@ -63,8 +63,9 @@ export interface RunningEtsyStatsd {
   /** Reads its self-counters from the management port. */
   received(): Promise<EtsyReceived>;
   /**
-   * How many bad values Etsy logged per line so far (its `Bad line: … in msg "LINE"` log lines; one per bad
-   * value group, so a multi-value line can count more than once).
+   * How many bad values Etsy logged per line (its `Bad line: … in msg "LINE"` log lines; one per bad value
+   * group, so a multi-value line can count more than once). Complete only after {@link flush}: until the
+   * process is gone, its last lines may still be in the pipe.
    */
   badLines(): Map<string, number>;
   /**
@@ -159,7 +160,8 @@ export async function startEtsyStatsd(options: EtsyStatsdOptions): Promise<Runni
   let exit: string | undefined;
   const exited = new Promise<string>((resolve) => {
     child.once("error", (error) => resolve(exit = `spawn error: ${error.message}`));
-    child.once("exit", (code, signal) => resolve(exit = `code ${code}, signal ${signal}`));
+    // "close", not "exit": it waits for the output pipes too, so every log line has been read.
+    child.once("close", (code, signal) => resolve(exit = `code ${code}, signal ${signal}`));
   });
   let removed = false;
   const stop = async (): Promise<string> => {
