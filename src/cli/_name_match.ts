@@ -15,8 +15,13 @@ export interface NameMatch {
   readonly similar: readonly string[];
 }
 
-/** The suffixes `/metrics` adds to a stored name: counters' `_total`, summaries' `_sum` and `_count`. */
-const EXPOSITION_SUFFIXES = ["", "_total", "_sum", "_count"] as const;
+/**
+ * The suffixes `/metrics` adds to a stored name: a kind's when one name carries several kinds (`_timer`,
+ * see `prometheusFamilyName`), then counters' `_total`, summaries' `_sum` and `_count`.
+ */
+const EXPOSITION_SUFFIXES = ["", "_timer", "_hist", "_distribution", "_set", "_cumulative"].flatMap((kind) =>
+  ["", "_total", "_sum", "_count"].map((sample) => kind + sample)
+);
 
 /** The most "did you mean" names offered. */
 const MAX_SIMILAR = 5;
@@ -50,7 +55,8 @@ export function matchName(wanted: string, names: readonly string[]): NameMatch {
 
 /** A spelling for comparing: sanitised, lower case, without an exposition suffix. */
 function comparable(name: string): string {
-  return prometheusMetricName(name).toLowerCase().replace(/_(?:total|sum|count)$/, "");
+  return prometheusMetricName(name).toLowerCase().replace(/_(?:total|sum|count)$/, "")
+    .replace(/_(?:timer|hist|distribution|set|cumulative)$/, "");
 }
 
 /** The Levenshtein distance, on two rows. */

@@ -10,6 +10,8 @@ describe("matchName()", () => {
     assert.deepEqual(matchName("http_latency_sum", names).matches, ["http.latency"]);
     assert.deepEqual(matchName("http_latency_count", names).matches, ["http.latency"]);
     assert.deepEqual(matchName("http_latency", names).matches, ["http.latency"]);
+    // A name carrying several kinds: /metrics tells its timer apart with a suffix.
+    assert.deepEqual(matchName("http_latency_timer_count", names).matches, ["http.latency"]);
   });
 
   it("matchName() returns every stored name that /metrics shows under one spelling", () => {

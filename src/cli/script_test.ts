@@ -48,7 +48,7 @@ describe("tally script", () => {
     assert.equal(code, 1);
     assert.match(
       out,
-      /Rejected lines:\n {2}line 3: unknown_type: Metric id 3 is not defined \(defined: 0, 1, 2\)\n/,
+      /Rejected lines:\n {2}line 3: unknown_id: Metric id 3 is not defined \(defined: 0, 1, 2\)\n/,
     );
     assert.match(out, /Script ran with problems: 2 value\(s\), 0 event\(s\); 1 rejected line\(s\)\n$/);
   });

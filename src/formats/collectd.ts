@@ -50,17 +50,18 @@
  *
  * Rejections (each counted once through `sink.bad`):
  *
- * - per value list: a type missing from types.db, or a value count that differs from the type's data
- *   sources → `unknown_type`; an empty plugin or type → `empty_name`; a value type code other than 0-3 or an
+ * - per value list: a type missing from types.db → `unknown_type`; a value count that differs from the
+ *   type's data sources → `type_mismatch`; an empty plugin or type → `empty_name`; a value type code other than 0-3 or an
  *   infinite gauge → `bad_value`; a host/plugin/instance/type string holding 0x01/0x02 (series-key
  *   separators) → `bad_tags`, or invalid UTF-8 → `invalid_utf8` (for every value list and notification
  *   that uses it, and for a message of invalid UTF-8); a time past year 275760 → `bad_timestamp`. Later
  *   value lists are unaffected.
  * - per packet: a part whose length is < 4 or runs past the end, a string not ending in NUL, a number
  *   part not 12 bytes long, a values part whose length disagrees with its count, a trailing 1-3 bytes →
- *   `bad_value`; a string longer than collectd allows → `too_long`. The rest of the packet is then dropped
+ *   `malformed_part`; a string longer than collectd allows → `too_long`. The rest of the packet is then dropped
  *   (its part boundaries cannot be trusted) and counted once; value lists already dispatched are kept.
- * - an encryption part that reaches the format → `bad_value` (skipped by its length; parsing goes on).
+ * - an encryption part that reaches the format → `bad_frame` (the input should have decrypted the frame;
+ *   skipped by its length, parsing goes on).
  *
  * The returned count is records seen: value lists + notifications + encryption parts + one for a
  * malformed remainder (unless the malformed part is a values or message part, itself the record). Every
@@ -254,10 +255,10 @@ function parsePacket(state: FormatState, packet: PacketState, bytes: Uint8Array,
   let records = 0;
   let p = 0;
   while (p < end) {
-    if (end - p < HEADER_BYTES) return malformedRemainder(sink, records, "bad_value");
+    if (end - p < HEADER_BYTES) return malformedRemainder(sink, records, "malformed_part");
     const type = (bytes[p]! << 8) | bytes[p + 1]!;
     const length = (bytes[p + 2]! << 8) | bytes[p + 3]!;
-    if (length < HEADER_BYTES || length > end - p) return malformedRemainder(sink, records, "bad_value");
+    if (length < HEADER_BYTES || length > end - p) return malformedRemainder(sink, records, "malformed_part");
     let malformed: BadReason | null = null;
     switch (type) {
       case TYPE_HOST:
@@ -269,15 +270,15 @@ function parsePacket(state: FormatState, packet: PacketState, bytes: Uint8Array,
         break;
       case TYPE_TIME:
       case TYPE_TIME_HR:
-        if (length !== NUMBER_PART_BYTES) malformed = "bad_value";
+        if (length !== NUMBER_PART_BYTES) malformed = "malformed_part";
         else packet.timeMs = readTimeMs(view, p + HEADER_BYTES, type === TYPE_TIME_HR);
         break;
       case TYPE_INTERVAL:
       case TYPE_INTERVAL_HR:
-        if (length !== NUMBER_PART_BYTES) malformed = "bad_value";
+        if (length !== NUMBER_PART_BYTES) malformed = "malformed_part";
         break;
       case TYPE_SEVERITY:
-        if (length !== NUMBER_PART_BYTES) malformed = "bad_value";
+        if (length !== NUMBER_PART_BYTES) malformed = "malformed_part";
         else {
           // A value beyond 32 bits is no severity collectd knows; -1 makes the notification bad.
           const hi = view.getUint32(p + HEADER_BYTES);
@@ -308,7 +309,7 @@ function parsePacket(state: FormatState, packet: PacketState, bytes: Uint8Array,
       case TYPE_ENCR_AES256:
         // The input decrypts; encrypted bytes reaching a worker mean a wiring bug or a double wrap.
         records++;
-        sink.bad("bad_value");
+        sink.bad("bad_frame");
         break;
       case TYPE_SIGN_SHA256:
       default:
@@ -410,7 +411,7 @@ function readString(
   const s = p + HEADER_BYTES;
   const e = p + length;
   if (e - s > maxBytes) return "too_long";
-  if (e <= s || bytes[e - 1] !== 0) return "bad_value";
+  if (e <= s || bytes[e - 1] !== 0) return "malformed_part";
   let h = 0x811c9dc5;
   let high = 0;
   let separator = false;
@@ -460,10 +461,10 @@ function readValues(
   length: number,
   sink: SampleSink,
 ): BadReason | null {
-  if (length < 6) return "bad_value";
+  if (length < 6) return "malformed_part";
   const count = (bytes[p + 4]! << 8) | bytes[p + 5]!;
   // The count fixes the length exactly; anything else means the part boundaries are not trustworthy.
-  if (length !== 6 + 9 * count) return "bad_value";
+  if (length !== 6 + 9 * count) return "malformed_part";
   if (packet.stringReason !== null) {
     sink.bad(packet.stringReason);
     return null;
@@ -483,7 +484,7 @@ function readValues(
   }
   const series = identity.series;
   if (series.length !== count) {
-    sink.bad("unknown_type");
+    sink.bad("type_mismatch");
     return null;
   }
   const codes = p + 6;

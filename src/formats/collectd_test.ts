@@ -330,7 +330,7 @@ describe("parseCollectd() parts and state", () => {
       ...identity("golden", "", "gauge", ""),
       values(gauge(1)),
     ]);
-    assert.deepEqual(r.bad, ["bad_value"]);
+    assert.deepEqual(r.bad, ["bad_frame"]);
     assert.equal(r.samples.length, 1);
     assert.equal(r.records, 2);
   });
@@ -375,7 +375,7 @@ describe("parseCollectd() parts and state", () => {
     assert.deepEqual(r.samples.map((s) => s.value), [2]);
   });
 
-  it("parseCollectd() rejects unknown types, data-source count mismatches and empty names", () => {
+  it("parseCollectd() tells unknown types, data-source count mismatches and empty names apart", () => {
     const r = run([
       ...PREAMBLE,
       ...identity("golden", "", "no_such_type", ""),
@@ -388,7 +388,7 @@ describe("parseCollectd() parts and state", () => {
       str(PLUGIN, "load"),
       values(gauge(1), gauge(2), gauge(3)),
     ]);
-    assert.deepEqual(r.bad, ["unknown_type", "unknown_type", "unknown_type", "empty_name"]);
+    assert.deepEqual(r.bad, ["unknown_type", "type_mismatch", "type_mismatch", "empty_name"]);
     assert.equal(r.samples.length, 3);
     assert.equal(r.records, 5);
   });
@@ -524,25 +524,25 @@ describe("parseCollectd() malformed packets", () => {
   });
 
   it("parseCollectd() counts trailing bytes shorter than a part header once", () => {
-    damaged([...GOOD, raw(0x00)], "bad_value", 1);
-    damaged([...GOOD, raw(0x00, 0x06, 0x00)], "bad_value", 1);
-    damaged([raw(0xff)], "bad_value", 0);
+    damaged([...GOOD, raw(0x00)], "malformed_part", 1);
+    damaged([...GOOD, raw(0x00, 0x06, 0x00)], "malformed_part", 1);
+    damaged([raw(0xff)], "malformed_part", 0);
   });
 
   it("parseCollectd() counts a part length below the header size once (no endless loop)", () => {
     for (const length of [0, 1, 2, 3]) {
-      damaged([...GOOD, raw(0x00, 0x02, 0x00, length), ...GOOD], "bad_value", 1);
+      damaged([...GOOD, raw(0x00, 0x02, 0x00, length), ...GOOD], "malformed_part", 1);
     }
   });
 
   it("parseCollectd() counts a part length past the end once and keeps what came before", () => {
-    damaged([...GOOD, raw(0x00, 0x04, 0x00, 0x40, 0x61, 0x00)], "bad_value", 1);
-    damaged([...GOOD, raw(0x00, 0x06, 0xff, 0xff, 0x00, 0x01)], "bad_value", 1);
+    damaged([...GOOD, raw(0x00, 0x04, 0x00, 0x40, 0x61, 0x00)], "malformed_part", 1);
+    damaged([...GOOD, raw(0x00, 0x06, 0xff, 0xff, 0x00, 0x01)], "malformed_part", 1);
   });
 
   it("parseCollectd() counts strings without a terminating NUL or with an empty payload", () => {
-    damaged([...GOOD, raw(0x00, 0x04, 0x00, 0x07, 0x61, 0x62, 0x63), ...GOOD], "bad_value", 1);
-    damaged([...GOOD, raw(0x00, 0x00, 0x00, 0x04), ...GOOD], "bad_value", 1);
+    damaged([...GOOD, raw(0x00, 0x04, 0x00, 0x07, 0x61, 0x62, 0x63), ...GOOD], "malformed_part", 1);
+    damaged([...GOOD, raw(0x00, 0x00, 0x00, 0x04), ...GOOD], "malformed_part", 1);
   });
 
   it("parseCollectd() counts over-long strings as too_long", () => {
@@ -555,7 +555,7 @@ describe("parseCollectd() malformed packets", () => {
 
   it("parseCollectd() counts number parts that are not 12 bytes", () => {
     for (const type of [TIME, TIME_HR, INTERVAL, INTERVAL_HR, SEVERITY]) {
-      damaged([...GOOD, raw(type >> 8, type & 0xff, 0x00, 0x08, 0, 0, 0, 1), ...GOOD], "bad_value", 1);
+      damaged([...GOOD, raw(type >> 8, type & 0xff, 0x00, 0x08, 0, 0, 0, 1), ...GOOD], "malformed_part", 1);
     }
   });
 
@@ -563,19 +563,19 @@ describe("parseCollectd() malformed packets", () => {
     // count 2 but room for 1
     damaged(
       [...GOOD, raw(0x00, 0x06, 0x00, 0x0f, 0x00, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f), ...GOOD],
-      "bad_value",
+      "malformed_part",
       1,
     );
     // huge count, short part
     damaged(
       [...GOOD, raw(0x00, 0x06, 0x00, 0x0f, 0xff, 0xff, 0x01, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f)],
-      "bad_value",
+      "malformed_part",
       1,
     );
     // count 0 but bytes follow
-    damaged([...GOOD, raw(0x00, 0x06, 0x00, 0x08, 0x00, 0x00, 0x01, 0x02)], "bad_value", 1);
+    damaged([...GOOD, raw(0x00, 0x06, 0x00, 0x08, 0x00, 0x00, 0x01, 0x02)], "malformed_part", 1);
     // shorter than the count field
-    damaged([...GOOD, raw(0x00, 0x06, 0x00, 0x05, 0x00)], "bad_value", 1);
+    damaged([...GOOD, raw(0x00, 0x06, 0x00, 0x05, 0x00)], "malformed_part", 1);
   });
 
   it("parseCollectd() counts one record per malformed remainder", () => {
@@ -583,7 +583,7 @@ describe("parseCollectd() malformed packets", () => {
     assert.equal(r.records, 2, "one value list plus the remainder");
     const v = run([...GOOD, raw(0x00, 0x06, 0x00, 0x07, 0x00, 0x01, 0x01)]);
     assert.equal(v.records, 2, "a malformed values part is itself the record");
-    assert.deepEqual(v.bad, ["bad_value"]);
+    assert.deepEqual(v.bad, ["malformed_part"]);
   });
 });
 

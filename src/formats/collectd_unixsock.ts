@@ -18,8 +18,9 @@
  * with data source `value` is the gauge `collectd_cpu{cpu="0",instance="host",type="user"}`. Samples carry
  * the value list's own time.
  *
- * A line is taken or rejected as a whole: an identifier without plugin or type (`empty_name`), a bad
- * epoch (`bad_timestamp`), no data source (`no_value`), a value that is not a finite number such as `NaN`
+ * A line is taken or rejected as a whole: a line without a tab (`stray_line`: not a value list at all), an
+ * identifier without plugin or type (`empty_name`), a bad epoch (`bad_timestamp`), no data source
+ * (`no_value`), a field without `=` (`malformed_part`), a value that is not a finite number such as `NaN`
  * (`bad_value`; the input drops collectd's NaNs before they get here) or invalid UTF-8 (`invalid_utf8`)
  * is one bad line.
  *
@@ -85,7 +86,8 @@ function parseLine(
 ): BadReason | undefined {
   if (!isValidUtf8(bytes, start, end)) return "invalid_utf8";
   const epochEnd = indexOf(bytes, TAB, start, end);
-  if (epochEnd < 0) return "no_value";
+  // Not `epoch TAB identifier …` at all: whatever else the socket said.
+  if (epochEnd < 0) return "stray_line";
   const epoch = parseDecimal(bytes, start, epochEnd);
   if (!(epoch > 0)) return "bad_timestamp";
   const idStart = epochEnd + 1;
@@ -99,7 +101,7 @@ function parseLine(
     let fieldEnd = indexOf(bytes, TAB, at, end);
     if (fieldEnd < 0) fieldEnd = end;
     const equals = indexOf(bytes, EQUALS, at, fieldEnd);
-    if (equals <= at) return "bad_value";
+    if (equals <= at) return "malformed_part";
     const value = parseDecimal(bytes, trimStart(bytes, equals + 1, fieldEnd), fieldEnd);
     if (!Number.isFinite(value)) return "bad_value";
     pending.push({ dsStart: at, dsEnd: equals, value });

@@ -93,9 +93,9 @@ describe("parseCollectdUnixsock()", () => {
       "empty_name",
       "bad_timestamp",
       "no_value",
+      "malformed_part",
       "bad_value",
-      "bad_value",
-      "no_value",
+      "stray_line",
       "bad_value",
     ]);
     assert.deepEqual(r.samples, [

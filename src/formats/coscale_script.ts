@@ -17,14 +17,15 @@
  *
  * | reason | when |
  * |---|---|
- * | `unknown_type` | a stray line (neither `M<digits>` nor `E<digits>`), or an `M`/`E` id the definitions lack |
+ * | `stray_line` | a line that is neither `M<digits>` nor `E<digits>` (a progress message, a stack trace) |
+ * | `unknown_id` | an `M`/`E` id the definitions lack, or a dimension id not defined on that metric |
  * | `no_value` | `M<id>` with nothing after it, or only a dimension block |
  * | `bad_value` | a value that is not a finite decimal, or text after the value |
- * | `bad_tags` | an unterminated dimension block, a pair without `:`, or a dimension id not defined on that metric |
+ * | `bad_tags` | an unterminated dimension block, or a pair without `:` |
  * | `bad_event` | an `E` line that does not follow the grammar, or whose attributes are not a JSON object |
  * | `invalid_utf8` | a line that is not valid UTF-8 |
  *
- * A frame whose header is unreadable or carries no definitions counts as one `unknown_type` line.
+ * A frame whose header is unreadable or carries no definitions counts as one `bad_frame` line.
  *
  * Naming (the mapping the `scripts` input documents):
  * - name: the display `name` in snake_case (`Incoming traffic on interface` → `incoming_traffic_on_interface`),
@@ -144,8 +145,8 @@ export function parseCoscaleScript(
   if (frame === undefined) return 1;
   const definitions = frame.header?.definitions;
   if (definitions === undefined) {
-    sink.bad("unknown_type");
-    onBad?.({ line: 0, reason: "unknown_type", message: "Frame header carries no CoScale definitions" });
+    sink.bad("bad_frame");
+    onBad?.({ line: 0, reason: "bad_frame", message: "Frame header carries no CoScale definitions" });
     return 1;
   }
   const compiled = compile(definitions, frame);
@@ -192,7 +193,7 @@ function parseLine(
     }
   }
   failure = `Line is neither an M<id> nor an E<id> line: "${preview(bytes, s, e)}"`;
-  return "unknown_type";
+  return "stray_line";
 }
 
 /** Parses the rest of an `M<id>` line from `p` (just after the id). */
@@ -207,7 +208,7 @@ function parseMetric(
   const metric = compiled.metrics.get(id);
   if (metric === undefined) {
     failure = `Metric id ${id} is not defined (defined: ${idList(compiled.metrics)})`;
-    return "unknown_type";
+    return "unknown_id";
   }
   p = skipBlanks(bytes, p, e);
   let dimStart = -1;
@@ -272,7 +273,7 @@ function parseMetric(
         failure = `Dimension id "${preview(bytes, ps, ie)}" is not defined on metric ${id} (defined: ${
           idList(metric.dimensions)
         })`;
-        return "bad_tags";
+        return "unknown_id";
       }
       labels.push([labelName, decodeText(bytes, colon + 1, b)]);
     }
@@ -308,7 +309,7 @@ function parseEvent(
   const event = compiled.events.get(id);
   if (event === undefined) {
     failure = `Event id ${id} is not defined (defined: ${idList(compiled.events)})`;
-    return "unknown_type";
+    return "unknown_id";
   }
   p = skipBlanks(bytes, p, e);
   const startStart = p;

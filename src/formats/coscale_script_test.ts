@@ -176,14 +176,15 @@ describe("parseCoscaleScript() metric lines", () => {
 
   it("parseCoscaleScript() rejects unknown ids, stray lines and bad dimensions with their reasons", () => {
     const cases: Array<[string, string]> = [
-      ["M3 1", "unknown_type"],
-      ["Mail server ready", "unknown_type"],
-      ["SSH-2.0-OpenSSH_8.9", "unknown_type"],
-      ["M 1", "unknown_type"],
-      ['M2 "3:x" 1', "bad_tags"],
+      // A garbage line and an undefined id no longer share a reason (issue 12).
+      ["M3 1", "unknown_id"],
+      ["Mail server ready", "stray_line"],
+      ["SSH-2.0-OpenSSH_8.9", "stray_line"],
+      ["M 1", "stray_line"],
+      ['M2 "3:x" 1', "unknown_id"],
       ['M2 "eth0" 1', "bad_tags"],
       ['M2 "1:eth0 1', "bad_tags"],
-      ['M1 "1:x" 1', "bad_tags"],
+      ['M1 "1:x" 1', "unknown_id"],
     ];
     for (const [line, reason] of cases) {
       const r = run(BASIC, `M1 1\n${line}\nM1 2`);
@@ -266,7 +267,7 @@ describe("parseCoscaleScript() metric lines", () => {
     for (const extra of [{ exitCode: 1 }, { timedOut: true }]) {
       const r = run(BASIC, "M1 1\nM1 2\nTraceback (most recent call last):", extra);
       assert.deepEqual(r.samples.map((s) => s.value), [1, 2]);
-      assert.deepEqual(r.bad, ["unknown_type"]);
+      assert.deepEqual(r.bad, ["stray_line"]);
     }
   });
 
@@ -282,7 +283,7 @@ describe("parseCoscaleScript() metric lines", () => {
     ) {
       const r = record(parseCoscaleScript, bytes);
       assert.equal(r.lines, 1);
-      assert.deepEqual(r.bad, ["unknown_type"]);
+      assert.deepEqual(r.bad, ["bad_frame"]);
       assert.equal(r.samples.length, 0);
     }
   });
@@ -325,7 +326,7 @@ describe("parseCoscaleScript() event lines", () => {
     ]);
   });
 
-  it("parseCoscaleScript() rejects malformed event lines with bad_event and unknown ids with unknown_type", () => {
+  it("parseCoscaleScript() rejects malformed event lines with bad_event and unknown ids with unknown_id", () => {
     const cases: Array<[string, string]> = [
       ['E1 0 0 "x" "{"a":}" S', "bad_event"],
       ['E1 0 0 "x" "{1}" S', "bad_event"],
@@ -334,7 +335,7 @@ describe("parseCoscaleScript() event lines", () => {
       ["E1 0 0", "bad_event"],
       ["E1", "bad_event"],
       ['E1 0 0 "x" "{}" Q', "bad_event"],
-      ['E9 0 0 "x" "{}" S', "unknown_type"],
+      ['E9 0 0 "x" "{}" S', "unknown_id"],
     ];
     for (const [line, reason] of cases) {
       const r = run(BASIC, `${line}\nE1 0 0 "ok" "{}" S`);

@@ -26,7 +26,7 @@
  * A line is accepted or rejected as a whole, as InfluxDB does: `empty_name` (no measurement),
  * `bad_tags` (a tag without `=` or with an empty key or value), `no_value` (no fields, or only strings),
  * `bad_value` (a field value that is not a valid number, boolean or string), `bad_timestamp`,
- * `invalid_utf8`; a frame whose header is present but invalid is one `unknown_type`.
+ * `invalid_utf8`; a frame whose header is present but invalid is one `bad_frame`.
  *
  * @module
  */

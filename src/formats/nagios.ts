@@ -31,8 +31,8 @@
  * Every sample is stamped with the run's start and carries the frame's labels (`script` and the
  * configured ones). The count returned is records: the status plus each perfdata item. A perfdata item
  * that cannot be read is one `sink.bad`: `no_value` (no value, or `U` for "undetermined"), `bad_value`
- * (not a number), `empty_name` (empty label, or no `=`), `invalid_utf8` (for a whole perfdata line);
- * the other items are kept. A frame without a valid header is one `unknown_type`.
+ * (not a number), `empty_name` (empty label), `malformed_part` (an item without `=`), `invalid_utf8` (for a
+ * whole perfdata line); the other items are kept. A frame without a valid header is one `bad_frame`.
  *
  * @module
  */
@@ -205,7 +205,7 @@ function parsePerfdata(
       label = raw + decodeText(bytes, from, q);
       p = q + 1;
       if (q >= e || bytes[p] !== EQUALS) {
-        reason = "empty_name";
+        reason = "malformed_part";
         failure = `Perfdata item "${label}" has no '=' after its quoted label`;
       }
     } else {
@@ -213,7 +213,7 @@ function parsePerfdata(
       while (p < e && bytes[p] !== EQUALS && !isBlank(bytes[p])) p++;
       label = decodeText(bytes, ls, p);
       if (p >= e || bytes[p] !== EQUALS) {
-        reason = "empty_name";
+        reason = "malformed_part";
         failure = `Perfdata item "${label}" has no '='`;
       }
     }

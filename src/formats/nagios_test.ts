@@ -140,7 +140,14 @@ describe("parseNagios()", () => {
 
   it("parseNagios() rejects bad perfdata items one by one and keeps the rest", () => {
     const r = run("OK | a=U b= c=abc =5 ok=1 g 'x'y=2");
-    assert.deepEqual(r.bad, ["no_value", "no_value", "bad_value", "empty_name", "empty_name", "empty_name"]);
+    assert.deepEqual(r.bad, [
+      "no_value",
+      "no_value",
+      "bad_value",
+      "empty_name",
+      "malformed_part",
+      "malformed_part",
+    ]);
     assert.deepEqual(perf(r), [["nagios_perfdata", "ok", 1]]);
     assert.equal(r.lines, 8);
     assert.ok(r.problems.every((p) => p.line === 1));
@@ -164,7 +171,7 @@ describe("parseNagios()", () => {
   it("parseNagios() counts one bad record for a frame without a valid header", () => {
     const r = record(parseNagios, encoder.encode("OK | a=1"));
     assert.equal(r.lines, 1);
-    assert.deepEqual(r.bad, ["unknown_type"]);
+    assert.deepEqual(r.bad, ["bad_frame"]);
     assert.equal(r.samples.length + r.events.length, 0);
   });
 

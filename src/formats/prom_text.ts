@@ -26,9 +26,11 @@
  * labels (`script` and the configured ones) are added to every sample, overriding printed labels of the
  * same name, and its run start is the default time. Without a header the bytes are plain exposition text.
  *
- * Bad lines (one `sink.bad` each, neighbours kept): `empty_name` (no valid metric name), `bad_tags`
- * (malformed label set), `no_value`, `bad_value`, `bad_timestamp`, `invalid_utf8`, and `unknown_type` for
- * one frame whose header is present but invalid. Comments, HELP/TYPE lines and blank lines are not counted.
+ * Bad lines (one `sink.bad` each, neighbours kept): `stray_line` (a line that is no sample: it does not start
+ * with a metric name, or the name runs into a character no name or label set has), `empty_name` (a label
+ * set naming no metric, or a name with a control character), `bad_tags` (malformed label set), `no_value`,
+ * `bad_value`, `bad_timestamp`, `invalid_utf8`, and `bad_frame` for one frame whose header is present but
+ * invalid. Comments, HELP/TYPE lines and blank lines are not counted.
  *
  * @module
  */
@@ -158,7 +160,7 @@ function parseSample(
   if (p > s) name = decodeText(bytes, s, p);
   else if (bytes[p] !== LEFT_BRACE) {
     failure = "Line does not start with a metric name";
-    return "empty_name";
+    return "stray_line";
   }
   const labels: Label[] = [];
   if (p < e && bytes[p] === LEFT_BRACE) {
@@ -173,7 +175,7 @@ function parseSample(
     }
   } else if (p < e && !isBlank(bytes[p])) {
     failure = `Unexpected character after the metric name "${name}"`;
-    return "empty_name";
+    return "stray_line";
   }
   while (p < e && isBlank(bytes[p])) p++;
   if (p >= e) {

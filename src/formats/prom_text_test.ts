@@ -106,8 +106,9 @@ describe("parsePromText()", () => {
 
   it("parsePromText() rejects bad lines with their reasons and keeps the neighbours", () => {
     const cases: Array<[string, string]> = [
-      ["-x 1", "empty_name"],
-      ["x-y 1", "empty_name"],
+      ["-x 1", "stray_line"],
+      ["x-y 1", "stray_line"],
+      ["[ERROR] scrape failed", "stray_line"],
       ["x", "no_value"],
       ['x{a="b"}', "no_value"],
       ["x abc", "bad_value"],
@@ -141,7 +142,7 @@ describe("parsePromText()", () => {
   it("parsePromText() counts one bad line for a frame whose header is invalid", () => {
     const r = run('{"script":"x","runMs":"later"}\nm 1\n');
     assert.equal(r.lines, 1);
-    assert.deepEqual(r.bad, ["unknown_type"]);
+    assert.deepEqual(r.bad, ["bad_frame"]);
   });
 
   it("parsePromText() never throws on random input and keeps the line contract", () => {

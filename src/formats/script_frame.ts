@@ -187,7 +187,7 @@ export interface OpenedFrame {
 }
 
 /**
- * Opens a frame for a format: reads its header when there is one, and counts one `unknown_type` bad
+ * Opens a frame for a format: reads its header when there is one, and counts one `bad_frame` bad
  * line (reported to `onBad` as line 0) when a required header is missing or a present one is invalid.
  *
  * @param bytes The frame bytes.
@@ -208,8 +208,8 @@ export function openScriptFrame(
   }
   const frame = readScriptFrameHeader(bytes);
   if (frame === undefined) {
-    sink.bad("unknown_type");
-    options?.onBad?.({ line: 0, reason: "unknown_type", message: "Frame header is not valid" });
+    sink.bad("bad_frame");
+    options?.onBad?.({ line: 0, reason: "bad_frame", message: "Frame header is not valid" });
     return undefined;
   }
   return {

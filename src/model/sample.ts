@@ -78,12 +78,38 @@ export interface TallyEvent {
   readonly status: number;
 }
 
-/** Why a line was rejected; each reason is counted per input. */
+/**
+ * Why a line (or a part of one, or a packet) was rejected; each reason is counted per input as
+ * `tally_bad_lines_total{reason}`.
+ *
+ * - `empty_name`: no usable name (an empty one, or a collectd value list without plugin or type).
+ * - `no_value`: nothing to take a value from (a StatsD line without `:`, a script metric line without a value).
+ * - `bad_value`: a value that is not a usable number (or an empty set member).
+ * - `unknown_type`: a type tally does not know (a StatsD type letter, a collectd type missing from types.db).
+ * - `type_mismatch`: the values do not fit their declared type (a collectd value list whose number of
+ *   values differs from its types.db entry's data sources).
+ * - `unknown_id`: an id the definitions lack (a CoScale script `M`/`E` line, or a dimension, whose id the
+ *   script's `-c` output never defined).
+ * - `stray_line`: a line that is not a line of the format at all (a script's progress message, a stack
+ *   trace, anything neither `M<id>` nor `E<id>`), rather than a broken one.
+ * - `malformed_part`: a part whose shape is broken (a collectd part whose length is wrong or runs past the
+ *   packet, a string without its NUL; a Nagios perfdata item without `=`; a collectd_unixsock field
+ *   without `=`).
+ * - `bad_frame`: the frame as a whole cannot be read (a script frame whose header is missing or invalid,
+ *   or carries no definitions; an encrypted collectd part that reached a worker undecrypted).
+ * - `bad_sample_rate`, `bad_tags`, `bad_timestamp`, `bad_event`, `bad_service_check`: that field is invalid.
+ * - `invalid_utf8`, `too_long`: the bytes are not UTF-8, or longer than allowed.
+ */
 export type BadReason =
   | "empty_name"
   | "no_value"
   | "bad_value"
   | "unknown_type"
+  | "type_mismatch"
+  | "unknown_id"
+  | "stray_line"
+  | "malformed_part"
+  | "bad_frame"
   | "bad_sample_rate"
   | "bad_tags"
   | "bad_timestamp"

@@ -1,4 +1,4 @@
-import type { Labels } from "./sample.ts";
+import type { Labels, SampleKind } from "./sample.ts";
 
 /**
  * Builds the identity of a series from its name and sorted labels.
@@ -21,4 +21,24 @@ export function seriesKey(name: string, labels: Labels): string {
     key += (i === 0 ? "\x00" : "\x02") + label[0] + "\x01" + label[1];
   }
   return key;
+}
+
+/**
+ * Builds the identity of a series *and kind*: what the aggregation and the store tell series apart by. A
+ * name used both as a counter and a timer (Etsy setups keep a namespace per type) is two series, one per
+ * kind, and neither drops the other's samples.
+ *
+ * The kind comes first and ends at the first `\x00`, which no kind name holds, so two different pairs can
+ * never produce the same identity.
+ *
+ * @param key The series key, from {@link seriesKey}.
+ * @param kind The sample kind.
+ * @returns The identity.
+ * @example
+ * ```ts
+ * seriesKindKey(seriesKey("api.hits", []), "timer"); // "timer\x00api.hits"
+ * ```
+ */
+export function seriesKindKey(key: string, kind: SampleKind): string {
+  return kind + "\x00" + key;
 }

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FORMAT_IDS } from "../model/frame.ts";
-import { counterFinish } from "./aggregate/reducers.ts";
+import { counterFinish } from "./aggregate/counter_reducer.ts";
 import { FrameSink, UNKNOWN_FORMAT_REASON } from "./frame_sink.ts";
 
 const T0 = 1_700_000_000_000;

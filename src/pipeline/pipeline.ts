@@ -140,7 +140,6 @@ export class Pipeline {
   readonly #flushDuration: SelfCell;
   readonly #eventsDropped: SelfCell;
   readonly #restarts: SelfCell;
-  readonly #kindConflicts: SelfCell;
   readonly #invalidValues: SelfCell;
   readonly #framesSkipped: SelfCell;
   // What emit stamps frames with, shared with the emit closures (plain fields, read per frame).
@@ -223,11 +222,6 @@ export class Pipeline {
       type: "counter",
       help: "Samples dropped by the aggregation, by reason",
     } as const;
-    this.#kindConflicts = stats.cell(
-      "tally_samples_dropped_total",
-      { reason: "kind_conflict" },
-      samplesDropped,
-    );
     this.#invalidValues = stats.cell(
       "tally_samples_dropped_total",
       { reason: "invalid_value" },
@@ -432,7 +426,6 @@ export class Pipeline {
 
   #merge(partials: readonly SinkPartial[], windowMs: number, started: number): FlushResult {
     const table = this.#table;
-    const conflictsBefore = table.kindConflicts;
     const invalidBefore = table.invalid;
     const rejectedBefore = table.rejected;
     const metrics = table.merge(partials.map((p) => p.aggregate));
@@ -451,7 +444,6 @@ export class Pipeline {
         },
       );
     }
-    this.#kindConflicts.add(table.kindConflicts - conflictsBefore);
     this.#invalidValues.add(table.invalid - invalidBefore);
     table.expire(this.#now());
     const events: TallyEvent[] = [];

@@ -50,10 +50,9 @@ function randomLine(random: () => number): string {
   }
   if (r < 0.8) {
     const rate = random() < 0.1 ? "|@0.25" : "";
-    // One type per timer name: a name that changes kind mid-stream is a kind conflict, whose outcome
-    // depends on which worker saw which sample first (the aggregator documents it).
+    // Names used as several kinds: each kind is its own series, whichever worker sees which first.
     const i = Math.floor(random() * 3);
-    return `t${i}${tag}:${Math.floor(random() * 1000)}|${["ms", "h", "d"][i]}${rate}`;
+    return `t${i}${tag}:${Math.floor(random() * 1000)}|${pick(random, ["ms", "h", "d", "c"])}${rate}`;
   }
   if (r < 0.97) return `s${Math.floor(random() * 2)}:${pick(random, ["a", "b", "c", "d", "e", "f"])}|s`;
   return pick(random, ["bad line", "x:1|zz", "y:abc|c"]);
@@ -168,7 +167,8 @@ async function run(steps: readonly Step[], workers: number, balance: Balance): P
     flushes: flushed.map((f) => ({
       windowMs: f.windowMs,
       metrics: [...f.metrics].sort((a, b) =>
-        a.timeMs - b.timeMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+        a.timeMs - b.timeMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) ||
+        (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)
       ),
     })),
     counters,

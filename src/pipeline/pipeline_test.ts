@@ -169,6 +169,35 @@ for (const workers of [0, 2]) {
       }
     });
 
+    it("flush() keeps every kind of a tagged name, whichever worker saw which kind first", async () => {
+      // Issue 11: a counter with DogStatsD tags, sent under a name also used as a timer, lost increments
+      // (286 sent, 281 kept) when another worker's timer state won the merge.
+      const h = harness(workers);
+      await h.pipeline.start();
+      try {
+        const emit = h.pipeline.register({ type: "statsd", id: "local" });
+        let sent = 0;
+        for (let i = 0; i < 200; i++) {
+          const value = 1 + (i % 5);
+          const line = i % 3 === 0
+            ? `api.calls:${value * 10}|ms|#env:prod`
+            : `api.calls:${value}|c|#env:prod`;
+          if (i % 3 !== 0) sent += value;
+          emit(text(i % 7 === 0 ? `${line}\napi.calls:${value}|g|#env:prod` : line), FORMAT_IDS.statsd);
+        }
+        const result = await h.pipeline.flush();
+        const kinds = Object.fromEntries(result.metrics.map((m) => [m.kind, m.point]));
+        assert.deepEqual(Object.keys(kinds).sort(), ["counter", "gauge", "timer"]);
+        assert.equal(kinds["counter"]!.kind === "counter" && kinds["counter"]!.delta, sent);
+        assert.equal(kinds["timer"]!.kind === "summary" && kinds["timer"]!.count, 67);
+        assert.equal(h.pipeline.table.size, 3);
+        const dropped = h.stats.snapshot().find((f) => f.name === "tally_samples_dropped_total");
+        assert.ok(dropped?.series.every((s) => s.value === 0), "nothing dropped");
+      } finally {
+        await h.pipeline.stop();
+      }
+    });
+
     it("flush() carries counter totals and gauges into the next window", async () => {
       const h = harness(workers);
       await h.pipeline.start();

@@ -344,7 +344,7 @@ export class Pool {
 
 function emptyPartial(): SinkPartial {
   return {
-    aggregate: { buckets: [], rejected: 0, kindConflicts: 0, invalid: 0 },
+    aggregate: { buckets: [], rejected: 0, invalid: 0 },
     events: [],
     eventsDropped: 0,
     lines: [],

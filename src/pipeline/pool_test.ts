@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { encodeValueLists } from "../inputs/collectd/_test_packets.ts";
 import { FORMAT_IDS } from "../model/frame.ts";
-import { counterFinish, cumulativeFinish } from "./aggregate/reducers.ts";
+import { counterFinish } from "./aggregate/counter_reducer.ts";
+import { cumulativeFinish } from "./aggregate/cumulative_reducer.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import { Pool, workerUrl } from "./pool.ts";
 

@@ -302,7 +302,7 @@ describe("e2e: tally script check", () => {
       timeout: 10_000,
     });
     assert.equal(check.status, 1, check.stdout + check.stderr);
-    assert.match(check.stdout, /line 3: unknown_type: Metric id 3 is not defined/);
+    assert.match(check.stdout, /line 3: unknown_id: Metric id 3 is not defined/);
   });
 
   it("exits 2 on a script killed at its limit, and still lists its rejected lines by number", () => {
@@ -312,7 +312,7 @@ describe("e2e: tally script check", () => {
     });
     assert.equal(check.status, 2, check.stdout + check.stderr);
     assert.match(check.stdout, /line 2: bad_value: Value "abc" of metric 1/);
-    assert.match(check.stdout, /line 3: unknown_type: Metric id 7 is not defined/);
+    assert.match(check.stdout, /line 3: unknown_id: Metric id 7 is not defined/);
     assert.match(check.stdout + check.stderr, /unusable: it was killed at its 1000 ms limit/);
   });
 });

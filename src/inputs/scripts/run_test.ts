@@ -132,7 +132,7 @@ describe("ScriptsInput", () => {
     // Ids 0-2 defined, M1-M3 printed: M3 is skipped, the rest kept.
     const mismatch = parsed("id_mismatch.sh");
     assert.deepEqual(mismatch.samples.map((s) => [s.name, s.value]), [["b", 1], ["c", 2]]);
-    assert.deepEqual(mismatch.problems.map((p) => [p.line, p.reason]), [[3, "unknown_type"]]);
+    assert.deepEqual(mismatch.problems.map((p) => [p.line, p.reason]), [[3, "unknown_id"]]);
     // Events only: "{ }", unescaped JSON attributes, relative and absolute times, S/A.
     const events = parsed("restart_events.sh");
     assert.deepEqual(events.bad, []);
@@ -150,7 +150,7 @@ describe("ScriptsInput", () => {
     // A stray banner line is skipped; '@' and '.' in dimension values; `""` dimension list.
     const systemd = parsed("systemd_like.sh");
     assert.equal(systemd.samples.length, 4);
-    assert.deepEqual(systemd.problems.map((p) => [p.line, p.reason]), [[1, "unknown_type"]]);
+    assert.deepEqual(systemd.problems.map((p) => [p.line, p.reason]), [[1, "stray_line"]]);
     assert.ok(
       systemd.samples.some((s) =>
         s.labels.some(([k, value]) => k === "service" && value === "getty@.service")

@@ -10,16 +10,22 @@
 import type { Metric } from "../../model/metric.ts";
 import type { Labels } from "../../model/sample.ts";
 import type { SelfFamily } from "../../internal/self_stats.ts";
-import { prometheusLabelName, prometheusMetricName } from "./prometheus_names.ts";
+import {
+  type KindMask,
+  kindsByName,
+  prometheusCounterName,
+  prometheusFamilyName,
+  prometheusLabelName,
+  prometheusMetricName,
+  type PrometheusType,
+} from "./prometheus_names.ts";
 
 /** The family that counts what a render left out; always present so alerts never see it vanish. */
 export const SKIPPED_SERIES_FAMILY = "tally_prometheus_skipped_series";
 
-type FamilyType = "counter" | "gauge" | "summary";
-
 interface Family {
   readonly name: string;
-  readonly type: FamilyType;
+  readonly type: PrometheusType;
   readonly help: string;
   /** Claimed by tally (self families, the skipped-series family): user metrics never join it. */
   readonly reserved: boolean;
@@ -45,12 +51,15 @@ const ESCAPES: Readonly<Record<string, string>> = { "\\": "\\\\", "\n": "\\n", '
  * Renders metrics and self-metrics in the Prometheus text format 0.0.4, without timestamps.
  *
  * Names are sanitised (see `prometheusMetricName`); counters become `counter` families named `…_total`
- * with the cumulative total (for a `cumulative` series, the source's own last total); gauges stay gauges; timers, histograms and distributions become summaries
- * (`quantile` lines from the window, `_sum`/`_count` cumulative); sets become gauges of the window's
- * distinct count. Series of one family are written together whatever the input order. When a name
- * sanitises to a family (or a summary's `_sum`/`_count`) of another type, or repeats a series already
- * written, the later one is skipped and counted in {@link SKIPPED_SERIES_FAMILY}; self families are
- * claimed first, so user metrics can never shadow them. Self families follow the user families.
+ * with the cumulative total (for a `cumulative` series, the source's own last total); gauges stay gauges;
+ * timers, histograms and distributions become summaries (`quantile` lines from the window, `_sum`/`_count`
+ * cumulative); sets become gauges of the window's distinct count. A name carrying several kinds gets one
+ * family per kind (`prometheusFamilyName`: `db_query` for its gauge, `db_query_timer` for its timer), so
+ * Prometheus sees no clash and nothing is skipped. Series of one family are written together whatever
+ * the input order. When different names sanitise to a family (or a summary's `_sum`/`_count`) of another
+ * type, or repeat a series already written, the later one is skipped and counted in
+ * {@link SKIPPED_SERIES_FAMILY}; self families are claimed first, so user metrics can never shadow them.
+ * Self families follow the user families.
  *
  * @param metrics The latest point of each series.
  * @param self tally's own families.
@@ -76,7 +85,8 @@ export function renderPrometheus(metrics: readonly Metric[], self: readonly Self
   const selfFamilies: Family[] = [];
   for (const family of self) addSelfFamily(state, family, selfFamilies);
   const userFamilies: Family[] = [];
-  for (const metric of metrics) addMetric(state, metric, userFamilies);
+  const kinds = kindsByName(metrics);
+  for (const metric of metrics) addMetric(state, metric, kinds.get(metric.name)!, userFamilies);
 
   let out = "";
   for (const family of userFamilies) out += familyText(family);
@@ -90,7 +100,7 @@ export function renderPrometheus(metrics: readonly Metric[], self: readonly Self
 }
 
 function addSelfFamily(state: RenderState, self: SelfFamily, order: Family[]): void {
-  const name = self.type === "counter" ? counterName(self.name) : prometheusMetricName(self.name);
+  const name = self.type === "counter" ? prometheusCounterName(self.name) : prometheusMetricName(self.name);
   const family = familyFor(state, { name, type: self.type, help: self.help, reserved: true }, order);
   if (family === undefined) {
     state.conflicts += self.series.length;
@@ -103,10 +113,10 @@ function addSelfFamily(state: RenderState, self: SelfFamily, order: Family[]): v
   }
 }
 
-function addMetric(state: RenderState, metric: Metric, order: Family[]): void {
+function addMetric(state: RenderState, metric: Metric, kinds: KindMask, order: Family[]): void {
   const point = metric.point;
-  const type: FamilyType = point.kind === "set" ? "gauge" : point.kind;
-  const name = type === "counter" ? counterName(metric.name) : prometheusMetricName(metric.name);
+  const type: PrometheusType = point.kind === "set" ? "gauge" : point.kind;
+  const name = prometheusFamilyName(metric.name, metric.kind, kinds);
   const family = familyFor(state, {
     name,
     type,
@@ -178,11 +188,6 @@ function claimSeries(state: RenderState, name: string, labels: string): boolean 
   }
   state.series.add(id);
   return true;
-}
-
-function counterName(name: string): string {
-  const sanitised = prometheusMetricName(name);
-  return sanitised.endsWith("_total") ? sanitised : `${sanitised}_total`;
 }
 
 /**

@@ -253,3 +253,65 @@ describe("renderPrometheus()", () => {
     },
   );
 });
+
+describe("renderPrometheus() with names used as several kinds", () => {
+  // Etsy setups send `db.query:1|c`, `db.query:12|ms`, `db.query:3|g` and `db.query:u1|s` under one name:
+  // each kind is its own series, and each gets a family of its own (issue 11).
+  const MIXED: readonly Metric[] = [
+    metric("db.query", [["env", "prod"]], summary(4, 40, [[0.5, 10]])),
+    metric("db.query", [["env", "prod"]], counter(7)),
+    metric("db.query", [["env", "dev"]], gauge(3)),
+    metric("db.query", [], { kind: "set", count: 2 }, "set"),
+    metric("db.query", [], summary(1, 5, [[0.5, 5]]), "histogram"),
+    metric("api.calls", [], counter(1)),
+    metric("api.calls", [], summary(2, 4, [[0.5, 2]])),
+  ];
+  const text = renderPrometheus(MIXED, []);
+
+  it("renderPrometheus() writes every kind of a name under its own family and skips nothing", () => {
+    assert.deepEqual(familyBlock(text, "db_query"), ['db_query{env="dev"} 3']);
+    assert.deepEqual(familyBlock(text, "db_query_total"), ['db_query_total{env="prod"} 7']);
+    assert.deepEqual(familyBlock(text, "db_query_timer"), [
+      'db_query_timer{env="prod",quantile="0.5"} 10',
+      'db_query_timer_sum{env="prod"} 40',
+      'db_query_timer_count{env="prod"} 4',
+    ]);
+    assert.deepEqual(familyBlock(text, "db_query_set"), ["db_query_set 2"]);
+    assert.deepEqual(familyBlock(text, "db_query_hist"), [
+      'db_query_hist{quantile="0.5"} 5',
+      "db_query_hist_sum 5",
+      "db_query_hist_count 1",
+    ]);
+    assert.match(text, /^# HELP db_query_timer tally timer db\.query$/m);
+    assert.match(text, new RegExp(`^${SKIPPED_SERIES_FAMILY}\\{reason="name_conflict"\\} 0$`, "m"));
+    assert.match(text, new RegExp(`^${SKIPPED_SERIES_FAMILY}\\{reason="duplicate_series"\\} 0$`, "m"));
+  });
+
+  it("renderPrometheus() keeps the plain names of a counter and a timer sharing a name", () => {
+    assert.deepEqual(familyBlock(text, "api_calls_total"), ["api_calls_total 1"]);
+    assert.deepEqual(familyBlock(text, "api_calls"), [
+      'api_calls{quantile="0.5"} 2',
+      "api_calls_sum 4",
+      "api_calls_count 2",
+    ]);
+  });
+
+  it("renderPrometheus() names families the same whatever order the series come in", () => {
+    assert.equal(
+      renderPrometheus([...MIXED].reverse(), []).split("\n").filter((l) => l.startsWith("# TYPE")).sort()
+        .join(),
+      text.split("\n").filter((l) => l.startsWith("# TYPE")).sort().join(),
+    );
+  });
+
+  const tool = promtool();
+  it(
+    "renderPrometheus() output with mixed kinds passes promtool check metrics",
+    { skip: tool === undefined ? "promtool not found (Debian package prometheus)" : false },
+    () => {
+      const result = spawnSync(tool!, ["check", "metrics"], { input: text, encoding: "utf8" });
+      assert.equal(`${result.stdout}${result.stderr}`.trim(), "");
+      assert.equal(result.status, 0);
+    },
+  );
+});

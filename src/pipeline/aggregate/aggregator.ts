@@ -2,6 +2,9 @@
  * The per-worker aggregator: folds samples into reducer states per time bucket and series, and hands
  * them over as a plain-data {@link AggregatePartial} at each flush.
  *
+ * A series is a series key (name and labels) *and* a sample kind: a name used both as a counter and a
+ * timer (as Etsy setups do, keeping a namespace per type) is two series, and neither drops the other.
+ *
  * One runs in every worker (or inline on the main thread with `workers = 0`); the main thread merges
  * the partials of all of them in a `SeriesTable`. Because the reducers are mergeable, the merged result
  * equals one aggregator fed every frame in arrival order.
@@ -30,10 +33,8 @@ export interface PartialSeries {
   readonly name: string;
   /** The labels, from the first sample of the series in the bucket. */
   readonly labels: Labels;
-  /** The kind of the first sample; samples of another kind were rejected as kind conflicts. */
+  /** The kind of the samples: with the key, what identifies the series. */
   readonly kind: SampleKind;
-  /** The frame sequence of the first sample, so a merge can tell which kind arrived first. */
-  readonly firstSeq: number;
   /** The reducer state (mutable plain data; consumed by the merge). */
   readonly state: ReducerState;
 }
@@ -42,7 +43,7 @@ export interface PartialSeries {
 export interface PartialBucket {
   /** The bucket start in ms since the epoch, a multiple of the interval. */
   readonly windowMs: number;
-  /** The series seen in the bucket, in first-seen order. */
+  /** The series seen in the bucket: each key's first kind in first-seen order, then the further kinds. */
   readonly series: readonly PartialSeries[];
 }
 
@@ -52,10 +53,22 @@ export interface AggregatePartial {
   readonly buckets: readonly PartialBucket[];
   /** Samples rejected since the last take because their bucket already held `maxSeries` series. */
   readonly rejected: number;
-  /** Samples dropped since the last take because their series had another kind in the same bucket. */
-  readonly kindConflicts: number;
   /** Samples dropped since the last take because their value was not a finite number. */
   readonly invalid: number;
+}
+
+/**
+ * One time bucket. Nearly every name has one kind, so series are found by key alone (`first`, holding the
+ * first kind seen of each key) and the kind is only compared; the other kinds of a key, rare, wait in
+ * `others`. A lookup allocates nothing and concatenates no key.
+ */
+interface _Bucket {
+  /** The series of each key, of the first kind that key was seen with. */
+  readonly first: Map<string, PartialSeries>;
+  /** The series of each key's further kinds; created on the first name used as a second kind. */
+  others: Map<string, PartialSeries[]> | undefined;
+  /** How many series the bucket holds, all kinds together. */
+  size: number;
 }
 
 /**
@@ -74,13 +87,12 @@ export class Aggregator {
   readonly #intervalMs: number;
   readonly #exactLimit: number;
   readonly #maxSeries: number;
-  readonly #buckets = new Map<number, Map<string, PartialSeries>>();
+  readonly #buckets = new Map<number, _Bucket>();
   // Nearly every sample lands in the frame's own window: remember that bucket.
   #currentMs = NaN;
-  #current: Map<string, PartialSeries> | undefined = undefined;
+  #current: _Bucket | undefined = undefined;
   #seriesCount = 0;
   #rejected = 0;
-  #kindConflicts = 0;
   #invalid = 0;
 
   /**
@@ -125,7 +137,7 @@ export class Aggregator {
     if (bucketMs !== this.#currentMs || bucket === undefined) {
       bucket = this.#buckets.get(bucketMs);
       if (bucket === undefined) {
-        bucket = new Map();
+        bucket = { first: new Map(), others: undefined, size: 0 };
         this.#buckets.set(bucketMs, bucket);
       }
       if (bucketMs === windowMs) {
@@ -133,27 +145,50 @@ export class Aggregator {
         this.#current = bucket;
       }
     }
-    let entry = bucket.get(sample.key);
+    let entry = bucket.first.get(sample.key);
     if (entry === undefined) {
-      if (bucket.size >= this.#maxSeries) {
-        this.#rejected++;
-        return;
-      }
-      entry = {
-        key: sample.key,
-        name: sample.name,
-        labels: sample.labels,
-        kind: sample.kind,
-        firstSeq: seq,
-        state: reducerInit(sample.kind),
-      };
-      bucket.set(sample.key, entry);
-      this.#seriesCount++;
+      entry = this.#create(bucket, sample);
+      if (entry === undefined) return;
+      bucket.first.set(sample.key, entry);
     } else if (entry.kind !== sample.kind) {
-      this.#kindConflicts++;
-      return;
+      entry = this.#other(bucket, sample);
+      if (entry === undefined) return;
     }
     reducerAdd(entry.state, sample, seq, this.#exactLimit);
+  }
+
+  /** Creates the series of `sample`'s key and kind in `bucket`, or counts a rejection past the cap. */
+  #create(bucket: _Bucket, sample: Sample): PartialSeries | undefined {
+    if (bucket.size >= this.#maxSeries) {
+      this.#rejected++;
+      return undefined;
+    }
+    bucket.size++;
+    this.#seriesCount++;
+    return {
+      key: sample.key,
+      name: sample.name,
+      labels: sample.labels,
+      kind: sample.kind,
+      state: reducerInit(sample.kind),
+    };
+  }
+
+  /** Finds or creates the series of a key's further kind (the key's first kind lives in `first`). */
+  #other(bucket: _Bucket, sample: Sample): PartialSeries | undefined {
+    bucket.others ??= new Map();
+    let more = bucket.others.get(sample.key);
+    if (more !== undefined) {
+      for (const entry of more) if (entry.kind === sample.kind) return entry;
+    }
+    const entry = this.#create(bucket, sample);
+    if (entry === undefined) return undefined;
+    if (more === undefined) {
+      more = [];
+      bucket.others.set(sample.key, more);
+    }
+    more.push(entry);
+    return entry;
   }
 
   /**
@@ -168,7 +203,11 @@ export class Aggregator {
     const buckets: PartialBucket[] = [];
     for (const [windowMs, bucket] of this.#buckets) {
       if (windowMs > upToWindowMs) continue;
-      buckets.push({ windowMs, series: Array.from(bucket.values()) });
+      const series = Array.from(bucket.first.values());
+      if (bucket.others !== undefined) {
+        for (const more of bucket.others.values()) series.push(...more);
+      }
+      buckets.push({ windowMs, series });
       this.#buckets.delete(windowMs);
       this.#seriesCount -= bucket.size;
       if (bucket === this.#current) {
@@ -180,11 +219,9 @@ export class Aggregator {
     const partial: AggregatePartial = {
       buckets,
       rejected: this.#rejected,
-      kindConflicts: this.#kindConflicts,
       invalid: this.#invalid,
     };
     this.#rejected = 0;
-    this.#kindConflicts = 0;
     this.#invalid = 0;
     return partial;
   }

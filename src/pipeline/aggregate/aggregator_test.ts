@@ -4,7 +4,9 @@ import type { Metric } from "../../model/metric.ts";
 import type { Labels, Sample, SampleKind } from "../../model/sample.ts";
 import { seriesKey } from "../../model/series_key.ts";
 import { type AggregatePartial, Aggregator } from "./aggregator.ts";
-import { counterFinish, gaugeFinish, summaryFinish } from "./reducers.ts";
+import { counterFinish } from "./counter_reducer.ts";
+import { gaugeFinish } from "./gauge_reducer.ts";
+import { summaryFinish } from "./summary_reducer.ts";
 import { SeriesTable } from "./series_table.ts";
 import { seededRandom } from "./_seeded_random.ts";
 
@@ -88,17 +90,32 @@ describe("Aggregator", () => {
     assert.equal(agg.take(T0 + INTERVAL).rejected, 0);
   });
 
-  it("add() drops and counts a sample whose kind differs from its series in the bucket", () => {
+  it("add() keeps one series per kind when a name is used as several kinds", () => {
+    // Etsy setups send `m:1|c` and `m:9|ms` under one name; each kind is its own series (issue 11).
     const agg = aggregator();
     agg.add(sample("m", "counter", 1), 1, T0);
     agg.add(sample("m", "gauge", 9), 2, T0);
     agg.add(sample("m", "timer", 9), 3, T0);
     agg.add(sample("m", "counter", 1), 4, T0);
     const p = agg.take(T0);
-    assert.equal(p.kindConflicts, 2);
-    const s = p.buckets[0]!.series[0]!;
-    assert.equal(s.kind, "counter");
-    assert.equal(s.state.kind === "counter" && counterFinish(s.state), 2);
+    const series = p.buckets[0]!.series;
+    assert.deepEqual(series.map((s) => [s.key, s.kind]).sort(), [["m", "counter"], ["m", "gauge"], [
+      "m",
+      "timer",
+    ]]);
+    const counter = series.find((s) => s.kind === "counter")!;
+    assert.equal(counter.state.kind === "counter" && counterFinish(counter.state), 2);
+    assert.equal(agg.seriesCount, 0);
+  });
+
+  it("add() counts every kind of a name against the per-bucket cap", () => {
+    const agg = aggregator(2);
+    agg.add(sample("m", "counter", 1), 1, T0);
+    agg.add(sample("m", "timer", 1), 2, T0);
+    agg.add(sample("m", "gauge", 1), 3, T0);
+    const p = agg.take(T0);
+    assert.equal(p.rejected, 1);
+    assert.equal(p.buckets[0]!.series.length, 2);
   });
 
   it("add() drops and counts non-finite values", () => {
@@ -119,7 +136,6 @@ describe("Aggregator", () => {
     assert.equal(s.name, "api.hits");
     assert.deepEqual(s.labels, labels);
     assert.equal(s.key, seriesKey("api.hits", labels));
-    assert.equal(s.firstSeq, 1);
   });
 
   it("take() returns a partial that survives structured clone", () => {
@@ -132,9 +148,10 @@ describe("Aggregator", () => {
     const p = agg.take(T0);
     const clone = structuredClone(p);
     assert.deepEqual(clone, p);
-    const t = clone.buckets[0]!.series[0]!.state;
+    const byKey = new Map(clone.buckets[0]!.series.map((s) => [s.key, s.state]));
+    const t = byKey.get("t")!;
     assert.equal(t.kind === "summary" && summaryFinish(t, [1]).quantiles[0], 10);
-    const g = clone.buckets[0]!.series[2]!.state;
+    const g = byKey.get("g")!;
     assert.equal(g.kind === "gauge" && gaugeFinish(g, 0), 8 + 9);
   });
 });

@@ -8,16 +8,14 @@
 
 import type { Metric, Point } from "../../model/metric.ts";
 import type { Labels, SampleKind } from "../../model/sample.ts";
+import { seriesKindKey } from "../../model/series_key.ts";
 import type { AggregatePartial } from "./aggregator.ts";
-import {
-  counterFinish,
-  cumulativeFinish,
-  gaugeFinish,
-  reducerMerge,
-  type ReducerState,
-  setFinish,
-  summaryFinish,
-} from "./reducers.ts";
+import { counterFinish } from "./counter_reducer.ts";
+import { cumulativeFinish } from "./cumulative_reducer.ts";
+import { gaugeFinish } from "./gauge_reducer.ts";
+import { reducerMerge, type ReducerState } from "./reducers.ts";
+import { setFinish } from "./set_reducer.ts";
+import { summaryFinish } from "./summary_reducer.ts";
 
 /** The default percentiles reported for timers, histograms and distributions. */
 export const DEFAULT_PERCENTILES: readonly number[] = [50, 90, 95, 99];
@@ -71,9 +69,8 @@ interface _Pending {
   readonly key: string;
   readonly name: string;
   readonly labels: Labels;
-  kind: SampleKind;
-  firstSeq: number;
-  state: ReducerState;
+  readonly kind: SampleKind;
+  readonly state: ReducerState;
 }
 
 /**
@@ -97,9 +94,9 @@ export class SeriesTable {
   readonly #idleMs: number;
   readonly #exactLimit: number;
   readonly #now: () => number;
+  /** The live series by {@link seriesKindKey}: a key used by several kinds is several series. */
   readonly #series = new Map<string, _Series>();
   #rejected = 0;
-  #kindConflicts = 0;
   #invalid = 0;
 
   /**
@@ -144,10 +141,8 @@ export class SeriesTable {
    * raw value, and moves neither the carry nor the snapshot: its increase is already part of the
    * delta of the newer window that carried past it.
    *
-   * Kind conflicts: within a bucket, when partials disagree on a series' kind, the kind whose first
-   * sample has the lowest frame sequence wins and each losing partial state counts one conflict.
-   * Across buckets, a series keeps the kind it was created with until it expires; a bucket of another
-   * kind is dropped and counted.
+   * A series is a key and a kind: a name used as a counter and a timer is two series, merged, finished
+   * and bounded apart, so no kind ever drops another's samples.
    *
    * New series past `maxSeries` live series are rejected: one rejection per series per bucket.
    *
@@ -159,7 +154,6 @@ export class SeriesTable {
     const windows = new Map<number, Map<string, _Pending>>();
     for (const partial of partials) {
       this.#rejected += partial.rejected;
-      this.#kindConflicts += partial.kindConflicts;
       this.#invalid += partial.invalid;
       for (const bucket of partial.buckets) {
         let pending = windows.get(bucket.windowMs);
@@ -168,26 +162,12 @@ export class SeriesTable {
           windows.set(bucket.windowMs, pending);
         }
         for (const s of bucket.series) {
-          const p = pending.get(s.key);
+          const id = seriesKindKey(s.key, s.kind);
+          const p = pending.get(id);
           if (p === undefined) {
-            pending.set(s.key, {
-              key: s.key,
-              name: s.name,
-              labels: s.labels,
-              kind: s.kind,
-              firstSeq: s.firstSeq,
-              state: s.state,
-            });
-          } else if (p.kind === s.kind) {
-            reducerMerge(p.state, s.state, this.#exactLimit);
-            if (s.firstSeq < p.firstSeq) p.firstSeq = s.firstSeq;
+            pending.set(id, { key: s.key, name: s.name, labels: s.labels, kind: s.kind, state: s.state });
           } else {
-            this.#kindConflicts++;
-            if (s.firstSeq < p.firstSeq) {
-              p.kind = s.kind;
-              p.firstSeq = s.firstSeq;
-              p.state = s.state;
-            }
+            reducerMerge(p.state, s.state, this.#exactLimit);
           }
         }
       }
@@ -196,20 +176,16 @@ export class SeriesTable {
     const order = [...windows.keys()].sort((a, b) => a - b);
     const now = this.#now();
     for (const windowMs of order) {
-      for (const p of windows.get(windowMs)!.values()) {
-        const metric = this.#finish(p, windowMs, now);
+      for (const [id, p] of windows.get(windowMs)!) {
+        const metric = this.#finish(id, p, windowMs, now);
         if (metric !== undefined) out.push(metric);
       }
     }
     return out;
   }
 
-  #finish(p: _Pending, windowMs: number, now: number): Metric | undefined {
-    let series = this.#series.get(p.key);
-    if (series !== undefined && series.kind !== p.kind) {
-      this.#kindConflicts++;
-      return undefined;
-    }
+  #finish(id: string, p: _Pending, windowMs: number, now: number): Metric | undefined {
+    let series = this.#series.get(id);
     if (series === undefined && this.#series.size >= this.#maxSeries) {
       this.#rejected++;
       return undefined;
@@ -298,7 +274,7 @@ export class SeriesTable {
         raw,
         last: metric,
       };
-      this.#series.set(p.key, series);
+      this.#series.set(id, series);
       return metric;
     }
     series.seenAtMs = now;
@@ -365,16 +341,6 @@ export class SeriesTable {
    */
   get rejected(): number {
     return this.#rejected;
-  }
-
-  /**
-   * The kind conflicts so far: samples the aggregators dropped plus partial states and buckets the
-   * table dropped.
-   *
-   * @returns The count.
-   */
-  get kindConflicts(): number {
-    return this.#kindConflicts;
   }
 
   /**

@@ -279,18 +279,30 @@ describe("SeriesTable", () => {
     assert.equal(t.rejected, 1);
   });
 
-  it("merge() resolves a kind conflict between partials by the earliest first sample", () => {
+  it("merge() keeps each kind of a name as its own series, across partials and windows", () => {
+    // One name used as a gauge and a counter (issue 11): both are kept, nothing is dropped.
     const t = table();
     const metrics = t.merge([
       partialOf(W(0), [[sample("m", "gauge", 9), 5]]),
       partialOf(W(0), [[sample("m", "counter", 1), 3], [sample("m", "counter", 1), 7]]),
     ]);
-    assert.equal(metrics.length, 1);
-    assert.deepEqual(metrics[0]!.point, { kind: "counter", delta: 2, total: 2, rate: 0.2 });
-    assert.equal(t.kindConflicts, 1);
-    // The series keeps its kind in later windows.
-    assert.deepEqual(t.merge([partialOf(W(1), [[sample("m", "gauge", 1), 8]])]), []);
-    assert.equal(t.kindConflicts, 2);
+    const byKind = (ms: readonly Metric[]): Record<string, unknown> =>
+      Object.fromEntries(ms.map((m) => [m.kind, m.point]));
+    assert.deepEqual(byKind(metrics), {
+      counter: { kind: "counter", delta: 2, total: 2, rate: 0.2 },
+      gauge: { kind: "gauge", value: 9 },
+    });
+    assert.equal(t.size, 2);
+    const next = t.merge([partialOf(W(1), [[sample("m", "gauge", 1, { gaugeDelta: true }), 8]])]);
+    assert.deepEqual(
+      byKind(next),
+      { gauge: { kind: "gauge", value: 10 } },
+      "the gauge carries its own value",
+    );
+    assert.deepEqual(
+      t.snapshot().map((m) => [m.key, m.kind]).sort(),
+      [["m", "counter"], ["m", "gauge"]],
+    );
   });
 
   it("snapshot() returns the latest metric of every live series", () => {

@@ -11,10 +11,9 @@
  *
  * @module
  */
-import { createConnection } from "node:net";
-import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { etsyStatsdVersion, mgmtCommand } from "../../harness/etsy_statsd.ts";
 import { freePort } from "../../harness/free_port.ts";
 import { REPO_ROOT } from "../../harness/spawn_tally.ts";
 import { GENERATOR_PREFIX } from "./generator.ts";
@@ -36,8 +35,6 @@ const FLUSH_INTERVAL_MS = 3_600_000;
 const COUNTER_ENTRY_REGEXP = new RegExp(`'(${GENERATOR_PREFIX}\\.c\\.\\d+)': ([-0-9.e+]+)`, "g");
 /** Etsy's own counters: `'statsd.packets_received': 1234`. */
 const SELF_COUNTER_REGEXP = /'statsd\.(packets_received|metrics_received|bad_lines_seen)': (\d+)/g;
-/** The management reply ends with this line. */
-const MGMT_END = "\nEND\n\n";
 
 /**
  * Describes Etsy statsd as a receiver.
@@ -49,7 +46,7 @@ export function etsyReceiver(options: EtsyReceiverOptions = {}): Receiver {
   const statsJs = join(REPO_ROOT, "node_modules", "statsd", "stats.js");
   return {
     name: "etsy",
-    label: `Etsy statsd ${etsyVersion()} (node ${options.node ?? "node"})`,
+    label: `Etsy statsd ${etsyStatsdVersion()} (node ${options.node ?? "node"})`,
     readback:
       `management port "counters" (flushInterval ${FLUSH_INTERVAL_MS} ms, so no reset during a trial)`,
     settleMs: 600,
@@ -110,45 +107,4 @@ export function parseEtsyCounters(text: string): Map<string, number> {
     totals.set(match[1] ?? "", Number(match[2]));
   }
   return totals;
-}
-
-/** Sends one management command and returns the reply up to `END` (or the close, for `health`). */
-function mgmtCommand(port: number, command: "counters" | "health"): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: "127.0.0.1", port });
-    let reply = "";
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`Cannot read Etsy statsd "${command}" on port ${port}: no complete reply in 5000 ms`));
-    }, 5000);
-    socket.setEncoding("utf8");
-    socket.once("connect", () => socket.write(`${command}\n`));
-    socket.on("data", (chunk: string) => {
-      reply += chunk;
-      // "health" answers one line ("health: up"); "counters" ends with END and a blank line.
-      if (command === "health" ? reply.includes("\n") : reply.endsWith(MGMT_END)) {
-        clearTimeout(timer);
-        socket.end();
-        resolve(reply);
-      }
-    });
-    socket.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-function etsyVersion(): string {
-  try {
-    // Synchronous on purpose: read once when the receiver is described.
-    const pkg = JSON.parse(
-      readFileSync(join(REPO_ROOT, "node_modules", "statsd", "package.json"), "utf8"),
-    ) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === "string" ? pkg.version : "unknown";
-  } catch {
-    return "unknown";
-  }
 }

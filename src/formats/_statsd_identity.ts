@@ -1,0 +1,385 @@
+/**
+ * The series identities of StatsD lines: the tag dialects (DogStatsD `|#k:v`, and tags in the name the
+ * Influx, Graphite, Librato and SignalFx ways), the per-thread identity cache, and the slice decoding the
+ * parser shares.
+ *
+ * Names: `plain`, `plain,k=v,…` (Influx), `plain;k=v;…` (Graphite), `plain#k=v,…` (Librato),
+ * `pre[k=v,…]post` (SignalFx); pairs are separated by `,` or `;`. DogStatsD tags `k:v,flag` (a valueless tag
+ * gets the value `""`). Names or tags holding 0x00-0x02 (the `seriesKey` separators) are refused as
+ * `bad_tags`, so two different series can never share a key.
+ *
+ * The cache memoises identities (name + tags bytes → name, labels, key) per thread: 8192 identities, raw
+ * bytes in one lazily allocated 1 MiB slab, emptied when full, so a steady stream of known series costs
+ * no decoding. Samples of one series share their `labels` array: consumers must treat it as the readonly
+ * value its type says it is.
+ *
+ * @module
+ */
+
+import type { BadReason, Label, Labels, Sample, SampleKind } from "../model/sample.ts";
+import { seriesKey } from "../model/series_key.ts";
+import { COLON, COMMA, DIGIT_0, EQUALS, HASH, NO_LABELS, normalizeLabels, SEMICOLON } from "./_text.ts";
+
+const LEFT_BRACKET = 0x5b;
+const RIGHT_BRACKET = 0x5d;
+
+/** Decodes the slices of lines that carry bytes ≥ 0x80 (already validated) and long ASCII slices. */
+const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** A decoded series identity: what the identity cache memoises. */
+export interface Identity {
+  /** The metric name. */
+  readonly name: string;
+  /** The labels, sorted by name. */
+  readonly labels: Labels;
+  /** The series key of name and labels. */
+  readonly key: string;
+}
+
+/** One identity cache entry: the identity plus where its raw bytes sit in the slab. */
+interface CacheEntry {
+  /** The FNV-1a hash of the raw bytes. */
+  readonly hash: number;
+  /** Where the raw bytes (name section, then `|#` tag section) start in the slab. */
+  readonly offset: number;
+  /** How many of the raw bytes are the name section. */
+  readonly nameLength: number;
+  /** How many of the raw bytes are the tag section. */
+  readonly tagLength: number;
+  readonly identity: Identity;
+}
+
+/** The FNV-1a 32-bit offset basis, where the identity hash of a line starts. */
+export const FNV_OFFSET = 0x811c9dc5;
+/** The FNV-1a 32-bit prime. */
+export const FNV_PRIME = 0x01000193;
+
+/** Slots in the identity cache: open addressing with linear probing, a power of two. */
+const CACHE_SLOTS = 16384;
+/** Entries before the cache is emptied and refilled; half the slots keeps probe chains short. */
+const CACHE_MAX_ENTRIES = 8192;
+/** Identities longer than this are decoded every time. */
+const CACHE_MAX_BYTES = 512;
+/** One slab holds every entry's raw bytes, so an insert allocates no typed array of its own. */
+const CACHE_SLAB_BYTES = 1 << 20;
+const cache: Array<CacheEntry | undefined> = new Array<CacheEntry | undefined>(CACHE_SLOTS).fill(undefined);
+let cacheEntries = 0;
+/** Allocated on the first insert, so a parser that never sees a metric costs no slab. */
+let cacheSlab: Uint8Array | null = null;
+let cacheSlabUsed = 0;
+
+/**
+ * Builds a sample; one place, one property order, so every StatsD sample shares a hidden class.
+ *
+ * @param identity The series.
+ * @param kind The kind.
+ * @param value The value (0 for sets).
+ * @param member The set member ("" for the other kinds).
+ * @param rate The sample rate.
+ * @param gaugeDelta Whether a gauge value is a `+`/`-` change.
+ * @param timeMs The client timestamp in ms, or 0.
+ * @returns The sample.
+ */
+export function makeSample(
+  identity: Identity,
+  kind: SampleKind,
+  value: number,
+  member: string,
+  rate: number,
+  gaugeDelta: boolean,
+  timeMs: number,
+): Sample {
+  return {
+    name: identity.name,
+    labels: identity.labels,
+    key: identity.key,
+    kind,
+    value,
+    member,
+    rate,
+    gaugeDelta,
+    timeMs,
+  };
+}
+
+/**
+ * Returns the series identity for a name section [ns, ne) plus an optional `|#` tag section [ts, te)
+ * and extra, already decoded tags; memoised by raw bytes when there are no extra tags.
+ *
+ * @param bytes The line's bytes.
+ * @param ns The name section start.
+ * @param ne The name section end.
+ * @param ts The tag section start, or -1.
+ * @param te The tag section end, or -1.
+ * @param h The FNV-1a hash of the name section, a 0xff byte, then the tag section.
+ * @param ascii Whether the line is all ASCII.
+ * @param extra Tags of further `|#` fields, or null.
+ * @returns The identity, or why the name or tags were refused.
+ */
+export function resolveIdentity(
+  bytes: Uint8Array,
+  ns: number,
+  ne: number,
+  ts: number,
+  te: number,
+  h: number,
+  ascii: boolean,
+  extra: Label[] | null,
+): Identity | BadReason {
+  const nameLength = ne - ns;
+  const tagLength = ts < 0 ? 0 : te - ts;
+  const cacheable = extra === null && nameLength + tagLength <= CACHE_MAX_BYTES;
+  const hash = h | 0;
+  // Fold the high bits in: FNV-1a's low bits alone cluster for names that differ only in their tail.
+  const home = (hash ^ (hash >>> 15)) & (CACHE_SLOTS - 1);
+  if (cacheable && cacheSlab !== null) {
+    const slab = cacheSlab;
+    let slot = home;
+    for (;;) {
+      const entry = cache[slot];
+      if (entry === undefined) break;
+      if (entry.hash === hash && entry.nameLength === nameLength && entry.tagLength === tagLength) {
+        const o = entry.offset;
+        if (
+          sameBytes(slab, o, bytes, ns, nameLength) && sameBytes(slab, o + nameLength, bytes, ts, tagLength)
+        ) {
+          return entry.identity;
+        }
+      }
+      slot = (slot + 1) & (CACHE_SLOTS - 1);
+    }
+  }
+
+  const identity = decodeIdentity(bytes, ns, ne, ts, te, ascii, extra);
+  if (typeof identity !== "string" && cacheable) {
+    cacheSlab ??= new Uint8Array(CACHE_SLAB_BYTES);
+    if (cacheEntries >= CACHE_MAX_ENTRIES || cacheSlabUsed + nameLength + tagLength > CACHE_SLAB_BYTES) {
+      // Past the bound the cardinality is beyond what memoising pays for; start over rather than evict.
+      cache.fill(undefined);
+      cacheEntries = 0;
+      cacheSlabUsed = 0;
+    }
+    let slot = home;
+    while (cache[slot] !== undefined) slot = (slot + 1) & (CACHE_SLOTS - 1);
+    // Byte loops rather than set(subarray()): short copies, and no typed-array views to allocate.
+    const offset = cacheSlabUsed;
+    let w = offset;
+    for (let i = ns; i < ne; i++) cacheSlab[w++] = bytes[i]!;
+    for (let i = ts; i < te; i++) cacheSlab[w++] = bytes[i]!;
+    cacheSlabUsed = w;
+    cache[slot] = { hash, offset, nameLength, tagLength, identity };
+    cacheEntries++;
+  }
+  return identity;
+}
+
+/** Whether `a[ai..ai+n)` equals `b[bi..bi+n)`. */
+function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    if (a[ai + i] !== b[bi + i]) return false;
+  }
+  return true;
+}
+
+/**
+ * The decoded identity region of the ASCII line being decoded: while set, `decode` slices
+ * [regionStart, regionEnd) from `regionText`. Only set inside `decodeIdentity`.
+ */
+let regionText = "";
+let regionStart = 0;
+let regionEnd = -1;
+/** Longer identity regions are decoded piece by piece, so a cached slice never pins a large string. */
+const REGION_MAX_BYTES = 1024;
+
+/**
+ * Decodes name, name-embedded tags and `|#` tags into a fresh identity.
+ *
+ * An ASCII line's identity region is decoded once and its pieces sliced from that string (bytes and
+ * UTF-16 offsets coincide), which beats one decoder call per name, key and value.
+ */
+function decodeIdentity(
+  bytes: Uint8Array,
+  ns: number,
+  ne: number,
+  ts: number,
+  te: number,
+  ascii: boolean,
+  extra: Label[] | null,
+): Identity | BadReason {
+  const end = te > ne ? te : ne;
+  if (ascii && end - ns <= REGION_MAX_BYTES) {
+    regionText = asciiString(bytes, ns, end);
+    regionStart = ns;
+    regionEnd = end;
+  }
+  const identity = buildIdentity(bytes, ns, ne, ts, te, ascii, extra);
+  // Never let a region outlive this line: the next call may bring other bytes at the same offsets.
+  regionText = "";
+  regionEnd = -1;
+  return identity;
+}
+
+/** The body of {@link decodeIdentity}. */
+function buildIdentity(
+  bytes: Uint8Array,
+  ns: number,
+  ne: number,
+  ts: number,
+  te: number,
+  ascii: boolean,
+  extra: Label[] | null,
+): Identity | BadReason {
+  if (hasKeySeparator(bytes, ns, ne)) return "bad_tags";
+  // Name-embedded tags start at the first ',' ';' '#' (Influx, Graphite, Librato) or '[' (SignalFx).
+  let t = ns;
+  while (t < ne) {
+    const b = bytes[t]!;
+    if (b === COMMA || b === SEMICOLON || b === HASH || b === LEFT_BRACKET) break;
+    t++;
+  }
+  let name: string;
+  let labels: Label[] | null = null;
+  if (t === ne) {
+    name = decode(bytes, ns, ne, ascii);
+  } else if (bytes[t] === LEFT_BRACKET) {
+    let q = t + 1;
+    while (q < ne && bytes[q] !== RIGHT_BRACKET) q++;
+    if (t === ns && q + 1 >= ne) return "empty_name";
+    labels = [];
+    if (q >= ne || !parsePairs(bytes, t + 1, q, ascii, labels)) return "bad_tags";
+    name = decode(bytes, ns, t, ascii) + decode(bytes, q + 1, ne, ascii);
+  } else {
+    if (t === ns) return "empty_name";
+    name = decode(bytes, ns, t, ascii);
+    labels = [];
+    if (!parsePairs(bytes, t + 1, ne, ascii, labels)) return "bad_tags";
+  }
+  if (ts >= 0) {
+    labels ??= [];
+    if (!parseTags(bytes, ts, te, ascii, labels)) return "bad_tags";
+  }
+  if (extra !== null) {
+    labels ??= [];
+    for (let i = 0; i < extra.length; i++) labels.push(extra[i]!);
+  }
+  const sorted = labels === null || labels.length === 0 ? NO_LABELS : normalizeLabels(labels);
+  return { name, labels: sorted, key: seriesKey(name, sorted) };
+}
+
+/**
+ * Whether [s, e) holds a byte `seriesKey` uses as a separator (0x00-0x02); such a name or tag would make
+ * two different series share a key, so the line is rejected instead.
+ *
+ * @param bytes The bytes.
+ * @param s The start offset.
+ * @param e The end offset (exclusive).
+ * @returns True when a separator byte occurs.
+ */
+export function hasKeySeparator(bytes: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    if (bytes[i]! <= 0x02) return true;
+  }
+  return false;
+}
+
+/** Parses `k=v` pairs separated by ',' or ';' (name-embedded tags); empty pairs are skipped. */
+function parsePairs(bytes: Uint8Array, s: number, e: number, ascii: boolean, out: Label[]): boolean {
+  let a = s;
+  while (a < e) {
+    let b = a;
+    let eq = -1;
+    while (b < e) {
+      const x = bytes[b]!;
+      if (x === COMMA || x === SEMICOLON) break;
+      if (x === EQUALS && eq < 0) eq = b;
+      b++;
+    }
+    if (b > a) {
+      if (eq <= a) return false;
+      out.push([decode(bytes, a, eq, ascii), decode(bytes, eq + 1, b, ascii)]);
+    }
+    a = b + 1;
+  }
+  return true;
+}
+
+/**
+ * Parses a DogStatsD tag list `k:v,flag` (valueless tags get ""); empty tags are skipped.
+ *
+ * @param bytes The bytes.
+ * @param s The start of the list (after `#`).
+ * @param e The end of the list (exclusive).
+ * @param ascii Whether the line is all ASCII.
+ * @param out Receives the tags.
+ * @returns False when a tag has an empty name or a series-key separator byte.
+ */
+export function parseTags(bytes: Uint8Array, s: number, e: number, ascii: boolean, out: Label[]): boolean {
+  if (hasKeySeparator(bytes, s, e)) return false;
+  let a = s;
+  while (a < e) {
+    let b = a;
+    let colon = -1;
+    while (b < e) {
+      const x = bytes[b]!;
+      if (x === COMMA) break;
+      if (x === COLON && colon < 0) colon = b;
+      b++;
+    }
+    if (b > a) {
+      if (colon === a) return false;
+      if (colon < 0) out.push([decode(bytes, a, b, ascii), ""]);
+      else out.push([decode(bytes, a, colon, ascii), decode(bytes, colon + 1, b, ascii)]);
+    }
+    a = b + 1;
+  }
+  return true;
+}
+
+/**
+ * Parses unsigned unix seconds (at most 12 digits) into milliseconds.
+ *
+ * @param bytes The bytes.
+ * @param s The start offset.
+ * @param e The end offset (exclusive).
+ * @returns The milliseconds, or -1 when [s, e) is not such a number.
+ */
+export function parseSecondsToMs(bytes: Uint8Array, s: number, e: number): number {
+  if (e <= s || e - s > 12) return -1;
+  let v = 0;
+  for (let i = s; i < e; i++) {
+    const d = bytes[i]! - DIGIT_0;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v * 1000;
+}
+
+/**
+ * Decodes [s, e): from the current identity region when inside it, ASCII slices with
+ * `String.fromCharCode`, everything else with the shared TextDecoder (the line was validated, and
+ * slices end on ASCII delimiters, so they are valid UTF-8).
+ *
+ * @param bytes The line's bytes.
+ * @param s The start offset.
+ * @param e The end offset (exclusive).
+ * @param ascii Whether the line is all ASCII.
+ * @returns The text.
+ */
+export function decode(bytes: Uint8Array, s: number, e: number, ascii: boolean): string {
+  const n = e - s;
+  if (n <= 0) return "";
+  if (s >= regionStart && e <= regionEnd) return regionText.slice(s - regionStart, e - regionStart);
+  if (ascii && n <= REGION_MAX_BYTES) return asciiString(bytes, s, e);
+  return UTF8.decode(bytes.subarray(s, e));
+}
+
+/** Reused char-code buffer for {@link asciiString}. */
+const charCodes: number[] = [];
+
+/** Builds a string from an ASCII slice of at most {@link REGION_MAX_BYTES} bytes without a typed-array view. */
+function asciiString(bytes: Uint8Array, s: number, e: number): string {
+  const n = e - s;
+  charCodes.length = n;
+  for (let i = 0; i < n; i++) charCodes[i] = bytes[s + i]!;
+  return String.fromCharCode.apply(null, charCodes);
+}
