@@ -15,7 +15,7 @@ import { gzipSync } from "node:zlib";
 // The file path, not the bare "undici": Bun swaps a bare `undici` import for its own stub.
 import { Agent, request } from "undici/index.js";
 import { backoffDelay, DEFAULT_BACKOFF } from "./_backoff.ts";
-import type { AgentSettings } from "./_agent_options.ts";
+import type { AgentSettings } from "./_agent_settings.ts";
 import { VERSION } from "./version.ts";
 
 /** One request to the agent. */
@@ -61,18 +61,16 @@ export class AgentError extends Error {
 
   /**
    * @param message What failed and the state found.
-   * @param details The status and the issues.
-   * @param options The cause.
+   * @param options The status the agent answered, the fields it named, and the cause.
    */
   constructor(
     message: string,
-    details: { readonly status?: number; readonly issues?: readonly AgentIssue[] } = {},
-    options?: ErrorOptions,
+    options: ErrorOptions & { readonly status?: number; readonly issues?: readonly AgentIssue[] } = {},
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = "AgentError";
-    this.status = details.status;
-    this.issues = details.issues ?? [];
+    this.status = options.status;
+    this.issues = options.issues ?? [];
   }
 }
 
@@ -90,6 +88,8 @@ export interface AgentClientOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** The first letter of each word of a header name. */
+const HEADER_WORD_REGEXP = /(^|-)([a-z])/g;
 /** The gzip level for request bodies: loopback is fast, so speed beats the last percent of ratio. */
 const GZIP_LEVEL = 1;
 
@@ -168,14 +168,17 @@ export class AgentClient {
       } catch (error) {
         if (error instanceof AgentError) throw error;
         if (!isRefused(error)) {
-          throw new AgentError(`Cannot ${action} ${url}: ${describeFailure(error, this.#settings)}`, {}, {
+          throw new AgentError(`Cannot ${action} ${url}: ${describeFailure(error, this.#settings)}`, {
             cause: error,
           });
         }
         state = "connection refused";
         hint = ' (is "tally run" running?)';
       }
-      if (now() >= deadline || this.#options.signal?.aborted === true) {
+      if (this.#options.signal?.aborted === true) {
+        throw new AgentError(`Cannot ${action} ${url}: interrupted`);
+      }
+      if (now() >= deadline) {
         const retried = attempt > 0 ? `, still after retrying for ${seconds(this.#settings.waitMs)}` : "";
         throw new AgentError(`Cannot ${action} ${url}: ${state}${retried}${hint}`);
       }
@@ -245,7 +248,7 @@ export class AgentClient {
 /** `content-type` → `Content-Type`, and CoScale's header as CoScale spells it. */
 function headerName(name: string): string {
   if (name.toLowerCase() === "httpauthorization") return "HTTPAuthorization";
-  return name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+  return name.replace(HEADER_WORD_REGEXP, (_, dash: string, letter: string) => dash + letter.toUpperCase());
 }
 
 function statusError(action: string, url: string, status: number, json: unknown, text: string): AgentError {

@@ -5,7 +5,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { AgentClient, AgentError } from "./_agent_client.ts";
-import type { AgentSettings } from "./_agent_options.ts";
+import type { AgentSettings } from "./_agent_settings.ts";
 
 /** One request as the server saw it. */
 interface Seen {
@@ -262,6 +262,23 @@ describe("AgentClient", () => {
         "the data may or may not have been taken",
     );
     assert.equal(pushes, 1);
+  });
+
+  it("AgentClient.send() stops waiting for the agent when interrupted, and says so", async () => {
+    const closed = await closedPort();
+    const interrupt = new AbortController();
+    const client = new AgentClient(settings(closed, { waitMs: 60_000 }), {
+      print: () => {},
+      signal: interrupt.signal,
+      sleep: () => Promise.resolve(interrupt.abort()),
+    });
+    const error = await rejection(client.send(PUSH, "push to"));
+    await client.close();
+    assert.equal(error.message, `Cannot push to http://127.0.0.1:${closed}/api/v1/push: interrupted`);
+    const interrupted = new AgentClient(settings(port), { print: () => {}, signal: AbortSignal.abort() });
+    const aborted = await rejection(interrupted.send(PUSH, "push to"));
+    await interrupted.close();
+    assert.equal(aborted.message, `Cannot push to http://127.0.0.1:${port}/api/v1/push: interrupted`);
   });
 
   it("AgentClient.send() under --dry-run prints the request with the token masked and sends nothing", async () => {

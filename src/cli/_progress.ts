@@ -25,13 +25,13 @@ export class Progress {
 
   /**
    * @param io Where to draw; nothing is drawn unless `io.stderrIsTty`.
-   * @param quiet Draw nothing anyway (`--dry-run`, whose output is the requests).
-   * @param now The clock, `Date.now` by default.
+   * @param options `quiet` draws nothing anyway (`--dry-run`, whose output is the requests); `now` is the
+   *   clock, `Date.now` by default.
    */
-  constructor(io: CliIo, quiet: boolean, now: () => number = Date.now) {
+  constructor(io: CliIo, options: { readonly quiet?: boolean; readonly now?: () => number } = {}) {
     this.#io = io;
-    this.#enabled = io.stderrIsTty === true && !quiet;
-    this.#now = now;
+    this.#enabled = io.stderrIsTty === true && options.quiet !== true;
+    this.#now = options.now ?? Date.now;
   }
 
   /**

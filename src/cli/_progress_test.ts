@@ -7,7 +7,7 @@ describe("Progress", () => {
   it("Progress redraws one line on a terminal, at most every 100 ms, and ends it", () => {
     const t = testIo({ stderrIsTty: true });
     let clock = 0;
-    const progress = new Progress(t.io, false, () => clock);
+    const progress = new Progress(t.io, { now: () => clock });
     progress.sent(1000, 512 * 1024);
     clock = 50;
     progress.sent(2000, 512 * 1024);
@@ -27,7 +27,7 @@ describe("Progress", () => {
   it("Progress draws nothing when stderr is not a terminal, or under --dry-run", () => {
     for (const [tty, quiet] of [[false, false], [true, true]] as const) {
       const t = testIo({ stderrIsTty: tty });
-      const progress = new Progress(t.io, quiet, () => 0);
+      const progress = new Progress(t.io, { quiet, now: () => 0 });
       progress.sent(10, 100);
       progress.clear();
       progress.done();

@@ -39,6 +39,8 @@ export type MetricArg =
 
 const NUMBER_REGEXP = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const EXPECTED = "expected NAME=VALUE[,LABEL=VALUE...]";
+/** A backslash before `,`, `=` or itself. */
+const ESCAPE_REGEXP = /\\([,=\\])/g;
 
 /**
  * Tells whether a string names a metric type.
@@ -118,5 +120,5 @@ function splitUnescaped(text: string, separator: string, limit = Infinity): stri
 
 /** Removes the backslash before `,`, `=` and `\`; any other backslash is literal. */
 function unescape(text: string): string {
-  return text.replace(/\\([,=\\])/g, "$1");
+  return text.replace(ESCAPE_REGEXP, "$1");
 }

@@ -23,6 +23,9 @@ export const WRAP_DURATION_METRIC = "wrap_duration_seconds";
 /** The gauge holding the last run's exit code. */
 export const WRAP_EXIT_CODE_METRIC = "wrap_exit_code";
 
+/** An argument a POSIX shell reads as one word without quotes. */
+const SHELL_SAFE_REGEXP = /^[\w@%+=:,./-]+$/;
+
 /** How the command ended. */
 export type WrapOutcome =
   | { readonly kind: "exited"; readonly code: number }
@@ -112,7 +115,7 @@ export function wrapEvent(run: WrapRun): WrapEvent {
 
 /** Quotes an argument for display the way a POSIX shell would need it: `'a b'`, `'it'\''s'`. */
 function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+  return SHELL_SAFE_REGEXP.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
 }
 
 /** Milliseconds as seconds with at most three decimals: 12345 → "12.345", 2000 → "2". */

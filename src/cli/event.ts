@@ -6,7 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { AgentClient, AgentError } from "./_agent_client.ts";
-import { AGENT_OPTIONS, AGENT_USAGE, agentSettings, joinNegativeValues } from "./_agent_options.ts";
+import { AGENT_OPTIONS, AGENT_USAGE, agentSettings, joinNegativeValues } from "./_agent_settings.ts";
 import { resolveCoscaleTime } from "./_coscale_time.ts";
 import type { CliIo } from "./cli_io.ts";
 

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { AgentClient, AgentError } from "./_agent_client.ts";
 import type { AgentIssue } from "./_agent_client.ts";
-import { AGENT_OPTIONS, AGENT_USAGE, agentSettings } from "./_agent_options.ts";
+import { AGENT_OPTIONS, AGENT_USAGE, agentSettings } from "./_agent_settings.ts";
 import { DEFAULT_METRIC_TYPE, isMetricType, METRIC_TYPES, parseMetricArg } from "./_push_args.ts";
 import type { PushMetric } from "./_push_args.ts";
 import { INFLUX_PRECISIONS, STDIN_FORMATS, stdinRequests } from "./_stdin_requests.ts";
@@ -19,6 +19,8 @@ import type { CliIo } from "./cli_io.ts";
 
 /** The CoScale application id used in the URL when `--app-id` is not given. */
 export const DEFAULT_APP_ID = "default";
+/** An issue path of a push body: `metrics[3].value` → 3 and `value`. */
+const METRIC_PATH_REGEXP = /^metrics\[(\d+)\]\.?(.*)$/;
 /** Malformed input lines reported one by one; past that, only their number. */
 const PROBLEMS_SHOWN = 10;
 
@@ -178,7 +180,7 @@ async function pushStdin(
   options: { readonly precision: InfluxPrecision; readonly appId: string; readonly token: string },
 ): Promise<number> {
   const { precision, appId } = options;
-  const progress = new Progress(io, client.dryRun);
+  const progress = new Progress(io, { quiet: client.dryRun });
   let problems = 0;
   function onProblem(problem: StdinProblem): void {
     if (++problems <= PROBLEMS_SHOWN) {
@@ -217,6 +219,15 @@ async function pushStdin(
     for await (const item of stdinRequests(io.stdin ?? NO_INPUT, format, { precision, appId, onProblem })) {
       const code = await failed();
       if (code !== undefined) return code;
+      if (io.shutdown.aborted) {
+        progress.clear();
+        io.stderr(
+          `tally push: interrupted; ${
+            sentThrough === 0 ? "nothing was sent" : `lines 1-${sentThrough} were sent`
+          }\n`,
+        );
+        return 1;
+      }
       inflight = { item, outcome: sendOne(item).then(() => undefined, (error: unknown) => error) };
     }
     const code = await failed();
@@ -295,7 +306,7 @@ class CoscaleSession {
 function issueLines(issues: readonly AgentIssue[], origins: readonly string[]): string {
   let text = "";
   for (const issue of issues) {
-    const m = /^metrics\[(\d+)\]\.?(.*)$/.exec(issue.path);
+    const m = METRIC_PATH_REGEXP.exec(issue.path);
     const origin = m === null ? undefined : origins[Number(m[1])];
     const where = origin === undefined ? issue.path : m![2] === "" ? origin : `${origin}, ${m![2]}`;
     text += `  ${where}: ${issue.message}\n`;

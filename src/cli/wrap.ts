@@ -7,12 +7,12 @@
  * @module
  */
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { AgentClient, AgentError } from "./_agent_client.ts";
-import { AGENT_OPTIONS, AGENT_USAGE, agentSettings } from "./_agent_options.ts";
+import { AGENT_OPTIONS, AGENT_USAGE, agentSettings } from "./_agent_settings.ts";
 import { inTerminalForeground } from "./_terminal_foreground.ts";
 import { WRAP_DURATION_METRIC, WRAP_EXIT_CODE_METRIC, wrapEvent, wrapMetrics } from "./_wrap_report.ts";
 import type { WrapOutcome, WrapRun } from "./_wrap_report.ts";
@@ -90,7 +90,8 @@ export async function wrap(args: readonly string[], io: CliIo): Promise<number> 
   if (settings.kind === "error") return usageError(io, settings.message);
 
   const run = await runCommand(argv, name, io);
-  const client = new AgentClient(settings.settings, { print: io.stderr });
+  // Ctrl-C during the report (the command is done by then) ends the wait for the agent at once.
+  const client = new AgentClient(settings.settings, { print: io.stderr, signal: io.shutdown });
   try {
     await client.send({
       method: "POST",
@@ -119,7 +120,16 @@ async function runCommand(argv: readonly string[], name: string, io: CliIo): Pro
   const [command, ...rest] = argv as [string, ...string[]];
   const startMs = Date.now();
   const started = performance.now();
-  const child = spawn(command, rest, { stdio: "inherit", env: { ...io.env } });
+  let child: ChildProcess;
+  try {
+    child = spawn(command, rest, { stdio: "inherit", env: { ...io.env } });
+  } catch (error) {
+    // Spawn failures usually come as an "error" event; a runtime may throw some at once instead.
+    const reason = error instanceof Error ? error.message : String(error);
+    io.stderr(`tally wrap: cannot run "${command}": ${reason}\n`);
+    const outcome: WrapOutcome = { kind: "not_started", code: NOT_EXECUTABLE_CODE, reason };
+    return { name, argv, startMs, endMs: Date.now(), durationMs: 0, outcome };
+  }
   const release = io.trapSignals?.(function forward(signal) {
     if (TERMINAL_SIGNALS.has(signal) && inTerminalForeground()) return;
     if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { agentSettings, joinNegativeValues } from "./_agent_options.ts";
+import { agentSettings, joinNegativeValues } from "./_agent_settings.ts";
 
 describe("agentSettings()", () => {
   it("agentSettings() defaults to the embedded agent address, no token, 10 s timeout and 5 s wait", () => {

@@ -14,6 +14,9 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 /** How long the CLI keeps retrying while the agent is starting (connection refused, or 503). */
 export const DEFAULT_WAIT_MS = 5_000;
 
+/** What starts a negative number: a value, not a flag. */
+const NEGATIVE_NUMBER_REGEXP = /^-\d/;
+
 /** The `node:util` parseArgs options for the shared flags. */
 export const AGENT_OPTIONS = {
   url: { type: "string" },
@@ -122,7 +125,7 @@ export function joinNegativeValues(args: readonly string[], flags: readonly stri
       break;
     }
     const next = args[i + 1];
-    if (flags.includes(arg) && next !== undefined && /^-\d/.test(next)) {
+    if (flags.includes(arg) && next !== undefined && NEGATIVE_NUMBER_REGEXP.test(next)) {
       out.push(`${arg}=${next}`);
       i++;
     } else {
