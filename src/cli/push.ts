@@ -12,7 +12,7 @@ import type { AgentIssue } from "./_agent_client.ts";
 import { AGENT_OPTIONS, AGENT_USAGE, agentSettings } from "./_agent_settings.ts";
 import { DEFAULT_METRIC_TYPE, isMetricType, METRIC_TYPES, parseMetricArg } from "./_push_args.ts";
 import type { PushMetric } from "./_push_args.ts";
-import { INFLUX_PRECISIONS, STDIN_FORMATS, stdinRequests } from "./_stdin_requests.ts";
+import { INFLUX_PRECISIONS, STDIN_FORMATS, stdinRequests, TEXT_BATCH_BYTES } from "./_stdin_requests.ts";
 import type { InfluxPrecision, StdinFormat, StdinProblem, StdinRequest } from "./_stdin_requests.ts";
 import { Progress } from "./_progress.ts";
 import type { CliIo } from "./cli_io.ts";
@@ -209,8 +209,14 @@ async function pushStdin(
     if (!(error instanceof AgentError)) throw error;
     progress.clear();
     const sent = sentThrough === 0 ? "nothing was sent" : `lines 1-${sentThrough} were sent`;
+    const limit = error.status === 413
+      ? `tally push: --stdin sends bodies of up to ${
+        TEXT_BATCH_BYTES / 1024
+      } KiB; the agent's http.max_body must ` +
+        "be at least that (default 1 MiB)\n"
+      : "";
     io.stderr(
-      `tally push: ${error.message}\n${issueLines(error.issues, item.origins ?? [])}` +
+      `tally push: ${error.message}\n${issueLines(error.issues, item.origins ?? [])}${limit}` +
         `tally push: stopped at lines ${item.firstLine}-${item.lastLine}; ${sent}\n`,
     );
     return 1;
