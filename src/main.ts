@@ -7,8 +7,9 @@
  */
 
 import process from "node:process";
+import { isatty } from "node:tty";
 import { cli } from "./cli/mod.ts";
-import type { CliIo } from "./cli/cli_io.ts";
+import { type CliIo, TRAPPED_SIGNALS, type TrappedSignal } from "./cli/cli_io.ts";
 
 /** The exit code after a second SIGINT/SIGTERM, as a shell reports a signal death (128 + SIGINT). */
 const FORCED_EXIT_CODE = 130;
@@ -21,7 +22,9 @@ main().then(exit, function fail(error: unknown) {
 
 async function main(): Promise<number> {
   const shutdown = new AbortController();
+  let trap: ((signal: TrappedSignal) => void) | undefined;
   function onSignal(signal: NodeJS.Signals): void {
+    if (trap !== undefined) return trap(signal as TrappedSignal);
     if (shutdown.signal.aborted) {
       process.stderr.write(`tally: ${signal} again, exiting without a clean shutdown\n`);
       process.exit(FORCED_EXIT_CODE);
@@ -39,6 +42,19 @@ async function main(): Promise<number> {
     env: process.env,
     cwd: process.cwd(),
     shutdown: shutdown.signal,
+    // Touched only when iterated, so that an inherited stdin (tally wrap) is left alone.
+    stdin: { [Symbol.asyncIterator]: () => process.stdin[Symbol.asyncIterator]() },
+    stderrIsTty: isatty(2),
+    trapSignals(listener) {
+      trap = listener;
+      // SIGINT and SIGTERM are always listened to; the others only while trapped, keeping their defaults.
+      const extra = TRAPPED_SIGNALS.filter((s) => s !== "SIGINT" && s !== "SIGTERM");
+      for (const signal of extra) process.on(signal, onSignal);
+      return function release() {
+        for (const signal of extra) process.off(signal, onSignal);
+        trap = undefined;
+      };
+    },
   };
   return await cli(process.argv.slice(2), io);
 }

@@ -22,4 +22,23 @@ export interface CliIo {
    * short ones may ignore it.
    */
   readonly shutdown: AbortSignal;
+  /**
+   * Standard input as bytes (`tally push --stdin`); absent reads as empty. Read lazily: a command that
+   * never iterates it leaves the process's stdin untouched, for a child to inherit (`tally wrap`).
+   */
+  readonly stdin?: AsyncIterable<Uint8Array>;
+  /** Whether standard error is a terminal: progress lines are drawn only then. */
+  readonly stderrIsTty?: boolean;
+  /**
+   * Takes over the process's SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 until the returned
+   * function is called: each is handed to `listener` instead of aborting `shutdown` (`tally wrap` forwards
+   * them to its command). Absent where there is no process to trap (tests).
+   */
+  readonly trapSignals?: (listener: (signal: TrappedSignal) => void) => () => void;
 }
+
+/** The signals {@link CliIo.trapSignals} hands over. */
+export const TRAPPED_SIGNALS = ["SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2"] as const;
+
+/** One of {@link TRAPPED_SIGNALS}. */
+export type TrappedSignal = (typeof TRAPPED_SIGNALS)[number];

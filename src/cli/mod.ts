@@ -17,6 +17,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   run: async () => (await import("./run.ts")).run,
   config: async () => (await import("./config.ts")).config,
   query: async () => (await import("./query.ts")).query,
+  push: async () => (await import("./push.ts")).push,
+  event: async () => (await import("./event.ts")).event,
+  wrap: async () => (await import("./wrap.ts")).wrap,
   script: async () => (await import("./script.ts")).script,
   version: async () => (await import("./version.ts")).version,
 };
@@ -28,6 +31,10 @@ Commands:
   config check FILE         validate a config file
   config example [PLUGIN]   print a complete, commented config (or one input's table)
   query NAME [--since 1h]   print the latest values of stored series
+  push NAME=VALUE[,L=V]...  send metrics to the running agent; --stdin reads statsd, influx, json
+                            or CoScale "data insert" lines
+  event MESSAGE             send an event (--start -300 --end 0 --attr k=v)
+  wrap [--name N] -- CMD    run a command; send its duration, exit code and an event spanning it
   script check CMDLINE      run a script once (-c, -d) and show its definitions, values and problems
   script run CMDLINE        run a script once and print the samples and events it would send
   version                   print the version

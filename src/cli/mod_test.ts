@@ -95,8 +95,8 @@ describe("cli()", () => {
     assert.match(out, /^## tally configuration/);
   });
 
-  it("hands query and run their --help", async () => {
-    for (const command of ["query", "run"]) {
+  it("hands query, run, push, event and wrap their --help", async () => {
+    for (const command of ["query", "run", "push", "event", "wrap"]) {
       const { code, out } = await runCli(command, "--help");
       assert.equal(code, 0, command);
       assert.match(out, new RegExp(`^Usage: tally ${command}`));
