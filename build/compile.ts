@@ -23,7 +23,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -193,6 +193,30 @@ const SHA256_HEX_LENGTH = 64;
 export function hostTarget(): string {
   const os = process.platform === "win32" ? "windows" : process.platform;
   return `bun-${os}-${process.arch}`;
+}
+
+/**
+ * The release target `install.sh` picks on this machine: the host's OS and CPU, `-musl` where the C
+ * library is musl, `-baseline` on an x64 Linux CPU without AVX2.
+ *
+ * @returns A target such as `bun-linux-x64`.
+ */
+export function detectedTarget(): string {
+  let target = hostTarget();
+  if (process.platform !== "linux") return target;
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  // A runtime linked against musl reports no glibc version.
+  if (report?.header?.glibcVersionRuntime === undefined) target += "-musl";
+  if (process.arch === "x64" && !readFileSyncOr("/proc/cpuinfo").includes("avx2")) target += "-baseline";
+  return target;
+}
+
+function readFileSyncOr(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 /**
