@@ -800,9 +800,14 @@ uninstall_all() {
 		fi
 	fi
 	if [ "$system" = 1 ]; then stop_service; fi
-	# Newest first, so that files go before the directories that hold them.
+	# Newest first, so that files go before the directories that hold them. The manifest and its folders
+	# go last, and only when nothing it lists is left: what --uninstall keeps, --purge can still find.
 	awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$list" >"$tmp/reverse"
+	: >"$tmp/left"
 	while read -r kind path; do
+		case $manifest in
+		"$path" | "$path"/*) continue ;;
+		esac
 		case $kind in
 		file)
 			if [ -e "$fs_root$path" ] || [ -L "$fs_root$path" ]; then
@@ -815,7 +820,7 @@ uninstall_all() {
 				if [ "$dry_run" = 1 ] || rmdir "$fs_root$path" 2>/dev/null; then
 					say "    removing directory ${path}"
 				else
-					say "    kept ${path}: not empty"
+					echo "$kind $path" >>"$tmp/left"
 				fi
 			fi
 			;;
@@ -826,14 +831,45 @@ uninstall_all() {
 					act rm -rf "$fs_root$path"
 				else
 					say "    kept ${path} (remove it with --uninstall --purge)"
+					echo "$kind $path" >>"$tmp/left"
 				fi
 			fi
 			;;
 		user)
-			if [ "$purge" = 1 ]; then remove_user; else say "    kept user ${path} (--purge removes it)"; fi
+			if [ "$purge" = 1 ]; then
+				remove_user
+			else
+				say "    kept user ${path} (--purge removes it)"
+				echo "$kind $path" >>"$tmp/left"
+			fi
 			;;
 		esac
 	done <"$tmp/reverse"
+	if [ -f "$fs_root$manifest" ] && [ "$dry_run" = 0 ]; then
+		if [ -s "$tmp/left" ]; then
+			# The manifest's own lines, then what is left, oldest first again.
+			: >"$tmp/own"
+			while read -r kind path; do
+				case $manifest in
+				"$path" | "$path"/*) echo "$kind $path" >>"$tmp/own" ;;
+				esac
+			done <"$list"
+			awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$tmp/left" >>"$tmp/own"
+			cat "$tmp/own" >"$fs_root$manifest"
+		else
+			say "    removing ${manifest}"
+			rm -f "$fs_root$manifest"
+			while read -r kind path; do
+				case $manifest in
+				"$path"/*)
+					if [ "$kind" = dir ] && rmdir "$fs_root$path" 2>/dev/null; then
+						say "    removing directory ${path}"
+					fi
+					;;
+				esac
+			done <"$tmp/reverse"
+		fi
+	fi
 	if [ "$system" = 1 ] && [ "$offline" = 0 ] && grep -qxF "file $UNIT_FILE" "$list"; then
 		act "$systemctl_cmd" daemon-reload
 	fi

@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
   closeSync,
-  copyFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -22,7 +21,9 @@ import { join } from "node:path";
 import { sha256File } from "../../build/compile.ts";
 import {
   INSTALL_SH,
+  olderBuild,
   pathWithout,
+  releaseVariant,
   runInstall,
   runShell,
   tempDir,
@@ -36,16 +37,6 @@ import { scrape } from "../harness/scrape.ts";
 
 const REFUSED_REGEXP =
   /refusing to install: the SHA-256 of (tally-\S+) is [0-9a-f]{64}, but \S+ says [0-9a-f]{64}\. The file is corrupt or was tampered with; nothing was installed/;
-
-/** A copy of the release folder with one change, served under its own prefix. */
-function variant(release: TestRelease, change: (dir: string) => void): string {
-  const dir = tempDir("tally-variant-");
-  for (const name of ["SHA256SUMS", "install.sh", release.asset]) {
-    copyFileSync(join(release.dir, name), join(dir, name));
-  }
-  change(dir);
-  return dir;
-}
 
 function flipByte(path: string, offset: number): void {
   const fd = openSync(path, "r+");
@@ -66,22 +57,14 @@ describe("e2e: install.sh from a loopback release server", () => {
 
   before(async () => {
     release = await testRelease();
-    const badBinary = variant(release, (dir) => flipByte(join(dir, release.asset), 4096));
-    const badSums = variant(release, (dir) => {
+    const badBinary = releaseVariant(release, (dir) => flipByte(join(dir, release.asset), 4096));
+    const badSums = releaseVariant(release, (dir) => {
       const sums = readFileSync(join(dir, "SHA256SUMS"), "utf8");
       const line = sums.split("\n").find((l) => l.endsWith(`  ${release.asset}`))!;
       const digit = line[0] === "0" ? "1" : "0";
       writeFileSync(join(dir, "SHA256SUMS"), sums.replace(line, digit + line.slice(1)));
     });
-    // Another build of the same version (dist/tally is the host build, stamped with another name): what
-    // an upgrade replaces.
-    oldBuild = variant(release, (dir) => {
-      copyFileSync(join(REPO_ROOT, "dist", "tally"), join(dir, release.asset));
-    });
-    writeFileSync(
-      join(oldBuild, "SHA256SUMS"),
-      `${await sha256File(join(oldBuild, release.asset))}  ${release.asset}\n`,
-    );
+    oldBuild = await olderBuild(release);
     server = await serveDir({
       [`/v${release.version}/`]: release.dir,
       [`/bad-binary/v${release.version}/`]: badBinary,

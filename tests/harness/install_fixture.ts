@@ -10,10 +10,19 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { detectedTarget, targetRuntime } from "../../build/compile.ts";
+import { detectedTarget, sha256File, targetRuntime } from "../../build/compile.ts";
 import { release } from "../../build/release.ts";
 import { REPO_ROOT } from "./spawn_tally.ts";
 
@@ -62,6 +71,38 @@ async function assembleRelease(): Promise<TestRelease> {
     build: false,
   });
   return { version: output.version, dir: output.dir, archive: output.archive, asset };
+}
+
+/**
+ * A copy of a release folder (its binary, `install.sh` and `SHA256SUMS`) with one change, to serve under
+ * its own prefix: a tampered binary, a tampered checksum line.
+ *
+ * @param release The release.
+ * @param change Changes the copy's folder.
+ * @returns The copy's folder.
+ */
+export function releaseVariant(release: TestRelease, change: (dir: string) => void): string {
+  const dir = tempDir("tally-variant-");
+  for (const name of ["SHA256SUMS", "install.sh", release.asset]) {
+    copyFileSync(join(release.dir, name), join(dir, name));
+  }
+  change(dir);
+  return dir;
+}
+
+/**
+ * A release of the same version whose binary is another build (`dist/tally`, the host build, stamped
+ * with another name): what an upgrade replaces.
+ *
+ * @param release The release.
+ * @returns The folder, with a `SHA256SUMS` of its own.
+ */
+export async function olderBuild(release: TestRelease): Promise<string> {
+  const dir = releaseVariant(release, (copy) => {
+    copyFileSync(join(REPO_ROOT, "dist", "tally"), join(copy, release.asset));
+  });
+  writeFileSync(join(dir, "SHA256SUMS"), `${await sha256File(join(dir, release.asset))}  ${release.asset}\n`);
+  return dir;
 }
 
 /** How a shell command ended. */

@@ -43,6 +43,7 @@ export async function statsdSmoke(
     args: ["--flush-interval", "1s", "--workers", "1"],
     readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
   });
+  let result: StatsdSmokeResult;
   try {
     const socket = createSocket("udp4");
     await new Promise<void>((resolve, reject) => {
@@ -59,9 +60,14 @@ export async function statsdSmoke(
       intervalMs: 250,
       what: "smoke_hits_total on /metrics",
     });
-    return { value, stderr: tally.stderr() };
-  } finally {
-    const exit = await tally.stop();
-    if (exit.killed) throw new Error(`tally did not stop on SIGTERM:\n${tally.stderr()}`);
+    result = { value, stderr: tally.stderr() };
+  } catch (error) {
+    await tally.stop();
+    throw new Error(`StatsD smoke test of "${command.join(" ")}" failed; stderr:\n${tally.stderr()}`, {
+      cause: error,
+    });
   }
+  const exit = await tally.stop();
+  if (exit.killed) throw new Error(`tally did not stop on SIGTERM:\n${tally.stderr()}`);
+  return result;
 }
