@@ -32,6 +32,8 @@ export interface ReleaseOptions {
   readonly bindir?: string;
   /** Whether to build the binaries first (true by default); false ships those already in `bindir`. */
   readonly build?: boolean;
+  /** Every archived file's mtime, in seconds; `SOURCE_DATE_EPOCH`, else the commit's time, by default. */
+  readonly mtime?: number;
 }
 
 /** What {@link release} wrote. */
@@ -155,7 +157,7 @@ export async function release(options: ReleaseOptions): Promise<ReleaseOutput> {
   await writeChecksums(dir, files.map((name) => join(dir, name)));
 
   const archive = join(outdir, `tally-${version}-offline.tar.gz`);
-  await writeArchive(dir, `tally-${version}`, archive, sourceDateEpoch(root));
+  await writeArchive(dir, `tally-${version}`, archive, options.mtime ?? sourceDateEpoch(root));
   return { version, dir, files: [...files, "SHA256SUMS"].sort(), archive };
 }
 
