@@ -710,6 +710,13 @@ install_all() {
 		return 0
 	fi
 	step "Done: ${bin_path} is ${new_version_line}"
+	if [ "$with_service" = 1 ]; then
+		say "    config: ${CONFIG_FILE} (restart tally after editing it); data: ${DATA_DIR}"
+		case $init in
+		systemd) say "    status: systemctl status tally; logs: journalctl -u tally -f" ;;
+		openrc) say "    status: rc-service tally status; logs: ${LOG_DIR}/tally.log" ;;
+		esac
+	fi
 	if [ "$system" = 0 ]; then
 		case ":${PATH}:" in
 		*":$prefix/bin:"*) ;;

@@ -40,12 +40,18 @@ const DENO_TEST_DIR = "tests/runtime";
 const BUN_TEST_TIMEOUT_MS = 30_000;
 /**
  * The cross targets built once per run for `tests/e2e/` (install, release and target smoke tests): the
- * binary `install.sh` picks here, the x64 musl build (run under Debian's musl loader where it can) and
- * the arm64 build (run under qemu-aarch64-static). The Bun executables come from npm with `npm pack`,
- * cached in `node_modules/.cache`.
+ * binary `install.sh` picks here, the x64 and x64-baseline builds (run natively), the x64 musl build (run
+ * under Debian's musl loader where it can) and the arm64 build (run under qemu-aarch64-static). The Bun
+ * executables come from npm with `npm pack`, cached in `node_modules/.cache`.
  */
 const TEST_TARGETS: readonly string[] = [
-  ...new Set([detectedTarget(), "bun-linux-x64", "bun-linux-x64-musl", "bun-linux-arm64"]),
+  ...new Set([
+    detectedTarget(),
+    "bun-linux-x64",
+    "bun-linux-x64-baseline",
+    "bun-linux-x64-musl",
+    "bun-linux-arm64",
+  ]),
 ];
 const TEST_FILE_REGEXP = /(?:[._]test|[._]spec)\.(?:[cm]?[jt]sx?)$/;
 

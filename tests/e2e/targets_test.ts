@@ -1,6 +1,6 @@
 /**
- * The cross-built binaries `npm test` makes (`dist/tally-linux-x64`, `-x64-musl`, `-arm64`): each is an ELF
- * file for its CPU with its C library's loader, says its target and commit in `tally version`, and runs
+ * The cross-built binaries `npm test` makes (`dist/tally-linux-x64`, `-x64-baseline`, `-x64-musl`,
+ * `-arm64`): each is an ELF file for its CPU with its C library's loader, says its target and commit in `tally version`, and runs
  * the StatsD → `/metrics` smoke test where this machine can run it — x64 natively, arm64 under Debian's
  * `qemu-aarch64-static` with the arm64 cross C libraries, musl under Debian's musl loader when a musl
  * C++ runtime is there (Debian packages none: see the skip message).
@@ -72,10 +72,12 @@ describe("e2e: the cross-built binaries", () => {
   const x64 = join(REPO_ROOT, "dist", "tally-linux-x64");
   const arm64 = join(REPO_ROOT, "dist", "tally-linux-arm64");
   const musl = join(REPO_ROOT, "dist", "tally-linux-x64-musl");
+  const baseline = join(REPO_ROOT, "dist", "tally-linux-x64-baseline");
 
   it("each is an ELF executable for its CPU, with its C library's loader, well under 120 MB", () => {
     const expected = [
       { path: x64, machine: EM_X86_64, interpreter: "/lib64/ld-linux-x86-64.so.2" },
+      { path: baseline, machine: EM_X86_64, interpreter: "/lib64/ld-linux-x86-64.so.2" },
       { path: musl, machine: EM_X86_64, interpreter: MUSL_LOADER },
       { path: arm64, machine: EM_AARCH64, interpreter: "/lib/ld-linux-aarch64.so.1" },
     ];
@@ -90,19 +92,19 @@ describe("e2e: the cross-built binaries", () => {
     }
   });
 
-  it(
-    "linux-x64 says its target and commit, and runs the StatsD smoke test",
-    { skip: !HOST_IS_X64_LINUX },
-    async () => {
-      const version = versionOf([x64]);
+  for (const [name, path] of [["linux-x64", x64], ["linux-x64-baseline", baseline]] as const) {
+    it(`${name} says its target and commit, and runs the StatsD smoke test`, {
+      skip: !HOST_IS_X64_LINUX,
+    }, async () => {
+      const version = versionOf([path]);
       assert.equal(version.status, 0, version.stderr);
       assert.match(
         version.stdout,
-        new RegExp(`^tally \\S+ \\(commit ${COMMIT}, target linux-x64, bun \\S+ on linux/x64\\)\\n$`),
+        new RegExp(`^tally \\S+ \\(commit ${COMMIT}, target ${name}, bun \\S+ on linux/x64\\)\\n$`),
       );
-      assert.equal((await statsdSmoke([x64])).value, 5);
-    },
-  );
+      assert.equal((await statsdSmoke([path])).value, 5);
+    });
+  }
 
   const qemuMissing = spawnSync(QEMU, ["--version"]).error !== undefined
     ? `${QEMU} is not installed (Debian qemu-user-static; .ci/run installs it)`
