@@ -252,8 +252,12 @@ tmp=""
 cleanup() {
 	if [ -n "$tmp" ]; then rm -rf "$tmp"; fi
 }
+# A signal ends the script through exit, so that the EXIT trap removes the temporary folder (`| head`
+# closing the pipe is a SIGPIPE).
 trap cleanup EXIT
+trap 'exit 129' HUP
 trap 'exit 130' INT
+trap 'exit 141' PIPE
 trap 'exit 143' TERM
 
 fetch() {

@@ -12,6 +12,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   writeFileSync,
@@ -239,6 +240,17 @@ describe("e2e: install.sh from a loopback release server", () => {
     assert.match(result.stdout, new RegExp(`\\(dry run\\) would run: mv -f \\S+ ${prefix}/bin/tally`));
     assert.match(result.stdout, /==> Dry run: nothing was changed/);
     assert.equal(existsSync(prefix), false);
+  });
+
+  it("a run cut short (its output pipe closed) leaves no temporary folder behind", async () => {
+    const scratch = tempDir("tally-tmpdir-");
+    const prefix = join(tempDir("tally-prefix-"), "p");
+    const result = await runShell(`sh ${INSTALL_SH} --prefix ${prefix} --no-service --dry-run | head -n 1`, {
+      env: { TALLY_BASE_URL: server.url, TMPDIR: scratch },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^==> tally /);
+    assert.deepEqual(readdirSync(scratch), []);
   });
 
   it("a version the release server lacks, and bad options, fail with a clear message", async () => {
