@@ -160,8 +160,8 @@ if [ -n "$sha256" ]; then
 	[ ${#sha256} -eq 64 ] || usage_error "--sha256 needs 64 hex digits, got ${#sha256}"
 fi
 [ "$purge" = 0 ] || [ "$uninstall" = 1 ] || usage_error "--purge goes with --uninstall"
-if [ "$uninstall" = 1 ] && [ -n "$file$sha256$explicit_version$target" ]; then
-	usage_error "--uninstall takes only --prefix, --purge and --dry-run"
+if [ "$uninstall" = 1 ] && [ -n "$file$sha256$target" ]; then
+	usage_error "--uninstall takes only --prefix, --purge and --dry-run (and ignores --version)"
 fi
 
 ROOT=${TALLY_ROOT:-}
@@ -209,7 +209,15 @@ manifest="$prefix/lib/tally/manifest"
 is_musl() {
 	# glibc's getconf knows GNU_LIBC_VERSION and musl's does not; Alpine's ldd says "musl".
 	if command -v getconf >/dev/null 2>&1 && getconf GNU_LIBC_VERSION >/dev/null 2>&1; then return 1; fi
-	if command -v ldd >/dev/null 2>&1 && ldd --version 2>&1 | grep -qi musl; then return 0; fi
+	if command -v ldd >/dev/null 2>&1; then
+		_ldd=$(ldd --version 2>&1 || true)
+		case $_ldd in
+		*musl*) return 0 ;;
+		*GNU* | *GLIBC* | *glibc*) return 1 ;;
+		esac
+	fi
+	# No getconf or ldd: a musl loader and no glibc one.
+	[ ! -e /lib64/ld-linux-x86-64.so.2 ] && [ ! -e /lib/ld-linux-aarch64.so.1 ] || return 1
 	for _loader in /lib/ld-musl-*.so.1; do
 		[ -e "$_loader" ] && return 0
 	done
