@@ -15,6 +15,7 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as esbuild from "esbuild";
+import { buildCommit, buildDefines } from "./build_info.ts";
 
 /** One entry point: a source file and the output name (without extension) it becomes. */
 export interface BundleEntry {
@@ -32,6 +33,8 @@ export interface BundleOptions {
   readonly entries?: readonly BundleEntry[];
   /** The output folder, `dist` by default. */
   readonly outdir?: string;
+  /** The commit stamped in for `tally version`, {@link buildCommit}'s reading of `root` by default. */
+  readonly commit?: string;
 }
 
 /** One written file. */
@@ -63,9 +66,10 @@ const REQUIRE_BANNER = 'import { createRequire as __tallyCreateRequire } from "n
  * npm dependency is bundled in) targeting ES2023.
  *
  * `bun:*` specifiers stay external: the Bun adapter imports `bun:ffi` only when it runs on Bun, and that
- * dynamic import is never evaluated under Deno.
+ * dynamic import is never evaluated under Deno. The commit is stamped in with target `bundle` for
+ * `tally version`.
  *
- * @param options The root, entries and output folder.
+ * @param options The root, entries, output folder and commit.
  * @returns The written files with their sizes, in entry order.
  * @throws {Error} When esbuild reports an error (the message lists them).
  */
@@ -86,6 +90,7 @@ export async function bundle(options: BundleOptions): Promise<readonly BundleOut
       external: ["node:*", "bun:*"],
       banner: { js: REQUIRE_BANNER },
       legalComments: "none",
+      define: { ...buildDefines({ commit: options.commit ?? buildCommit(root), target: "bundle" }) },
       logLevel: "silent",
     });
   } catch (error) {

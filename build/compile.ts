@@ -2,10 +2,18 @@
  * Compiles tally into one self-contained executable per target with `bun build --compile`, the pipeline
  * worker embedded as a second entrypoint, and writes `dist/SHA256SUMS`.
  *
- * Run with `bun build/compile.ts [--root DIR] [--target bun-linux-arm64 ...]`. With no `--target` it
- * builds `dist/tally` for the host with the running Bun. A cross target is built as
- * `dist/tally-<os>-<arch>[-variant]` from the npm-published Bun executable for that target, passed with
- * `--compile-executable-path` so that Bun never downloads a runtime by itself.
+ * Run with `bun build/compile.ts [--root DIR] [--target bun-linux-arm64 ...] [--all] [--no-bytecode]`.
+ * With no `--target` it builds `dist/tally` for the host with the running Bun; `--all` builds every
+ * {@link RELEASE_TARGETS} (`npm run build:all`). A target is built as `dist/tally-<os>-<arch>[-variant]`
+ * from the npm-published Bun executable for that target, passed with `--compile-executable-path` so that
+ * Bun never downloads a runtime by itself.
+ *
+ * Every executable is minified and carries JavaScriptCore bytecode (`--bytecode`): `tally version`
+ * starts about three times faster and `tally run` becomes ready sooner, for about 3 MB more per
+ * executable (figures in `docs/BENCHMARKS.md`, from `tests/bench/startup.ts --compare-bytecode`). The
+ * bytecode build is ESM (`--format=esm`): Bun's default CommonJS bytecode build bakes the build machine's
+ * source paths into `import.meta.url`, which breaks the worker's lookup below. The commit and the target
+ * are stamped in for `tally version` (`build/build_info.ts`).
  *
  * Inside the executable the entrypoints live under `/$bunfs/root/`, relative to their common folder
  * (`src/`): the main is `file:///$bunfs/root/tally` (named after the output file) and the worker is
@@ -15,17 +23,36 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildCommit, buildDefines } from "./build_info.ts";
 
 /** tally's entrypoints: the CLI first (it names the executable), then the pipeline worker. */
 export const TALLY_COMPILE_ENTRIES: readonly string[] = ["src/main.ts", "src/pipeline/worker_main.ts"];
 
 /** The repository root, one folder above this file; its `node_modules` provides the tools. */
 export const REPO_ROOT: string = fileURLToPath(new URL("..", import.meta.url).href);
+
+/**
+ * What `npm run build:all` builds: every Linux and macOS Bun executable npm publishes at the pinned
+ * version. The `baseline` builds are for x64 CPUs without AVX2 (older Atom and Celeron gateways);
+ * `install.sh` picks them when `/proc/cpuinfo` lacks `avx2`. Left out: `bun-darwin-x64-baseline` (every
+ * Mac that runs a macOS Bun supports still has AVX2) and Windows (tally's listeners and install.sh are
+ * POSIX).
+ */
+export const RELEASE_TARGETS: readonly string[] = [
+  "bun-linux-x64",
+  "bun-linux-x64-baseline",
+  "bun-linux-x64-musl",
+  "bun-linux-x64-musl-baseline",
+  "bun-linux-arm64",
+  "bun-linux-arm64-musl",
+  "bun-darwin-x64",
+  "bun-darwin-arm64",
+];
 
 /** Where a compile target's Bun executable comes from. */
 export interface TargetRuntime {
@@ -55,6 +82,10 @@ export interface CompileOptions {
   readonly bun?: string;
   /** Where cross-target Bun executables fetched with `npm pack` are kept. */
   readonly cacheDir?: string;
+  /** Whether to embed bytecode, true by default (`false` only to measure the difference). */
+  readonly bytecode?: boolean;
+  /** The commit stamped in, {@link buildCommit}'s reading of `root` by default. */
+  readonly commit?: string;
 }
 
 /** One compiled executable. */
@@ -165,6 +196,30 @@ export function hostTarget(): string {
 }
 
 /**
+ * The release target `install.sh` picks on this machine: the host's OS and CPU, `-musl` where the C
+ * library is musl, `-baseline` on an x64 Linux CPU without AVX2.
+ *
+ * @returns A target such as `bun-linux-x64`.
+ */
+export function detectedTarget(): string {
+  let target = hostTarget();
+  if (process.platform !== "linux") return target;
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  // A runtime linked against musl reports no glibc version.
+  if (report?.header?.glibcVersionRuntime === undefined) target += "-musl";
+  if (process.arch === "x64" && !readFileSyncOr("/proc/cpuinfo").includes("avx2")) target += "-baseline";
+  return target;
+}
+
+function readFileSyncOr(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/**
  * Compiles the entries into one executable per target and writes `SHA256SUMS` beside them.
  *
  * @param options The root, entries, output folder and targets.
@@ -179,11 +234,14 @@ export async function compile(options: CompileOptions): Promise<readonly Compile
   const bun = options.bun ?? defaultBun();
   const cacheDir = options.cacheDir ?? join(REPO_ROOT, "node_modules", ".cache", "tally-bun-targets");
   const targets = options.targets ?? [];
+  const commit = options.commit ?? buildCommit(root);
+  const flags = options.bytecode === false ? COMPILE_FLAGS : [...COMPILE_FLAGS, ...BYTECODE_FLAGS];
   await mkdir(outdir, { recursive: true });
   const outputs: CompileOutput[] = [];
   if (targets.length === 0) {
     const path = join(outdir, name);
-    await runBunBuild(bun, root, entries, path, []);
+    const stamp = defineFlags(commit, targetRuntime(hostTarget()).suffix);
+    await runBunBuild(bun, root, entries, path, [...flags, ...stamp]);
     outputs.push(await describeOutput("host", path));
   }
   for (const target of targets) {
@@ -194,6 +252,8 @@ export async function compile(options: CompileOptions): Promise<readonly Compile
       : await targetExecutable(runtime, await bunVersion(bun), cacheDir);
     const path = join(outdir, `${name}-${runtime.suffix}`);
     await runBunBuild(bun, root, entries, path, [
+      ...flags,
+      ...defineFlags(commit, runtime.suffix),
       `--target=${target}`,
       `--compile-executable-path=${executable}`,
     ]);
@@ -223,6 +283,13 @@ const COMPILE_FLAGS: readonly string[] = [
   "--no-compile-autoload-bunfig",
 ];
 
+/** See the module comment: bytecode cuts start-up; ESM keeps `import.meta.url` inside the executable. */
+const BYTECODE_FLAGS: readonly string[] = ["--bytecode", "--format=esm"];
+
+function defineFlags(commit: string, target: string): string[] {
+  return Object.entries(buildDefines({ commit, target })).map(([key, value]) => `--define=${key}=${value}`);
+}
+
 async function runBunBuild(
   bun: string,
   root: string,
@@ -230,7 +297,7 @@ async function runBunBuild(
   outfile: string,
   extra: readonly string[],
 ): Promise<void> {
-  const args = [...COMPILE_FLAGS, ...extra, ...entries, `--outfile=${outfile}`];
+  const args = [...extra, ...entries, `--outfile=${outfile}`];
   const { code, output } = await run(bun, args, root);
   if (code !== 0) {
     throw new CompileError(
@@ -341,12 +408,15 @@ async function main(): Promise<void> {
     options: {
       root: { type: "string" },
       target: { type: "string", multiple: true },
+      all: { type: "boolean" },
+      "no-bytecode": { type: "boolean" },
     },
     strict: true,
   });
   const root = resolve(values.root ?? REPO_ROOT);
   const started = performance.now();
-  const outputs = await compile({ root, targets: values.target ?? [] });
+  const targets = values.all === true ? RELEASE_TARGETS : values.target ?? [];
+  const outputs = await compile({ root, targets, bytecode: values["no-bytecode"] !== true });
   const ms = Math.round(performance.now() - started);
   for (const output of outputs) {
     process.stderr.write(

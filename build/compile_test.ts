@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CompileError, hostTarget, targetRuntime, writeChecksums } from "./compile.ts";
+import {
+  CompileError,
+  detectedTarget,
+  hostTarget,
+  RELEASE_TARGETS,
+  targetRuntime,
+  writeChecksums,
+} from "./compile.ts";
 
 const dirs: string[] = [];
 
@@ -55,6 +62,26 @@ describe("targetRuntime()", () => {
   it("hostTarget() names a target targetRuntime() knows", () => {
     assert.match(hostTarget(), /^bun-(linux|darwin|windows)-(x64|arm64)$/);
     assert.equal(targetRuntime(hostTarget()).target, hostTarget());
+  });
+});
+
+describe("RELEASE_TARGETS", () => {
+  it("RELEASE_TARGETS are Linux and macOS targets with distinct outputs, including the three tested ones", () => {
+    const suffixes = RELEASE_TARGETS.map((target) => targetRuntime(target).suffix);
+    assert.equal(new Set(suffixes).size, RELEASE_TARGETS.length);
+    assert.ok(
+      suffixes.every((suffix) => /^(linux|darwin)-(x64|arm64)(-musl)?(-baseline)?$/.test(suffix)),
+      suffixes.join(),
+    );
+    for (const tested of ["linux-x64", "linux-x64-musl", "linux-arm64"]) {
+      assert.ok(suffixes.includes(tested), tested);
+    }
+  });
+
+  it("detectedTarget() is the host target, with -musl and -baseline only where they apply", () => {
+    const detected = detectedTarget();
+    assert.ok(detected.startsWith(hostTarget()), detected);
+    assert.ok(RELEASE_TARGETS.includes(detected) || !detected.startsWith("bun-linux"), detected);
   });
 });
 

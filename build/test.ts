@@ -1,8 +1,8 @@
 /**
- * What `npm test` runs (with Bun): builds `dist/` (bundle and executable, so end-to-end tests can run
- * them), runs `bun test` over `src/`, `tests/` and `build/`, runs the runtime parity suite under Deno
- * (`deno test -A tests/runtime/`), checks the manifests, and ends with exactly one line
- * `N passed, N failed`.
+ * What `npm test` runs (with Bun): builds `dist/` (bundle, executable, and the cross targets the
+ * end-to-end tests install and run), runs `bun test` over `src/`, `tests/` and `build/`, runs the runtime
+ * parity suite under Deno (`deno test -A tests/runtime/`), checks the manifests, and ends with exactly one
+ * line `N passed, N failed`.
  *
  * Counts come from each runner's JUnit report; a runner that wrote none is read from its console summary.
  * A failed build step, a failed manifest check or a runner that exited non-zero without a counted failure
@@ -19,6 +19,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { detectedTarget } from "./compile.ts";
 import {
   addCounts,
   countBunSummary,
@@ -37,6 +38,21 @@ const BUN_TEST_DIRS: readonly string[] = ["./src", "./tests", "./build"];
 const DENO_TEST_DIR = "tests/runtime";
 /** An upper bound for one hung test (end-to-end tests start processes on a busy 2-core machine). */
 const BUN_TEST_TIMEOUT_MS = 30_000;
+/**
+ * The cross targets built once per run for `tests/e2e/` (install, release and target smoke tests): the
+ * binary `install.sh` picks here, the x64 and x64-baseline builds (run natively), the x64 musl build (run
+ * under Debian's musl loader where it can) and the arm64 build (run under qemu-aarch64-static). The Bun
+ * executables come from npm with `npm pack`, cached in `node_modules/.cache`.
+ */
+const TEST_TARGETS: readonly string[] = [
+  ...new Set([
+    detectedTarget(),
+    "bun-linux-x64",
+    "bun-linux-x64-baseline",
+    "bun-linux-x64-musl",
+    "bun-linux-arm64",
+  ]),
+];
 const TEST_FILE_REGEXP = /(?:[._]test|[._]spec)\.(?:[cm]?[jt]sx?)$/;
 
 /** The outcome of one child process. */
@@ -133,9 +149,16 @@ async function main(): Promise<number> {
   let total: TestCounts = NO_TESTS;
   const failedSteps: string[] = [];
   try {
-    for (const [title, script] of [["bundle", "build/bundle.ts"], ["compile", "build/compile.ts"]] as const) {
-      banner(`${title}: bun ${script}`);
-      if ((await runStep(BUN, [script])).code !== 0) failedSteps.push(title);
+    const targetArgs = TEST_TARGETS.flatMap((target) => ["--target", target]);
+    for (
+      const [title, args] of [
+        ["bundle", ["build/bundle.ts"]],
+        ["compile", ["build/compile.ts"]],
+        ["compile targets", ["build/compile.ts", ...targetArgs]],
+      ] as const
+    ) {
+      banner(`${title}: bun ${args.join(" ")}`);
+      if ((await runStep(BUN, args)).code !== 0) failedSteps.push(title.replace(" ", "_"));
     }
 
     banner(`bun test ${BUN_TEST_DIRS.join(" ")}`);

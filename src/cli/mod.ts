@@ -37,7 +37,7 @@ Commands:
   wrap [--name N] -- CMD    run a command; send its duration, exit code and an event spanning it
   script check CMDLINE      run a script once (-c, -d) and show its definitions, values and problems
   script run CMDLINE        run a script once and print the samples and events it would send
-  version                   print the version
+  version                   print the version, the commit and target it was built from, the runtime
   help [COMMAND]            show this help, or a command's
 
 Options:

@@ -24,7 +24,9 @@ async function runCli(...argv: string[]) {
 }
 
 const VERSION_LINE_REGEXP = new RegExp(
-  `^tally ${VERSION.replaceAll(".", "\\.")} \\((bun|deno|node) [^ ,]+, [a-z0-9]+/[a-z0-9]+\\)\\n$`,
+  `^tally ${
+    VERSION.replaceAll(".", "\\.")
+  } \\(commit [^ ,]+, target [^ ,]+, (bun|deno|node) [^ ,]+ on [a-z0-9]+/[a-z0-9]+\\)\\n$`,
 );
 
 describe("cli()", () => {

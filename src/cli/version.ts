@@ -1,5 +1,5 @@
 /**
- * `tally version`: the version, the runtime and the platform.
+ * `tally version`: the version, the commit and target it was built from and for, and the runtime.
  *
  * @module
  */
@@ -10,14 +10,32 @@ import type { CliIo } from "./cli_io.ts";
 /** tally's version; a test keeps it equal to `package.json`'s. */
 export const VERSION = "0.1.0";
 
+/**
+ * Stamped in by the build (`build/build_info.ts` passes them as `define`s): replaced by string literals in
+ * `dist/tally*` and `dist/tally.mjs`, absent when tally runs from source.
+ */
+declare const TALLY_BUILD_COMMIT: string | undefined;
+declare const TALLY_BUILD_TARGET: string | undefined;
+
 const USAGE = `Usage: tally version
 
-Prints tally's version, the runtime it runs on and the platform, e.g.
-  tally ${VERSION} (bun 1.4.5, linux/x64)
+Prints tally's version, the commit and target it was built from and for, and the runtime with the
+platform it runs on, e.g.
+  tally ${VERSION} (commit 1a2b3c4d5e6f, target linux-x64-musl, bun 1.4.5 on linux/x64)
+
+A build from a tree without git metadata says "commit unknown"; running from source says "target source".
 
 Options:
   -h, --help   show this help
 `;
+
+/** Where a build came from. */
+export interface BuildStamp {
+  /** The commit, `unknown` when the build had no git metadata or tally runs from source. */
+  readonly commit: string;
+  /** The build target (`linux-x64`, `bundle`, …), `source` when tally runs from source. */
+  readonly target: string;
+}
 
 /**
  * Runs `tally version`.
@@ -39,16 +57,30 @@ export function version(args: readonly string[], io: CliIo): Promise<number> {
 }
 
 /**
- * The version line: `tally <version> (<runtime> <runtime version>, <os>/<arch>)`.
+ * The commit and target stamped in by the build.
  *
+ * @returns The stamp; `unknown` and `source` when nothing was stamped.
+ */
+export function buildStamp(): BuildStamp {
+  return {
+    commit: typeof TALLY_BUILD_COMMIT === "string" ? TALLY_BUILD_COMMIT : "unknown",
+    target: typeof TALLY_BUILD_TARGET === "string" ? TALLY_BUILD_TARGET : "source",
+  };
+}
+
+/**
+ * The version line: `tally <version> (commit <commit>, target <target>, <runtime> <version> on <os>/<arch>)`.
+ * Installers read the version as the second word.
+ *
+ * @param stamp The build stamp, {@link buildStamp}'s by default.
  * @returns The line, without a newline.
  */
-export function versionLine(): string {
+export function versionLine(stamp: BuildStamp = buildStamp()): string {
   const versions: Readonly<Record<string, string | undefined>> = process.versions;
   const [runtime, runtimeVersion] = versions["bun"] !== undefined
     ? ["bun", versions["bun"]]
     : versions["deno"] !== undefined
     ? ["deno", versions["deno"]]
     : ["node", versions["node"] ?? "unknown"];
-  return `tally ${VERSION} (${runtime} ${runtimeVersion}, ${process.platform}/${process.arch})`;
+  return `tally ${VERSION} (commit ${stamp.commit}, target ${stamp.target}, ${runtime} ${runtimeVersion} on ${process.platform}/${process.arch})`;
 }

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { VERSION, versionLine } from "./version.ts";
+import { buildStamp, VERSION, versionLine } from "./version.ts";
 
 describe("VERSION", () => {
   it("equals package.json's version", () => {
@@ -13,8 +13,14 @@ describe("VERSION", () => {
   });
 });
 
+describe("buildStamp()", () => {
+  it("buildStamp() says unknown and source when run from source, where nothing is stamped", () => {
+    assert.deepEqual(buildStamp(), { commit: "unknown", target: "source" });
+  });
+});
+
 describe("versionLine()", () => {
-  it("names the version, the runtime and the platform", () => {
+  it("versionLine() names the version, the commit, the target, the runtime and the platform", () => {
     const runtime = process.versions["bun"] !== undefined
       ? "bun"
       : process.versions["deno"] !== undefined
@@ -22,8 +28,8 @@ describe("versionLine()", () => {
       : "node";
     const runtimeVersion = process.versions[runtime];
     assert.equal(
-      versionLine(),
-      `tally ${VERSION} (${runtime} ${runtimeVersion}, ${process.platform}/${process.arch})`,
+      versionLine({ commit: "1a2b3c4d5e6f", target: "linux-arm64" }),
+      `tally ${VERSION} (commit 1a2b3c4d5e6f, target linux-arm64, ${runtime} ${runtimeVersion} on ${process.platform}/${process.arch})`,
     );
   });
 });
