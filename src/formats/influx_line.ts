@@ -10,6 +10,8 @@
  *
  * - Escapes: `\,` and `\ ` in the measurement; `\,`, `\=` and `\ ` in tag keys, tag values and field
  *   keys; `\"` and `\\` in string field values. Any other backslash is literal.
+ * - A string field value may span lines: a newline inside its quotes belongs to the value (as InfluxDB's
+ *   and Telegraf's parsers read it), so the line goes on after the closing quote.
  * - Each numeric field becomes one `gauge` sample named `<measurement>_<field>`, or just `<measurement>`
  *   for a field called `value` (Telegraf's Prometheus output names series the same way); tags become
  *   labels. Floats, integers (`1i`), unsigned integers (`1u`) and booleans (`t`/`true`… → 1, `f`/`false`…
@@ -32,6 +34,7 @@
  */
 
 import type { BadReason, Label, Sample, SampleSink } from "../model/sample.ts";
+import type { LineCursor } from "./_text.ts";
 import {
   BACKSLASH,
   COMMA,
@@ -82,6 +85,8 @@ interface State {
 
 /** Why the last line failed, for `options.onBad`. */
 let failure = "";
+/** Set by `parseLine` when a string field was still open at the end of the line (it may go on). */
+let unclosed = false;
 
 /**
  * Parses InfluxDB line protocol (optionally inside a script frame) into gauge samples.
@@ -110,19 +115,14 @@ export function parseInfluxLine(bytes: Uint8Array, sink: SampleSink, options?: I
   const line = lineCursor(body);
   let lines = 0;
   while (nextLine(body, line)) {
-    const { s, e } = line;
-    if (e === s || body[s] === HASH) continue;
+    if (line.e === line.s || body[line.s] === HASH) continue;
     lines++;
-    let reason: BadReason | null;
-    if (line.nonAscii && !isValidUtf8(body, s, e)) {
-      reason = "invalid_utf8";
-      failure = "Line is not valid UTF-8";
-    } else {
-      reason = parseLine(body, s, e, state, pending);
-    }
+    const first = line.number;
+    let reason = parseChecked(body, line, state, pending);
+    if (reason !== null && unclosed) reason = parseContinued(body, line, state, pending, reason);
     if (reason !== null) {
       sink.bad(reason);
-      onBad?.({ line: line.number, reason, message: failure });
+      onBad?.({ line: first, reason, message: failure });
     } else {
       for (let k = 0; k < pending.length; k++) sink.sample(pending[k]!);
     }
@@ -186,6 +186,7 @@ function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: S
       q++;
       while (q < e && bytes[q] !== QUOTE) q += bytes[q] === BACKSLASH ? 2 : 1;
       if (q >= e) {
+        unclosed = true;
         failure = `String field "${key}" has no closing quote`;
         return "bad_value";
       }
@@ -245,6 +246,46 @@ function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: S
     out.push(makeSample(name, sorted, undefined, "gauge", field.value, timeMs));
   }
   return null;
+}
+
+/** Validates the UTF-8 of the cursor's line and parses it. */
+function parseChecked(body: Uint8Array, line: LineCursor, state: State, out: Sample[]): BadReason | null {
+  unclosed = false;
+  if (line.nonAscii && !isValidUtf8(body, line.s, line.e)) {
+    failure = "Line is not valid UTF-8";
+    return "invalid_utf8";
+  }
+  return parseLine(body, line.s, line.e, state, out);
+}
+
+/**
+ * A string field was still open at the end of the line: takes in the following lines until the line
+ * parses (a newline inside a quoted value, rare). When it never does, only the first line is rejected
+ * (with its own reason) and the cursor goes back to just after it, so a line that merely lacks its closing
+ * quote does not swallow its neighbours.
+ */
+function parseContinued(
+  body: Uint8Array,
+  line: LineCursor,
+  state: State,
+  out: Sample[],
+  firstReason: BadReason,
+): BadReason | null {
+  const firstFailure = failure;
+  const { next, number, start, end, s, e, nonAscii } = line;
+  let reason: BadReason | null = firstReason;
+  while (reason !== null && unclosed && nextLine(body, line)) {
+    line.s = s;
+    line.start = start;
+    line.nonAscii ||= nonAscii;
+    out.length = 0;
+    reason = parseChecked(body, line, state, out);
+  }
+  if (reason === null) return null;
+  out.length = 0;
+  Object.assign(line, { next, number, start, end, s, e, nonAscii });
+  failure = firstFailure;
+  return firstReason;
 }
 
 /**
