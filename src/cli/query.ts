@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseTime } from "../store/_time.ts";
 import { Store, STORE_FILE } from "../store/store.ts";
-import type { SeriesResult } from "../store/store.ts";
+import type { SeriesResult } from "../store/point_table.ts";
 import { sparkline } from "./_sparkline.ts";
 import type { CliIo } from "./cli_io.ts";
 

@@ -7,7 +7,7 @@ import type { Metric, Point } from "../model/metric.ts";
 import type { Labels, SampleKind } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
 import { Store } from "../store/store.ts";
-import type { SeriesResult } from "../store/store.ts";
+import type { SeriesResult } from "../store/point_table.ts";
 import type { CliIo } from "./cli_io.ts";
 import { query } from "./query.ts";
 
