@@ -84,8 +84,12 @@ export interface FlushResult {
   readonly durationMs: number;
 }
 
-/** Copies one frame of an input into the pipeline; `false` when it was dropped (and counted). */
-export type EmitFrame = (bytes: Uint8Array, format: FormatId) => boolean;
+/**
+ * Copies one frame of an input into the pipeline; `false` when it was dropped (and counted). `windowMs`
+ * stamps the frame with a window other than the open one: a frame kept in the inbox and replayed after a
+ * restart goes back into the window it was acknowledged in, so its samples keep their time.
+ */
+export type EmitFrame = (bytes: Uint8Array, format: FormatId, windowMs?: number) => boolean;
 
 /** What registers with the pipeline: an input, or one source of an input (a script of a `scripts` input). */
 export interface PipelineComponent {
@@ -256,6 +260,20 @@ export class Pipeline {
     });
   }
 
+  /**
+   * The window new frames are stamped with (ms since the epoch). It only moves in the flush timer's
+   * callback (or {@link Pipeline.flush}), so code that reads it and then emits in the same synchronous
+   * turn knows which flush will carry the frame: the inbox records it beside each acknowledged frame.
+   */
+  get windowMs(): number {
+    return this.#stamp.windowMs;
+  }
+
+  /** The largest frame emit can take (half a worker's ring); unbounded when parsing inline. */
+  get maxFrameBytes(): number {
+    return this.#pool?.maxFrameBytes ?? Number.POSITIVE_INFINITY;
+  }
+
   /** The live series: the latest metric of each is what `/metrics` shows. */
   get table(): SeriesTable {
     return this.#table;
@@ -311,18 +329,19 @@ export class Pipeline {
     const pool = this.#pool;
     const inline = this.#inline;
     const stamp = this.#stamp;
-    return function emit(bytes: Uint8Array, format: FormatId): boolean {
+    return function emit(bytes: Uint8Array, format: FormatId, windowMs?: number): boolean {
       receivedBytes.add(bytes.length);
       if (stamp.closed) {
         stopped.add();
         return false;
       }
       const seq = ++stamp.seq;
+      const window = windowMs ?? stamp.windowMs;
       if (inline !== undefined) {
-        inline.frame(inputId, format, seq, stamp.windowMs, bytes);
+        inline.frame(inputId, format, seq, window, bytes);
         return true;
       }
-      if (pool!.write(inputId, format, seq, stamp.windowMs, bytes)) return true;
+      if (pool!.write(inputId, format, seq, window, bytes)) return true;
       if (bytes.length > pool!.maxFrameBytes) {
         tooLarge.add();
         log.every(input.warnKey, DROP_WARN_EVERY_MS, "Frame larger than half a ring; dropping it", {
