@@ -274,21 +274,39 @@ export class Pipeline {
     return this.#pool?.maxFrameBytes ?? Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * Whether a frame of `length` bytes emitted now would be taken rather than dropped as `ring_full`: a
+   * producer that can wait (an HTTP request, the inbox replay) checks before it emits instead of counting
+   * drops. Always true when parsing inline; false once stopped.
+   *
+   * @param length The frame's length in bytes.
+   * @returns True when it fits.
+   */
+  fits(length: number): boolean {
+    if (this.#stamp.closed) return false;
+    return this.#pool === undefined ? true : this.#pool.fits(length);
+  }
+
   /** The live series: the latest metric of each is what `/metrics` shows. */
   get table(): SeriesTable {
     return this.#table;
   }
 
   /**
-   * Starts the workers and arms the flush timer; resolves when the workers are ready.
+   * Starts the workers, runs `beforeFirstFlush`, then arms the flush timer; resolves when that is done.
    *
-   * @throws {Error} When a worker cannot start.
+   * `beforeFirstFlush` may emit frames (the inbox replay does) while no flush can run yet, so a flush
+   * never lets go of inbox rows whose frames were still to be replayed.
+   *
+   * @param beforeFirstFlush Work to finish with the workers running but before any flush.
+   * @throws {Error} When a worker cannot start, or `beforeFirstFlush` rejects.
    */
-  async start(): Promise<void> {
+  async start(beforeFirstFlush?: () => Promise<void>): Promise<void> {
     if (this.#started) return;
     this.#started = true;
     await this.#pool?.start();
     this.#stamp.windowMs = this.#align(this.#now());
+    await beforeFirstFlush?.();
     this.#arm();
   }
 

@@ -51,7 +51,7 @@ interface Row {
  */
 export class InboxTable {
   readonly #insert: StatementSync;
-  readonly #selectAll: StatementSync;
+  readonly #selectPage: StatementSync;
   readonly #deleteId: StatementSync;
   readonly #release: StatementSync;
   readonly #count: StatementSync;
@@ -63,7 +63,9 @@ export class InboxTable {
    */
   constructor(db: DatabaseSync) {
     this.#insert = db.prepare("INSERT INTO inbox (window_ms, input, format, bytes) VALUES (?, ?, ?, ?)");
-    this.#selectAll = db.prepare("SELECT id, window_ms, input, format, bytes FROM inbox ORDER BY id");
+    this.#selectPage = db.prepare(
+      "SELECT id, window_ms, input, format, bytes FROM inbox WHERE id > ? ORDER BY id LIMIT ?",
+    );
     this.#deleteId = db.prepare("DELETE FROM inbox WHERE id = ?");
     this.#release = db.prepare("DELETE FROM inbox WHERE window_ms <= ? AND window_ms > ?");
     this.#count = db.prepare("SELECT count(*) AS n FROM inbox");
@@ -108,12 +110,14 @@ export class InboxTable {
   }
 
   /**
-   * Reads every row, oldest first.
+   * Reads rows in id order, a page at a time (the inbox may hold more than fits in memory at once).
    *
-   * @returns The rows.
+   * @param afterId Rows with a larger id only; 0 for the first page.
+   * @param limit The most rows returned.
+   * @returns The rows, oldest first.
    */
-  all(): InboxRow[] {
-    return (this.#selectAll.all() as unknown as Row[]).map((row) => ({
+  page(afterId: number, limit: number): InboxRow[] {
+    return (this.#selectPage.all(afterId, limit) as unknown as Row[]).map((row) => ({
       id: row.id,
       windowMs: row.window_ms,
       input: row.input,

@@ -288,14 +288,16 @@ export class Store implements EventWriter {
   }
 
   /**
-   * Reads every inbox row, oldest first: what to replay at start.
+   * Reads inbox rows in id order, a page at a time: what to replay at start.
    *
-   * @returns The rows.
+   * @param afterId Rows with a larger id only; 0 (the default) for the first page.
+   * @param limit The most rows returned; all by default.
+   * @returns The rows, oldest first.
    * @throws {StoreError} When the read fails.
    */
-  inboxRows(): InboxRow[] {
+  inboxRows(afterId = 0, limit = Number.MAX_SAFE_INTEGER): InboxRow[] {
     try {
-      return this.#inbox.all();
+      return this.#inbox.page(afterId, limit);
     } catch (error) {
       throw new StoreError(`Cannot read the inbox of store "${this.#path}": ${errorText(error)}`, {
         cause: error,
@@ -414,14 +416,14 @@ export class Store implements EventWriter {
 
   /** Runs `write` in one `BEGIN IMMEDIATE` transaction; rolls back and wraps the error when it throws. */
   #transaction<T>(what: string, write: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
     try {
+      this.#db.exec("BEGIN IMMEDIATE");
       const result = write();
       this.#db.exec("COMMIT");
       this.#points.keep();
       return result;
     } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      if (this.#db.isOpen && this.#db.isTransaction) this.#db.exec("ROLLBACK");
       this.#points.forget();
       throw new StoreError(`Cannot ${what} store "${this.#path}": ${errorText(error)}`, { cause: error });
     }
