@@ -43,7 +43,8 @@ const NAME = v.pipe(
   v.maxLength(MAX_NAME_LENGTH, `a metric name of at most ${MAX_NAME_LENGTH} characters`),
 );
 
-const LABELS = v.record(
+/** The `labels` of a metric (or of a pushed event): an object of string values. */
+export const PUSH_LABELS_SCHEMA = v.record(
   v.pipe(
     v.string(),
     v.check(isName, "a non-empty label name without control characters"),
@@ -59,7 +60,8 @@ const LABELS = v.record(
   'an object of string labels like {"env": "prod"}',
 );
 
-const TIMESTAMP = v.pipe(
+/** A time in Unix milliseconds, refusing seconds. */
+export const TIMESTAMP_MS_SCHEMA = v.pipe(
   v.number("Unix milliseconds"),
   v.integer("Unix milliseconds (an integer)"),
   v.minValue(MIN_TIMESTAMP_MS, `Unix milliseconds (at least ${MIN_TIMESTAMP_MS}; seconds are too small)`),
@@ -80,8 +82,8 @@ export const PUSH_METRIC_SCHEMA = v.pipe(
     name: NAME,
     type: v.picklist(PUSH_TYPES, 'one of "counter", "gauge", "timer", "histogram", "distribution" or "set"'),
     value: v.union([FINITE, v.string()], "a finite number (or, for a set, a string member)"),
-    labels: v.optional(LABELS),
-    timestamp: v.optional(TIMESTAMP),
+    labels: v.optional(PUSH_LABELS_SCHEMA),
+    timestamp: v.optional(TIMESTAMP_MS_SCHEMA),
   }, "a metric object"),
   v.forward(
     v.check((metric) => metric.type === "set" || typeof metric.value === "number", "a finite number"),
@@ -191,8 +193,11 @@ export function pushSample(metric: PushMetric): Sample {
 /**
  * Whether a name is non-empty and free of control characters (names end up in series keys, exposition
  * text and terminals).
+ *
+ * @param text The name.
+ * @returns True when it has at least one character and none below U+0020 nor U+007F.
  */
-function isName(text: string): boolean {
+export function isName(text: string): boolean {
   if (text.length === 0) return false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -183,12 +183,14 @@ function gunzipRequests(maxSize: number): MiddlewareHandler {
 
 /** The outcome of decompressing a body. */
 type Inflated =
-  | { readonly kind: "ok"; readonly bytes: Uint8Array }
+  | { readonly kind: "ok"; readonly bytes: Uint8Array<ArrayBuffer> }
   | { readonly kind: "too_large" }
   | { readonly kind: "invalid"; readonly reason: string };
 
 async function inflate(body: ReadableStream<Uint8Array>, maxSize: number): Promise<Inflated> {
-  const reader = body.pipeThrough(new DecompressionStream("gzip")).getReader();
+  // The cast: lib.dom types a DecompressionStream's input as BufferSource, a request body as Uint8Array.
+  const gunzip = new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>;
+  const reader = body.pipeThrough(gunzip).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {

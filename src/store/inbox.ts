@@ -45,8 +45,14 @@ export type InboxEmit = (bytes: Uint8Array, format: FormatId, windowMs?: number)
  */
 export type AcceptResult = "accepted" | "busy" | "too_large" | "stopped";
 
+/** Options of one {@link Accept} call. */
+export interface AcceptOptions {
+  /** How long the frame may wait for ring room before it is `busy`; the inbox's `waitMs` by default. */
+  readonly waitMs?: number;
+}
+
 /** Accepts one frame durably; rejects (with a `StoreError`) when the commit failed. */
-export type Accept = (bytes: Uint8Array, format: FormatId) => Promise<AcceptResult>;
+export type Accept = (bytes: Uint8Array, format: FormatId, options?: AcceptOptions) => Promise<AcceptResult>;
 
 /** Options of {@link Inbox}. */
 export interface InboxOptions {
@@ -115,14 +121,14 @@ export class Inbox {
    * @returns The accept function.
    */
   acceptor(input: string, emit: InboxEmit): Accept {
-    return (bytes, format) => {
+    return (bytes, format, options) => {
       if (this.#closed) return Promise.resolve("stopped");
       if (bytes.length > this.#pipeline.maxFrameBytes) return Promise.resolve("too_large");
       return new Promise<AcceptResult>((resolve, reject) => {
         this.#pending.push({
           entry: { input, format, bytes },
           emit,
-          deadline: this.#now() + this.#waitMs,
+          deadline: this.#now() + (options?.waitMs ?? this.#waitMs),
           resolve,
           reject,
         });
