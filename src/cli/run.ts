@@ -238,7 +238,10 @@ class Collector {
       },
     });
     this.#pipeline = pipeline;
-    const inbox = new Inbox(store, pipeline, { log: this.#log.child({ component_type: "inbox" }) });
+    const inbox = new Inbox(store, pipeline, {
+      log: this.#log.child({ component_type: "inbox" }),
+      stats: this.#stats,
+    });
     this.#inbox = inbox;
 
     const emits = new Map<string, EmitFrame>();

@@ -19,6 +19,7 @@
 
 import { clearImmediate, setImmediate } from "node:timers";
 import type { Logger } from "../internal/log.ts";
+import type { SelfCell, SelfStats } from "../internal/self_stats.ts";
 import type { FormatId } from "../model/frame.ts";
 import type { InboxEntry } from "./inbox_table.ts";
 import type { Store } from "./store.ts";
@@ -62,6 +63,11 @@ export interface InboxOptions {
   readonly log?: Logger;
   /** The clock; `Date.now` by default. */
   readonly now?: () => number;
+  /**
+   * The self-metrics registry: `tally_inbox_commits_total` and `tally_inbox_frames_total` (their ratio is
+   * the group commit's batch size) and `tally_inbox_replayed_frames_total`.
+   */
+  readonly stats?: SelfStats;
 }
 
 interface Pending {
@@ -99,11 +105,14 @@ export class Inbox {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #immediate: ReturnType<typeof setImmediate> | undefined;
   #closed = false;
+  readonly #commits: SelfCell | undefined;
+  readonly #frames: SelfCell | undefined;
+  readonly #replayed: SelfCell | undefined;
 
   /**
    * @param store The store whose `inbox` table keeps the frames.
    * @param pipeline The pipeline the frames go into.
-   * @param options The wait bound, the logger and the clock.
+   * @param options The wait bound, the logger, the clock and the self-metrics.
    */
   constructor(store: Store, pipeline: InboxPipeline, options: InboxOptions = {}) {
     this.#store = store;
@@ -111,6 +120,19 @@ export class Inbox {
     this.#waitMs = options.waitMs ?? 5000;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
+    const counter = { type: "counter" } as const;
+    this.#commits = options.stats?.cell("tally_inbox_commits_total", {}, {
+      ...counter,
+      help: "Transactions that made accepted frames durable (one per group commit)",
+    });
+    this.#frames = options.stats?.cell("tally_inbox_frames_total", {}, {
+      ...counter,
+      help: "Frames made durable in the inbox before their 2xx",
+    });
+    this.#replayed = options.stats?.cell("tally_inbox_replayed_frames_total", {}, {
+      ...counter,
+      help: "Frames replayed from the inbox at start, accepted before a crash or stop",
+    });
   }
 
   /**
@@ -174,6 +196,7 @@ export class Inbox {
       });
       this.#store.dropInbox(tooLarge);
     }
+    this.#replayed?.add(replayed);
     if (replayed > 0) this.#log?.info("Replayed frames accepted before the last stop", { frames: replayed });
     return replayed;
   }
@@ -227,6 +250,8 @@ export class Inbox {
       // Same synchronous turn as the emits, so `windowMs` is the window they were stamped with.
       try {
         this.#store.keepInbox(batch.map((p) => p.entry), windowMs);
+        this.#commits?.add();
+        this.#frames?.add(batch.length);
         for (const p of batch) p.resolve("accepted");
       } catch (error) {
         for (const p of batch) p.reject(error);

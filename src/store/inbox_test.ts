@@ -66,7 +66,8 @@ describe("Inbox", () => {
   it("Inbox acceptor commits every frame of one turn in one transaction, stamped with the open window", async () => {
     const store = Store.open(tempDir());
     const fake = new ScriptedPipeline();
-    const inbox = new Inbox(store, fake);
+    const stats = new SelfStats();
+    const inbox = new Inbox(store, fake, { stats });
     const accept = inbox.acceptor("http", fake.emit);
     const results = await Promise.all(
       ["a:1|c", "b:2|c", "c:3|c"].map((text) => accept(encoder.encode(text), FORMAT_IDS.statsd)),
@@ -78,6 +79,8 @@ describe("Inbox", () => {
       [2, T0, "http"],
       [3, T0, "http"],
     ]);
+    const counter = (name: string) => stats.snapshot().find((f) => f.name === name)?.series[0]?.value;
+    assert.deepEqual([counter("tally_inbox_commits_total"), counter("tally_inbox_frames_total")], [1, 3]);
     store.close();
   });
 
