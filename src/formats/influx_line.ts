@@ -33,7 +33,8 @@
  * @module
  */
 
-import type { BadReason, Label, Sample, SampleSink } from "../model/sample.ts";
+import type { BadReason, Label, Labels, Sample, SampleSink } from "../model/sample.ts";
+import { seriesKey } from "../model/series_key.ts";
 import type { LineCursor } from "./_text.ts";
 import {
   BACKSLASH,
@@ -46,12 +47,15 @@ import {
   isValidUtf8,
   lineCursor,
   makeSample,
+  MINUS,
   nextLine,
   normalizeLabels,
   parseDecimal,
   parseInteger,
+  PLUS,
   QUOTE,
   SPACE,
+  TAB,
 } from "./_text.ts";
 import { openScriptFrame } from "./script_frame.ts";
 import type { InfluxPrecision, ScriptParseOptions } from "./script_frame.ts";
@@ -109,6 +113,7 @@ export function parseInfluxLine(bytes: Uint8Array, sink: SampleSink, options?: I
   const precision = frame.header?.precision ?? options?.precision ?? "ns";
   const [multiply, divide] = PRECISION_TO_MS[precision];
   const state: State = { frameLabels: frame.labels, defaultTimeMs: frame.timeMs, multiply, divide };
+  useFrameLabels(frame.labels);
   const onBad = options?.onBad;
   const body = frame.body;
   const pending: Sample[] = [];
@@ -131,46 +136,91 @@ export function parseInfluxLine(bytes: Uint8Array, sink: SampleSink, options?: I
   return lines;
 }
 
-/** Field values collected for one line before its timestamp is known. */
-interface Field {
+/** A field key's identity within one series section: what the series cache memoises per field. */
+interface FieldIdentity {
+  /** The key's raw bytes, escapes and all. */
+  readonly raw: Uint8Array;
+  /** The unescaped key. */
   readonly key: string;
-  readonly value: number;
+  /** The sample name: `<measurement>_<key>`, or `<measurement>` for `value`. */
+  readonly name: string;
+  /** The series key of name and labels. */
+  readonly seriesKey: string;
+  /** The key holds a control character: the line is rejected once its timestamp parsed. */
+  readonly invalid: boolean;
 }
+
+/** A decoded measurement-and-tags section (`cpu,host=a`): what the series cache memoises. */
+interface Series {
+  /** The FNV-1a hash of the raw bytes. */
+  readonly hash: number;
+  /** The raw bytes. */
+  readonly raw: Uint8Array;
+  /** The unescaped measurement. */
+  readonly measurement: string;
+  /** The tags plus the frame's labels, sorted. */
+  readonly labels: Labels;
+  /**
+   * Set when the measurement or a tag holds a control character (series-key separators): such a line is
+   * rejected, but only after its fields and timestamp parsed, so the reason is the same as without a cache.
+   */
+  readonly invalid: BadReason | null;
+  /** The message for `invalid`. */
+  readonly invalidMessage: string;
+  /** The field identities met with this section (at most {@link MAX_FIELDS_CACHED}). */
+  readonly fields: FieldIdentity[];
+}
+
+/** FNV-1a 32-bit parameters for the series-cache hash. */
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+/** Slots in the series cache: open addressing with linear probing, a power of two. */
+const CACHE_SLOTS = 16384;
+/** Entries before the cache is emptied and refilled; half the slots keeps probe chains short. */
+const CACHE_MAX_ENTRIES = 8192;
+/** Longer sections are decoded every time. */
+const CACHE_MAX_BYTES = 512;
+/** Field identities kept per series section. */
+const MAX_FIELDS_CACHED = 32;
+/**
+ * The series cache, per thread: lines of one measurement and tag set repeat from batch to batch, and
+ * decoding them (unescaping, sorting labels, building series keys) is most of a line's cost.
+ */
+const seriesCache: Array<Series | undefined> = new Array<Series | undefined>(CACHE_SLOTS).fill(undefined);
+let seriesCached = 0;
+/** The frame labels the cached entries were built with; another set empties the cache. */
+let cachedFrameLabels = "";
+
+/** The fields of the line being parsed, reused from line to line. */
+const lineFields: FieldIdentity[] = [];
+const lineValues: number[] = [];
 
 /** Parses one trimmed line into `out`; nothing is kept when a reason is returned. */
 function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: Sample[]): BadReason | null {
-  // measurement
-  let p = scanToken(bytes, s, e, false);
-  if (p === s) {
-    failure = "Line has no measurement";
-    return "empty_name";
-  }
-  const measurement = unescape(bytes, s, p);
-  const labels: Label[] = [];
-  // tags
-  while (p < e && bytes[p] === COMMA) {
-    const ks = p + 1;
-    const ke = scanToken(bytes, ks, e, true);
-    if (ke === ks || bytes[ke] !== EQUALS) {
-      failure = `Tag "${decodeText(bytes, ks, ke)}" has no key or no '='`;
-      return "bad_tags";
+  // The measurement-and-tags section ends at the first unescaped blank; hash it on the way.
+  let p = s;
+  let hash = FNV_OFFSET;
+  while (p < e) {
+    const b = bytes[p]!;
+    if (b === BACKSLASH && p + 1 < e) {
+      hash = Math.imul(hash ^ b, FNV_PRIME);
+      hash = Math.imul(hash ^ bytes[p + 1]!, FNV_PRIME);
+      p += 2;
+      continue;
     }
-    const vs = ke + 1;
-    const ve = scanToken(bytes, vs, e, true);
-    if (ve === vs || bytes[ve] === EQUALS) {
-      failure = `Tag "${unescape(bytes, ks, ke)}" has no value`;
-      return "bad_tags";
-    }
-    labels.push([unescape(bytes, ks, ke), unescape(bytes, vs, ve)]);
-    p = ve;
+    if (b === SPACE || b === TAB) break;
+    hash = Math.imul(hash ^ b, FNV_PRIME);
+    p++;
   }
+  const series = lookupSeries(bytes, s, p, hash) ?? decodeSeries(bytes, s, e, hash, state);
+  if (series === null) return seriesFailure;
   if (p >= e) {
-    failure = `Measurement "${measurement}" has no fields`;
+    failure = `Measurement "${series.measurement}" has no fields`;
     return "no_value";
   }
   // bytes[p] is a blank: fields follow
   while (p < e && isBlank(bytes[p])) p++;
-  const fields: Field[] = [];
+  let count = 0;
   let strings = 0;
   for (;;) {
     const ks = p;
@@ -179,7 +229,6 @@ function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: S
       failure = `Field "${decodeText(bytes, ks, ke)}" has no key or no '='`;
       return "bad_value";
     }
-    const key = unescape(bytes, ks, ke);
     let q = ke + 1;
     if (bytes[q] === QUOTE) {
       // A string field: skipped, but it must be well formed.
@@ -187,7 +236,7 @@ function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: S
       while (q < e && bytes[q] !== QUOTE) q += bytes[q] === BACKSLASH ? 2 : 1;
       if (q >= e) {
         unclosed = true;
-        failure = `String field "${key}" has no closing quote`;
+        failure = `String field "${unescape(bytes, ks, ke)}" has no closing quote`;
         return "bad_value";
       }
       q++;
@@ -197,10 +246,12 @@ function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: S
       while (q < e && bytes[q] !== COMMA && !isBlank(bytes[q])) q++;
       const value = fieldValue(bytes, vs, q);
       if (value !== value) {
-        failure = `Field "${key}" has an invalid value "${decodeText(bytes, vs, q)}"`;
+        failure = `Field "${unescape(bytes, ks, ke)}" has an invalid value "${decodeText(bytes, vs, q)}"`;
         return "bad_value";
       }
-      fields.push({ key, value });
+      lineFields[count] = fieldIdentity(series, bytes, ks, ke);
+      lineValues[count] = value;
+      count++;
     }
     p = q;
     if (p < e && bytes[p] === COMMA) {
@@ -212,40 +263,176 @@ function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: S
   let timeMs = state.defaultTimeMs;
   while (p < e && isBlank(bytes[p])) p++;
   if (p < e) {
-    const t = parseInteger(bytes, p, e);
-    const ts = t === t ? t : parseLongInteger(bytes, p, e);
-    if (ts !== ts) {
+    timeMs = timestampMs(bytes, p, e, state);
+    if (timeMs !== timeMs) {
       failure = `Invalid timestamp "${decodeText(bytes, p, e)}"`;
       return "bad_timestamp";
     }
-    timeMs = Math.floor((ts * state.multiply) / state.divide);
   }
-  if (fields.length === 0) {
-    failure = `Measurement "${measurement}" has only string fields`;
+  if (count === 0) {
+    failure = `Measurement "${series.measurement}" has only string fields`;
     return "no_value";
   }
-  if (hasKeySeparator(measurement)) {
-    failure = "Measurement holds a control character";
-    return "empty_name";
+  if (series.invalid !== null) {
+    failure = series.invalidMessage;
+    return series.invalid;
   }
-  for (let k = 0; k < labels.length; k++) {
-    if (hasKeySeparator(labels[k]![0]) || hasKeySeparator(labels[k]![1])) {
-      failure = "A tag holds a control character";
-      return "bad_tags";
-    }
-  }
-  for (let k = 0; k < state.frameLabels.length; k++) labels.push(state.frameLabels[k]!);
-  const sorted = normalizeLabels(labels);
-  for (let k = 0; k < fields.length; k++) {
-    const field = fields[k]!;
-    if (hasKeySeparator(field.key)) {
+  for (let k = 0; k < count; k++) {
+    if (lineFields[k]!.invalid) {
       failure = "A field key holds a control character";
       return "bad_value";
     }
-    const name = field.key === "value" ? measurement : `${measurement}_${field.key}`;
-    out.push(makeSample(name, sorted, undefined, "gauge", field.value, timeMs));
+  }
+  for (let k = 0; k < count; k++) {
+    const field = lineFields[k]!;
+    out.push(makeSample(field.name, series.labels, field.seriesKey, "gauge", lineValues[k]!, timeMs));
   }
   return null;
+}
+
+/**
+ * Empties the series cache when the frame's labels differ from those its entries were built with (their
+ * labels include the frame's). Frames of one source carry the same labels, so this is rare.
+ */
+function useFrameLabels(labels: readonly Label[]): void {
+  let signature = "";
+  for (let k = 0; k < labels.length; k++) signature += `${labels[k]![0]}\u0001${labels[k]![1]}\u0002`;
+  if (signature === cachedFrameLabels) return;
+  cachedFrameLabels = signature;
+  seriesCache.fill(undefined);
+  seriesCached = 0;
+}
+
+/** The cached series of the section [s, p), or `undefined`. */
+function lookupSeries(bytes: Uint8Array, s: number, p: number, hash: number): Series | undefined {
+  const n = p - s;
+  let slot = (hash ^ (hash >>> 15)) & (CACHE_SLOTS - 1);
+  for (;;) {
+    const entry = seriesCache[slot];
+    if (entry === undefined) return undefined;
+    if (entry.hash === hash && entry.raw.length === n && sameBytes(entry.raw, bytes, s, n)) return entry;
+    slot = (slot + 1) & (CACHE_SLOTS - 1);
+  }
+}
+
+/** Why the last `decodeSeries` returned null. */
+let seriesFailure: BadReason = "bad_tags";
+
+/**
+ * Decodes the measurement and tags at the start of [s, e) and caches them; null (with `failure` and
+ * `seriesFailure` set) when they are malformed.
+ */
+function decodeSeries(bytes: Uint8Array, s: number, e: number, hash: number, state: State): Series | null {
+  let p = scanToken(bytes, s, e, false);
+  if (p === s) {
+    failure = "Line has no measurement";
+    seriesFailure = "empty_name";
+    return null;
+  }
+  const measurement = unescape(bytes, s, p);
+  const labels: Label[] = [];
+  // tags
+  while (p < e && bytes[p] === COMMA) {
+    const ks = p + 1;
+    const ke = scanToken(bytes, ks, e, true);
+    if (ke === ks || bytes[ke] !== EQUALS) {
+      failure = `Tag "${decodeText(bytes, ks, ke)}" has no key or no '='`;
+      seriesFailure = "bad_tags";
+      return null;
+    }
+    const vs = ke + 1;
+    const ve = scanToken(bytes, vs, e, true);
+    if (ve === vs || bytes[ve] === EQUALS) {
+      failure = `Tag "${unescape(bytes, ks, ke)}" has no value`;
+      seriesFailure = "bad_tags";
+      return null;
+    }
+    labels.push([unescape(bytes, ks, ke), unescape(bytes, vs, ve)]);
+    p = ve;
+  }
+  let invalid: BadReason | null = null;
+  let invalidMessage = "";
+  if (hasKeySeparator(measurement)) {
+    invalid = "empty_name";
+    invalidMessage = "Measurement holds a control character";
+  } else {
+    for (let k = 0; k < labels.length; k++) {
+      if (hasKeySeparator(labels[k]![0]) || hasKeySeparator(labels[k]![1])) {
+        invalid = "bad_tags";
+        invalidMessage = "A tag holds a control character";
+        break;
+      }
+    }
+  }
+  for (let k = 0; k < state.frameLabels.length; k++) labels.push(state.frameLabels[k]!);
+  const series: Series = {
+    hash,
+    raw: bytes.slice(s, p),
+    measurement,
+    labels: normalizeLabels(labels),
+    invalid,
+    invalidMessage,
+    fields: [],
+  };
+  if (p - s <= CACHE_MAX_BYTES) {
+    if (seriesCached >= CACHE_MAX_ENTRIES) {
+      // Past the bound the cardinality is beyond what memoising pays for; start over rather than evict.
+      seriesCache.fill(undefined);
+      seriesCached = 0;
+    }
+    let slot = (hash ^ (hash >>> 15)) & (CACHE_SLOTS - 1);
+    while (seriesCache[slot] !== undefined) slot = (slot + 1) & (CACHE_SLOTS - 1);
+    seriesCache[slot] = series;
+    seriesCached++;
+  }
+  return series;
+}
+
+/** The identity of the field key [ks, ke) within `series`, from its cache or decoded (and cached). */
+function fieldIdentity(series: Series, bytes: Uint8Array, ks: number, ke: number): FieldIdentity {
+  const n = ke - ks;
+  const fields = series.fields;
+  for (let k = 0; k < fields.length; k++) {
+    const field = fields[k]!;
+    if (field.raw.length === n && sameBytes(field.raw, bytes, ks, n)) return field;
+  }
+  const key = unescape(bytes, ks, ke);
+  const name = key === "value" ? series.measurement : `${series.measurement}_${key}`;
+  const field: FieldIdentity = {
+    raw: bytes.slice(ks, ke),
+    key,
+    name,
+    seriesKey: seriesKey(name, series.labels),
+    invalid: hasKeySeparator(key),
+  };
+  if (fields.length < MAX_FIELDS_CACHED) fields.push(field);
+  return field;
+}
+
+/** Whether `cached` equals `bytes[at..at+n)`. */
+function sameBytes(cached: Uint8Array, bytes: Uint8Array, at: number, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    if (cached[i] !== bytes[at + i]) return false;
+  }
+  return true;
+}
+
+/**
+ * The timestamp [p, e) in ms, by the line's precision; NaN when it is not an integer. Nanosecond and
+ * microsecond timestamps have more digits than a double holds exactly, so those are split into their
+ * millisecond part and the rest, which keeps the result exact (flooring, as for shorter ones).
+ */
+function timestampMs(bytes: Uint8Array, p: number, e: number, state: State): number {
+  const t = parseInteger(bytes, p, e);
+  if (t === t) return Math.floor((t * state.multiply) / state.divide);
+  const sub = state.divide === 1e6 ? 6 : state.divide === 1e3 ? 3 : 0;
+  if (sub > 0 && bytes[p] !== MINUS && e - p > sub) {
+    const ms = parseInteger(bytes, p, e - sub);
+    const rest = parseInteger(bytes, e - sub, e);
+    if (ms === ms && rest === rest && bytes[e - sub] !== PLUS && bytes[e - sub] !== MINUS) return ms;
+  }
+  const ts = parseLongInteger(bytes, p, e);
+  return ts !== ts ? NaN : Math.floor((ts * state.multiply) / state.divide);
 }
 
 /** Validates the UTF-8 of the cursor's line and parses it. */
@@ -332,25 +519,29 @@ function fieldValue(bytes: Uint8Array, s: number, e: number): number {
     return last === LOWER_U && value < 0 ? NaN : value;
   }
   const first = bytes[s];
-  if (first === 0x74 || first === 0x54 || first === 0x66 || first === 0x46) {
-    switch (decodeText(bytes, s, e)) {
-      case "t":
-      case "T":
-      case "true":
-      case "True":
-      case "TRUE":
-        return 1;
-      case "f":
-      case "F":
-      case "false":
-      case "False":
-      case "FALSE":
-        return 0;
-    }
-    return NaN;
-  }
+  if (first === 0x74 || first === 0x54 || first === 0x66 || first === 0x46) return booleanValue(bytes, s, e);
   return parseDecimal(bytes, s, e);
 }
+
+/** `t`, `T`, `true`, `True`, `TRUE` → 1; `f`, `F`, `false`, `False`, `FALSE` → 0; else NaN. */
+function booleanValue(bytes: Uint8Array, s: number, e: number): number {
+  const n = e - s;
+  if (n === 1) {
+    return bytes[s] === 0x74 || bytes[s] === 0x54 ? 1 : bytes[s] === 0x66 || bytes[s] === 0x46 ? 0 : NaN;
+  }
+  if (n !== 4 && n !== 5) return NaN;
+  const word = n === 4 ? BOOLEAN_WORDS_4 : BOOLEAN_WORDS_5;
+  for (let w = 0; w < word.length; w++) {
+    const candidate = word[w]!;
+    let k = 0;
+    while (k < n && bytes[s + k] === candidate.charCodeAt(k)) k++;
+    if (k === n) return n === 4 ? 1 : 0;
+  }
+  return NaN;
+}
+
+const BOOLEAN_WORDS_4 = ["true", "True", "TRUE"] as const;
+const BOOLEAN_WORDS_5 = ["false", "False", "FALSE"] as const;
 
 /** Parses an integer too long for `parseInteger` (nanosecond timestamps, 64-bit fields) as a double. */
 function parseLongInteger(bytes: Uint8Array, s: number, e: number): number {
