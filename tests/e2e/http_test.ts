@@ -19,6 +19,7 @@ import { waitFor } from "../harness/wait_for.ts";
 
 const TALLY = join(REPO_ROOT, "dist", "tally");
 const README = readFileSync(join(REPO_ROOT, "src", "inputs", "http", "README.md"), "utf8");
+const TOP_README = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
 const dirs: string[] = [];
 
 after(() => {
@@ -78,6 +79,36 @@ describe("e2e: http input against dist/tally", () => {
     }
   });
 
+  it("the top-level README's push examples work as written", async (t) => {
+    if (bash("command -v curl").status !== 0) {
+      t.skip("curl is not installed");
+      return;
+    }
+    const section = TOP_README.slice(
+      TOP_README.indexOf("## Pushing over HTTP"),
+      TOP_README.indexOf("## Building"),
+    );
+    const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    const tally = await spawnTally({ args: ["--flush-interval", "1s"] });
+    try {
+      const address = tally.url.replace("http://", "");
+      const outputs = block.trim().split("\n").map((line) => {
+        const run = bash(line.replaceAll("127.0.0.1:8127", address));
+        assert.equal(run.status, 0, `${line}\n${run.stderr}`);
+        return run.stdout;
+      });
+      assert.deepEqual(outputs, ['{"accepted":1}', "", '{"ids":[1]}']);
+      const metrics = await waitFor(async () => {
+        const values = await scrape(tally.url);
+        return values.has(metricKey("room_temp_c", { floor: "2" })) ? values : undefined;
+      }, { timeoutMs: 15_000, intervalMs: 250, what: "the pushed values on /metrics" });
+      assert.equal(metrics.get(metricKey("builds_total", { branch: "main" })), 1);
+      assert.equal(metrics.get(metricKey("room_temp_c", { floor: "2" })), 21.5);
+    } finally {
+      await tally.stop();
+    }
+  });
+
   it("a kill -9 right after every push route's 2xx loses nothing: the restart has the exact values", async () => {
     const dataDir = tempDir();
     // A window of an hour: nothing is flushed before the kill, so everything must come from the inbox.
@@ -106,7 +137,11 @@ describe("e2e: http input against dist/tally", () => {
         const res = await post(url, path, body);
         assert.equal(res.status, status, `${path}: ${res.text}`);
       }
-      const event = await post(url, "/api/v1/events", JSON.stringify({ events: [{ title: "e2e deploy", text: "v9" }] }));
+      const event = await post(
+        url,
+        "/api/v1/events",
+        JSON.stringify({ events: [{ title: "e2e deploy", text: "v9" }] }),
+      );
       assert.deepEqual(JSON.parse(event.text), { ids: [1] });
       process.kill(first.pid, "SIGKILL");
       const exit = await first.exited;
@@ -134,7 +169,9 @@ describe("e2e: http input against dist/tally", () => {
           encoding: "utf8",
         });
         assert.equal(out.status, 0, out.stderr);
-        return (JSON.parse(out.stdout) as Array<{ labels: Record<string, string>; points: Array<{ value: number }> }>)
+        return (JSON.parse(out.stdout) as Array<
+          { labels: Record<string, string>; points: Array<{ value: number }> }
+        >)
           .map((s) => [s.labels, s.points.map((p) => p.value)]);
       };
       await waitFor(() => spawnSync(TALLY, ["query", "e2e.jobs", "--data-dir", dataDir]).status === 0, {
@@ -146,7 +183,9 @@ describe("e2e: http input against dist/tally", () => {
       assert.deepEqual(query("e2e.depth"), [[{}, [42.5]]]);
       assert.deepEqual(query("e2e_influx"), [[{ host: "a" }, [7.25]]]);
       assert.deepEqual(query("e2e.jobs"), [[{}, [9]]]);
-      const events = spawnSync(TALLY, ["query", "--events", "--data-dir", dataDir, "--json"], { encoding: "utf8" });
+      const events = spawnSync(TALLY, ["query", "--events", "--data-dir", dataDir, "--json"], {
+        encoding: "utf8",
+      });
       assert.deepEqual(
         (JSON.parse(events.stdout) as Array<{ title: string; text: string }>).map((e) => [e.title, e.text]),
         [["e2e deploy", "v9"]],
