@@ -227,12 +227,13 @@ async function influxPart(options: Options, root: string): Promise<InfluxFigures
     const receiver = await start(dir);
     try {
       // A short warm-up: JIT, page cache, the first series.
-      await postInflux(`${receiver.base}${path}`, batches, {
+      const warm = await postInflux(`${receiver.base}${path}`, batches, {
         connections: 1,
         seconds: 1,
         linesPerBatch: LINES_PER_BATCH,
       });
-      const before = await processed(receiver.base);
+      // Counted once parsed (tally: at its next flush): wait for the warm-up's lines before the baseline.
+      const before = await settle(() => processed(receiver.base), warm.lines);
       const pids = processTree(receiver.pid);
       const cpuBefore = treeCpuSeconds(pids);
       let peakRss = 0;
