@@ -29,7 +29,6 @@ import type { ComponentStats } from "../../internal/self_stats.ts";
 import { FORMAT_IDS } from "../../model/frame.ts";
 import type { FormatId } from "../../model/frame.ts";
 import type { Label, TallyEvent } from "../../model/sample.ts";
-import { normalizeLabels } from "../../formats/_text.ts";
 import type { EventWriter } from "../../store/event_table.ts";
 import type { Accept, AcceptResult } from "../../store/inbox.ts";
 import { EVENTS_BODY_SCHEMA, influxPrecision, influxPrecisions } from "./_bodies.ts";
@@ -264,7 +263,8 @@ function tallyEvent(event: PushedEvent, receivedMs: number): TallyEvent {
     text: event.text ?? "",
     timeMs,
     ...(event.end === undefined ? {} : { endMs: event.end }),
-    labels: normalizeLabels(labels),
+    // Object keys are unique: sorting is all a label list needs.
+    labels: labels.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
     status: -1,
   };
 }
