@@ -82,6 +82,11 @@ export interface FlushResult {
   readonly events: readonly TallyEvent[];
   /** How long collecting and merging took, in ms. */
   readonly durationMs: number;
+  /**
+   * The last flush (`stop()`): it took every frame ever emitted, whatever window it was stamped with (a
+   * frame replayed into a window the clock has not reached yet included), not only those up to `windowMs`.
+   */
+  readonly final: boolean;
 }
 
 /**
@@ -407,7 +412,7 @@ export class Pipeline {
     await this.#enqueue(async () => {
       if (this.#pool !== undefined) return await this.#pool.stop();
       return [this.#inline!.take(Number.POSITIVE_INFINITY)];
-    }, closing);
+    }, closing, true);
   }
 
   #align(ms: number): number {
@@ -446,11 +451,11 @@ export class Pipeline {
   }
 
   /** Runs one flush after the previous one: flushes never overlap and finish in window order. */
-  #enqueue(collect: () => Promise<SinkPartial[]>, windowMs: number): Promise<FlushResult> {
+  #enqueue(collect: () => Promise<SinkPartial[]>, windowMs: number, final = false): Promise<FlushResult> {
     const run = async (): Promise<FlushResult> => {
       const started = performance.now();
       const partials = await collect();
-      const result = this.#merge(partials, windowMs, started);
+      const result = this.#merge(partials, windowMs, started, final);
       try {
         await this.#options.onFlush(result);
       } catch (error) {
@@ -465,7 +470,7 @@ export class Pipeline {
     return flushed;
   }
 
-  #merge(partials: readonly SinkPartial[], windowMs: number, started: number): FlushResult {
+  #merge(partials: readonly SinkPartial[], windowMs: number, started: number, final: boolean): FlushResult {
     const table = this.#table;
     const conflictsBefore = table.kindConflicts;
     const invalidBefore = table.invalid;
@@ -497,6 +502,6 @@ export class Pipeline {
     }
     const durationMs = performance.now() - started;
     this.#flushDuration.set(durationMs / 1000);
-    return { windowMs, metrics, events, durationMs };
+    return { windowMs, metrics, events, durationMs, final };
   }
 }

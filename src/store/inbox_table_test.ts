@@ -78,6 +78,15 @@ describe("Store inbox", () => {
     store.close();
   });
 
+  it("Store.commitFlush() of the last flush lets go of every row, later windows too", () => {
+    const store = Store.open(tempDir());
+    store.keepInbox([entry("a")], T0);
+    store.keepInbox([entry("future")], T0 + 5 * W);
+    store.commitFlush({ windowMs: T0, metrics: [], events: [], final: true }, { receivedMs: T0, release: true });
+    assert.deepEqual(windows(store), []);
+    store.close();
+  });
+
   it("Store.commitFlush() keeps the rows of a flush a consumer could not persist until the next start", () => {
     const store = Store.open(tempDir());
     store.keepInbox([entry("a")], T0);

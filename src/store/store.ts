@@ -214,7 +214,8 @@ export class Store implements EventWriter {
    * With `release` false (a consumer of the flush could not persist it), or when this write fails, the
    * inbox rows up to the window stay until the next start replays them.
    *
-   * @param flush The flushed window, its metrics and its events.
+   * @param flush The flushed window, its metrics and its events, and whether it was the last flush (which
+   *   took every frame, so it lets go of every inbox row not held).
    * @param options The arrival time stamped on events without one, and whether the inbox may let go.
    * @throws {StoreError} When the write fails (everything is rolled back).
    */
@@ -223,6 +224,7 @@ export class Store implements EventWriter {
       readonly windowMs: number;
       readonly metrics: readonly Metric[];
       readonly events: readonly TallyEvent[];
+      readonly final?: boolean;
     },
     options: { readonly receivedMs: number; readonly release: boolean },
   ): void {
@@ -231,7 +233,9 @@ export class Store implements EventWriter {
       this.#transaction(`store the flush of window ${flush.windowMs} in`, () => {
         this.#points.insert(flush.metrics, this.#now());
         if (flush.events.length > 0) this.#events.insert(flush.events, options.receivedMs);
-        if (options.release) this.#inbox.release(flush.windowMs, this.#heldUpToMs);
+        // The last flush took every frame emitted, whatever its window: all their rows can go.
+        const upTo = flush.final === true ? Number.MAX_SAFE_INTEGER : flush.windowMs;
+        if (options.release) this.#inbox.release(upTo, this.#heldUpToMs);
       });
     } catch (error) {
       this.#hold(flush.windowMs);
