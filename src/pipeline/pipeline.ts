@@ -409,10 +409,14 @@ export class Pipeline {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     const closing = this.#stamp.windowMs;
-    await this.#enqueue(async () => {
-      if (this.#pool !== undefined) return await this.#pool.stop();
-      return [this.#inline!.take(Number.POSITIVE_INFINITY)];
-    }, closing, true);
+    await this.#enqueue(
+      async () => {
+        if (this.#pool !== undefined) return await this.#pool.stop();
+        return [this.#inline!.take(Number.POSITIVE_INFINITY)];
+      },
+      closing,
+      true,
+    );
   }
 
   #align(ms: number): number {

@@ -82,7 +82,10 @@ describe("Store inbox", () => {
     const store = Store.open(tempDir());
     store.keepInbox([entry("a")], T0);
     store.keepInbox([entry("future")], T0 + 5 * W);
-    store.commitFlush({ windowMs: T0, metrics: [], events: [], final: true }, { receivedMs: T0, release: true });
+    store.commitFlush({ windowMs: T0, metrics: [], events: [], final: true }, {
+      receivedMs: T0,
+      release: true,
+    });
     assert.deepEqual(windows(store), []);
     store.close();
   });
