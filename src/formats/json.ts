@@ -109,7 +109,7 @@ const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false });
  * @param bytes The JSON body (UTF-8); not retained.
  * @param sink Receives each sample and the reason of each rejected metric.
  * @param options `onBad` receives each rejected metric's 1-based position (0 for the body) and a message.
- * @returns The metrics seen, good and bad (1 for a body that is not a push body at all).
+ * @returns The metrics seen, good and bad (1 for each body that is not a push body at all).
  * @example
  * ```ts
  * parseJson(new TextEncoder().encode('{"metrics":[{"name":"deploys","type":"counter","value":1}]}'), sink);
@@ -117,29 +117,64 @@ const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false });
  * ```
  */
 export function parseJson(bytes: Uint8Array, sink: SampleSink, options?: ScriptParseOptions): number {
-  let body: unknown;
-  try {
-    // Once per frame: one request body.
-    body = JSON.parse(decoder.decode(bytes));
-  } catch (error) {
-    sink.bad("bad_value");
-    options?.onBad?.({
-      line: 0,
-      reason: "bad_value",
-      message: `Body is not JSON: ${(error as Error).message}`,
-    });
-    return 1;
+  const text = decoder.decode(bytes);
+  const newline = text.indexOf("\n");
+  if (newline >= 0 && text.trim().indexOf("\n") >= 0) {
+    // Several one-line bodies joined by the inbox, or one body printed over several lines: the first line
+    // alone is a whole JSON document only in the first case.
+    const first = parseDocument(text.slice(0, newline));
+    if (first !== undefined) {
+      let seen = 0;
+      let start = 0;
+      for (let line = 1; start < text.length; line++) {
+        let end = text.indexOf("\n", start);
+        if (end < 0) end = text.length;
+        const part = line === 1
+          ? first
+          : text.slice(start, end).trim() === ""
+          ? null
+          : parseDocument(text.slice(start, end));
+        start = end + 1;
+        if (part === null) continue;
+        seen += readBody(part, sink, options, seen, `Body on line ${line}`);
+      }
+      return seen;
+    }
   }
+  const body = parseDocument(text);
+  return readBody(body, sink, options, 0, "Body");
+}
+
+/** A parsed JSON document, or `undefined` when the text is not JSON (once per body: no hot loop). */
+function parseDocument(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Hands the metrics of one push body to the sink.
+ *
+ * @returns The metrics seen, 1 for a body that is not a push body.
+ */
+function readBody(
+  body: unknown,
+  sink: SampleSink,
+  options: ScriptParseOptions | undefined,
+  before: number,
+  what: string,
+): number {
   const metrics = typeof body === "object" && body !== null
     ? (body as { metrics?: unknown }).metrics
     : undefined;
   if (!Array.isArray(metrics)) {
     sink.bad("bad_value");
-    options?.onBad?.({
-      line: 0,
-      reason: "bad_value",
-      message: 'Body is not an object with a "metrics" array',
-    });
+    const message = body === undefined
+      ? `${what} is not JSON`
+      : `${what} is not an object with a "metrics" array`;
+    options?.onBad?.({ line: before + 1, reason: "bad_value", message });
     return 1;
   }
   for (let i = 0; i < metrics.length; i++) {
@@ -153,7 +188,11 @@ export function parseJson(bytes: Uint8Array, sink: SampleSink, options?: ScriptP
     if (options?.onBad !== undefined) {
       const issue = bodyIssues(parsed.issues, PUSH_METRIC_SCHEMA)[0];
       const where = issue === undefined || issue.path === "" ? "" : `${issue.path}: `;
-      options.onBad({ line: i + 1, reason, message: `Metric ${i}: ${where}${issue?.message ?? "invalid"}` });
+      options.onBad({
+        line: before + i + 1,
+        reason,
+        message: `Metric ${before + i}: ${where}${issue?.message ?? "invalid"}`,
+      });
     }
   }
   return metrics.length;

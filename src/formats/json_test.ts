@@ -83,6 +83,18 @@ describe("parseJson()", () => {
     }
   });
 
+  it("parseJson() reads one-line bodies joined by newlines, and one body printed over several lines", () => {
+    const one = (name: string, value: number) =>
+      JSON.stringify({ metrics: [{ name, type: "counter", value }] });
+    const joined = run(`${one("a", 1)}\n${one("b", 2)}\nnot json\n\n${one("c", 3)}`);
+    assert.deepEqual(joined.samples.map((s) => [s.name, s.value]), [["a", 1], ["b", 2], ["c", 3]]);
+    assert.deepEqual(joined.bad, ["bad_value"]);
+    assert.equal(joined.lines, 4);
+    assert.equal(joined.problems[0]?.message, "Body on line 3 is not JSON");
+    const pretty = run(JSON.stringify({ metrics: [{ name: "p", type: "gauge", value: 4 }] }, null, 2) + "\n");
+    assert.deepEqual(pretty.samples.map((s) => [s.name, s.value]), [["p", 4]]);
+  });
+
   it("parseJson() reads an empty metrics array as nothing at all", () => {
     const r = run({ metrics: [] });
     assert.equal(r.lines, 0);

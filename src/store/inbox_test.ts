@@ -70,7 +70,7 @@ describe("Inbox", () => {
     const inbox = new Inbox(store, fake, { stats });
     const accept = inbox.acceptor("http", fake.emit);
     const results = await Promise.all(
-      ["a:1|c", "b:2|c", "c:3|c"].map((text) => accept(encoder.encode(text), FORMAT_IDS.statsd)),
+      ["a:1|c", "b:2|c", "c:3|c"].map((text) => accept(encoder.encode(text), FORMAT_IDS.influx_line)),
     );
     assert.deepEqual(results, ["accepted", "accepted", "accepted"]);
     assert.deepEqual(fake.emitted.map(([text]) => text), ["a:1|c", "b:2|c", "c:3|c"]);
@@ -84,6 +84,36 @@ describe("Inbox", () => {
     store.close();
   });
 
+  it("Inbox acceptor joins consecutive StatsD and JSON frames of one input into one frame and one row", async () => {
+    const store = Store.open(tempDir());
+    const fake = new ScriptedPipeline();
+    fake.maxFrameBytes = 1 << 20;
+    const inbox = new Inbox(store, fake);
+    const http = inbox.acceptor("http", fake.emit);
+    const other = inbox.acceptor("other", fake.emit);
+    await Promise.all([
+      http(encoder.encode("a:1|c"), FORMAT_IDS.statsd),
+      http(encoder.encode("b:2|c\n"), FORMAT_IDS.statsd),
+      http(encoder.encode('{"metrics":[]}'), FORMAT_IDS.json),
+      http(encoder.encode('{"metrics":[1]}'), FORMAT_IDS.json),
+      other(encoder.encode("c:3|c"), FORMAT_IDS.statsd),
+      http(encoder.encode("m value=1"), FORMAT_IDS.influx_line),
+      http(encoder.encode("n value=2"), FORMAT_IDS.influx_line),
+    ]);
+    assert.deepEqual(fake.emitted, [
+      ["a:1|c\nb:2|c\n", FORMAT_IDS.statsd, undefined],
+      ['{"metrics":[]}\n{"metrics":[1]}', FORMAT_IDS.json, undefined],
+      ["c:3|c", FORMAT_IDS.statsd, undefined],
+      ["m value=1", FORMAT_IDS.influx_line, undefined],
+      ["n value=2", FORMAT_IDS.influx_line, undefined],
+    ]);
+    assert.deepEqual(
+      store.inboxRows().map((r) => [r.input, new TextDecoder().decode(r.bytes)]),
+      fake.emitted.map(([text], i) => [i === 2 ? "other" : "http", text]),
+    );
+    store.close();
+  });
+
   it("Inbox acceptor makes a frame wait for ring room, then answers busy at the deadline, keeping order", async () => {
     const store = Store.open(tempDir());
     const fake = new ScriptedPipeline();
@@ -91,15 +121,15 @@ describe("Inbox", () => {
     const inbox = new Inbox(store, fake, { waitMs: 50, now: () => clock.now });
     const accept = inbox.acceptor("http", fake.emit);
     fake.room = false;
-    const first = accept(encoder.encode("first"), FORMAT_IDS.statsd);
-    const second = accept(encoder.encode("second"), FORMAT_IDS.statsd);
+    const first = accept(encoder.encode("first"), FORMAT_IDS.influx_line);
+    const second = accept(encoder.encode("second"), FORMAT_IDS.influx_line);
     await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(fake.emitted.length, 0, "nothing is emitted or kept while there is no room");
     fake.room = true;
     assert.deepEqual(await Promise.all([first, second]), ["accepted", "accepted"]);
     assert.deepEqual(fake.emitted.map(([text]) => text), ["first", "second"]);
     fake.room = false;
-    const late = accept(encoder.encode("late"), FORMAT_IDS.statsd);
+    const late = accept(encoder.encode("late"), FORMAT_IDS.influx_line);
     clock.now += 51;
     assert.equal(await late, "busy");
     assert.equal(store.inboxRows().length, 2, "a busy frame leaves no row");

@@ -124,6 +124,24 @@ describe("POST /api/v1/push", () => {
     });
   });
 
+  it("POST /api/v1/push takes a body printed over several lines, and many pushes at once", async () => {
+    await withCollector({}, async (c) => {
+      const pretty = JSON.stringify({ metrics: [{ name: "pretty", type: "counter", value: 2 }] }, null, 2);
+      assert.equal((await c.request("/api/v1/push", { method: "POST", body: pretty })).status, 200);
+      const many = await Promise.all(
+        Array.from(
+          { length: 50 },
+          (_, i) =>
+            c.request("/api/v1/push", { json: { metrics: [{ name: "many", type: "counter", value: i }] } }),
+        ),
+      );
+      assert.ok(many.every((res) => res.status === 200));
+      await c.flush();
+      assert.deepEqual(points(c, "pretty"), [[{}, [2]]]);
+      assert.deepEqual(points(c, "many"), [[{}, [1225]]]);
+    });
+  });
+
   it("POST /api/v1/push keeps the body in the inbox once acknowledged, until its window is stored", async () => {
     await withCollector({}, async (c) => {
       const body = { metrics: [{ name: "durable", type: "counter", value: 1 }] };
