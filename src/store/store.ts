@@ -25,6 +25,8 @@ import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Metric } from "../model/metric.ts";
 import type { TallyEvent } from "../model/sample.ts";
+import { enforceLimits } from "./_retention.ts";
+import type { EnforceResult } from "./_retention.ts";
 import { checkSchema, migrateSchema } from "./_schema.ts";
 import { EventTable } from "./event_table.ts";
 import type { EventQuery, EventUpdate, EventWriter, StoredEvent } from "./event_table.ts";
@@ -41,15 +43,6 @@ export const DEFAULT_RETENTION_MS = 7 * 86_400_000;
 
 /** The default size cap: 1 GiB. */
 export const DEFAULT_MAX_BYTES = 1024 ** 3;
-
-/** The size cap loop stops after this many rounds even when the file is still over the cap. */
-const MAX_CAP_ROUNDS = 32;
-
-/** The share of the size cap the cap loop aims for, so the next run does not delete a sliver again. */
-const CAP_HEADROOM = 0.95;
-
-/** The smallest number of rows one size-cap round deletes, so that a round always makes progress. */
-const MIN_CAP_BATCH = 64;
 
 /** WAL pages between automatic checkpoints: 16 384 pages of 4 KiB, 64 MiB. */
 const WAL_CHECKPOINT_PAGES = 16_384;
@@ -73,14 +66,6 @@ export interface StoreOptions {
    * Reading while a collector writes is safe in WAL mode.
    */
   readonly readOnly?: boolean;
-}
-
-/** What one {@link Store.enforce} run deleted. */
-export interface EnforceResult {
-  /** The points deleted, by age and by the size cap. */
-  readonly deletedPoints: number;
-  /** The events deleted, by age and by the size cap. */
-  readonly deletedEvents: number;
 }
 
 /** A store operation failed; `cause` holds the SQLite or file-system error. */
@@ -365,45 +350,18 @@ export class Store implements EventWriter {
    * @throws {StoreError} When a delete fails.
    */
   enforce(): EnforceResult {
-    const points = this.#points;
-    let deletedPoints = 0;
-    let deletedEvents = 0;
     try {
-      const cutoff = this.#now() - this.#retentionMs;
-      deletedPoints += points.deleteBefore(cutoff);
-      deletedEvents += this.#events.deleteBefore(cutoff);
-      this.#vacuum();
-      for (let round = 0; round < MAX_CAP_ROUNDS; round++) {
-        const used = this.sizeBytes();
-        if (used <= this.#maxBytes) break;
-        const keep = this.#maxBytes / used;
-        const pointCount = points.count();
-        if (pointCount > 0) {
-          deletedPoints += deleteOldest(
-            pointCount,
-            keep,
-            (offset) => points.timeAt(offset),
-            (t) => points.deleteUpTo(t),
-          );
-        } else {
-          const events = this.#events.count();
-          if (events === 0) break;
-          deletedEvents += deleteOldest(
-            events,
-            keep,
-            (offset) => this.#events.timeAt(offset),
-            (t) => this.#events.deleteUpTo(t),
-          );
-        }
-        this.#vacuum();
-      }
-      if (deletedPoints > 0 && points.deleteEmptySeries() > 0) this.#vacuum();
+      return enforceLimits(this.#points, this.#events, {
+        cutoffMs: this.#now() - this.#retentionMs,
+        maxBytes: this.#maxBytes,
+        sizeBytes: () => this.sizeBytes(),
+        vacuum: () => this.#vacuum(),
+      });
     } catch (error) {
       throw new StoreError(`Cannot enforce retention on store "${this.#path}": ${errorText(error)}`, {
         cause: error,
       });
     }
-    return { deletedPoints, deletedEvents };
   }
 
   /**
@@ -469,22 +427,6 @@ function setPragmas(db: DatabaseSync): void {
   // back after a checkpoint.
   db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
   db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
-}
-
-/**
- * Deletes the oldest rows of one table so that about `keep` of them remain, less 5 % headroom: freed
- * space is never exactly proportional to rows, and a little slack spares the next run from deleting a
- * sliver again. Whole timestamps go at a time.
- */
-function deleteOldest(
-  rows: number,
-  keep: number,
-  timeAt: (offset: number) => number | undefined,
-  deleteUpTo: (t: number) => number,
-): number {
-  const n = Math.min(rows, Math.max(MIN_CAP_BATCH, rows - Math.floor(rows * keep * CAP_HEADROOM)));
-  const t = timeAt(n - 1);
-  return t === undefined ? 0 : deleteUpTo(t);
 }
 
 function pragmaNumber(db: DatabaseSync, name: string): number {
