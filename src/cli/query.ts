@@ -1,6 +1,6 @@
 /**
  * `tally query NAME`: reads the local store and prints, per series, the latest value, the range's min
- * and max, and a sparkline.
+ * and max, and a sparkline. `tally query --events` prints the events instead, with their start and end.
  *
  * @module
  */
@@ -10,19 +10,24 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseTime } from "../store/_time.ts";
 import { Store, STORE_FILE } from "../store/store.ts";
-import type { SeriesResult } from "../store/store.ts";
+import type { StoredEvent } from "../store/event_table.ts";
+import type { SeriesResult } from "../store/point_table.ts";
 import { matchName } from "./_name_match.ts";
 import type { NameMatch } from "./_name_match.ts";
 import { sparkline } from "./_sparkline.ts";
 import type { CliIo } from "./cli_io.ts";
 
 const USAGE = `Usage: tally query NAME [options]
+       tally query --events [options]
 
 Prints each series named NAME from the local store: its kind, latest value, min and max over the range,
 and a sparkline. Counters show the increase per flush window, summaries the median. NAME is the name as
 received (api.requests) or its name on /metrics (api_requests_total).
+With --events, prints the events that started in the range instead, newest first: start, end (or
+"open"), duration, kind, title, labels and text.
 
 Options:
+      --events          print events instead of a series
       --since TIME      start of the range: a duration back from now (15m, 1h, 7d), epoch seconds
                         or ms, or an RFC 3339 time (default 1h)
       --until TIME      end of the range, same forms (default now)
@@ -59,6 +64,7 @@ function runQuery(args: readonly string[], io: CliIo): number {
         since: { type: "string", default: DEFAULT_SINCE },
         until: { type: "string" },
         label: { type: "string", short: "l", multiple: true },
+        events: { type: "boolean", default: false },
         "data-dir": { type: "string", default: DEFAULT_DATA_DIR },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -72,14 +78,17 @@ function runQuery(args: readonly string[], io: CliIo): number {
     io.stdout(USAGE);
     return 0;
   }
-  if (parsed.positionals.length === 0) return usageError(io, "Missing series NAME");
+  if (flags.events && parsed.positionals.length > 0) {
+    return usageError(io, `--events takes no series NAME, got ${parsed.positionals.join(" ")}`);
+  }
+  if (!flags.events && parsed.positionals.length === 0) return usageError(io, "Missing series NAME");
   if (parsed.positionals.length > 1) {
     return usageError(
       io,
       `Expected one series NAME, got ${parsed.positionals.length}: ${parsed.positionals.join(" ")}`,
     );
   }
-  const name = parsed.positionals[0]!;
+  const name = parsed.positionals[0] ?? "";
 
   const nowMs = Date.now();
   const sinceMs = parseTime(flags.since, nowMs);
@@ -109,23 +118,36 @@ function runQuery(args: readonly string[], io: CliIo): number {
     io.stderr(`Cannot open store "${shownPath}": file not found\n`);
     return 1;
   }
-  let series: SeriesResult[];
+  let series: SeriesResult[] = [];
+  let events: StoredEvent[] = [];
   let store: Store | undefined;
   let other: NameMatch | undefined;
   try {
     store = Store.open(resolve(io.cwd, dataDir), { readOnly: true });
-    const range = { sinceMs, labels, ...(untilMs === undefined ? {} : { untilMs }) };
-    series = store.query({ name, ...range });
-    if (series.length === 0 && !store.names().includes(name)) {
-      // Not a stored name: perhaps the /metrics spelling (deploys_total) of one.
-      other = matchName(name, store.names());
-      series = other.matches.flatMap((match) => store!.query({ name: match, ...range }));
+    const range = { sinceMs, ...(untilMs === undefined ? {} : { untilMs }) };
+    if (flags.events) events = store.events(range);
+    else {
+      series = store.query({ name, labels, ...range });
+      if (series.length === 0 && !store.names().includes(name)) {
+        // Not a stored name: perhaps the /metrics spelling (deploys_total) of one.
+        other = matchName(name, store.names());
+        series = other.matches.flatMap((match) => store!.query({ name: match, labels, ...range }));
+      }
     }
   } catch (error) {
     io.stderr(`${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   } finally {
     store?.close();
+  }
+
+  if (flags.events) {
+    if (events.length === 0) {
+      io.stderr(`No events since ${flags.since} in "${shownPath}"\n`);
+      return 1;
+    }
+    io.stdout(flags.json ? JSON.stringify(events) + "\n" : renderEvents(events));
+    return 0;
   }
 
   if (series.length === 0) {
@@ -183,6 +205,42 @@ function renderTable(series: readonly SeriesResult[]): string {
       "\n";
   }
   return out;
+}
+
+/**
+ * Renders one line per event: start, end (`open` while it has none), duration, kind, title, labels and
+ * text, the columns padded to line up.
+ */
+function renderEvents(events: readonly StoredEvent[]): string {
+  const rows = events.map(function eventRow(e): string[] {
+    return [
+      new Date(e.t).toISOString(),
+      e.end === null ? "open" : new Date(e.end).toISOString(),
+      e.end === null ? "-" : formatDuration(e.end - e.t),
+      e.kind,
+      JSON.stringify(e.title),
+      formatLabels(e.labels),
+      e.text === "" ? "" : JSON.stringify(e.text),
+    ];
+  });
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd())
+    .join("\n") + "\n";
+}
+
+/** A duration as `0s`, `1m30s`, `2h5m`, `3d4h`: the two largest units. */
+function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const units: Array<[string, number]> = [["d", 86_400], ["h", 3600], ["m", 60], ["s", 1]];
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [unit, size] of units) {
+    if (rest < size && !(unit === "s" && parts.length === 0)) continue;
+    parts.push(`${Math.floor(rest / size)}${unit}`);
+    rest %= size;
+    if (parts.length === 2) break;
+  }
+  return parts.join("");
 }
 
 /** Formats labels the Prometheus way: `{env="prod",host="a"}`, or nothing when there are none. */

@@ -7,7 +7,7 @@ import type { Metric, Point } from "../model/metric.ts";
 import type { Labels, SampleKind } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
 import { Store } from "../store/store.ts";
-import type { SeriesResult } from "../store/store.ts";
+import type { SeriesResult } from "../store/point_table.ts";
 import type { CliIo } from "./cli_io.ts";
 import { query } from "./query.ts";
 
@@ -65,6 +65,18 @@ describe("query", () => {
       metric("api.requests", [], "counter", { kind: "counter", delta: 3, total: 3, rate: 0.3 }, now - MINUTE),
     );
     store.append(batch);
+    store.appendEvents([
+      {
+        kind: "event",
+        title: "Deploy",
+        text: "v1.2 to prod",
+        timeMs: now - 10 * MINUTE,
+        endMs: now - 10 * MINUTE + 90_000,
+        labels: [["env", "prod"]],
+        status: -1,
+      },
+      { kind: "service_check", title: "disk", text: "", timeMs: now - 5 * MINUTE, labels: [], status: 2 },
+    ], now);
     store.close();
   });
 
@@ -163,6 +175,26 @@ describe("query", () => {
     assert.equal(c.err(), "");
   });
 
+  it("query() --events prints events newest first with their start, end and duration", async () => {
+    const c = capture(cwd);
+    assert.equal(await query(["--events"], c.io), 0);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    assert.equal(
+      c.out(),
+      `${iso(now - 5 * MINUTE)}  ${iso(now - 5 * MINUTE)}  0s     service_check  "disk"\n` +
+        `${iso(now - 10 * MINUTE)}  ${iso(now - 10 * MINUTE + 90_000)}  1m30s  event          "Deploy"  ` +
+        `{env="prod"}  "v1.2 to prod"\n`,
+    );
+    const json = capture(cwd);
+    assert.equal(await query(["--events", "--json", "--since", "7m"], json.io), 0);
+    assert.deepEqual(JSON.parse(json.out()).map((e: { title: string; end: number }) => [e.title, e.end]), [
+      ["disk", now - 5 * MINUTE],
+    ]);
+    const none = capture(cwd);
+    assert.equal(await query(["--events", "--since", "1m"], none.io), 1);
+    assert.match(none.err(), /^No events since 1m in "\.\/data\/tally\.db"\n$/);
+  });
+
   it("query() exits 2 on usage errors", async () => {
     const cases: Array<[string[], RegExp]> = [
       [[], /^tally query: Missing series NAME\n\nUsage: tally query/],
@@ -172,6 +204,7 @@ describe("query", () => {
       [["temp", "--label", "room"], /^tally query: Invalid --label "room": expected NAME=VALUE\n/],
       [["temp", "--label", "=a"], /^tally query: Invalid --label "=a": expected NAME=VALUE\n/],
       [["temp", "--bogus"], /^tally query: .*bogus/],
+      [["temp", "--events"], /^tally query: --events takes no series NAME, got temp\n/],
     ];
     for (const [args, message] of cases) {
       const c = capture(cwd);

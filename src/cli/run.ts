@@ -1,6 +1,7 @@
 /**
- * `tally run`: load config → open the store → start the pipeline, the HTTP endpoint and the inputs →
- * wait for a shutdown signal → stop in reverse order (inputs, rings drained, final flush, store closed).
+ * `tally run`: load config → open the store → start the pipeline (replaying the inbox before its first
+ * flush) → start the inputs (which may add routes) → serve HTTP → wait for a shutdown signal → stop in
+ * reverse order (inbox closed, inputs, rings drained with a final flush, HTTP closed, store closed).
  *
  * @module
  */
@@ -16,18 +17,23 @@ import { createLogger } from "../internal/log.ts";
 import type { Logger } from "../internal/log.ts";
 import { componentStats, SelfStats } from "../internal/self_stats.ts";
 import { createHttpApp } from "../internal/http_app.ts";
+import type { RouteSet } from "../internal/http_app.ts";
 import { prometheusRoutes } from "../outputs/prometheus_scrape/routes.ts";
 import { Pipeline } from "../pipeline/pipeline.ts";
+import type { EmitFrame, FlushResult } from "../pipeline/pipeline.ts";
 import { defaultTypesDb } from "../formats/_load_types_db.ts";
 import { detectRuntime } from "../runtime/detect.ts";
 import type { Server } from "../runtime/types.ts";
+import { Inbox } from "../store/inbox.ts";
 import { Store } from "../store/store.ts";
 import { storeRoutes } from "../store/routes.ts";
 
 const USAGE = `Usage: tally run [options]
 
 Runs the collector. Without --config, embedded defaults apply: StatsD on udp:127.0.0.1:8125,
-HTTP (/metrics, /api/v1/query) on 127.0.0.1:8127, data under ./data. Flags override the file.
+HTTP on 127.0.0.1:8127 (push: /api/v1/push, /write, /api/v2/write, /api/v1/import/prometheus,
+/api/v1/statsd, /api/v1/events; read: /metrics, /api/v1/query), data under ./data. Flags override
+the file.
 
 Options:
   -c, --config FILE          TOML config file (see "tally config example")
@@ -35,6 +41,7 @@ Options:
       --statsd ADDR          StatsD listener, repeatable: udp:HOST:PORT, tcp:HOST:PORT, unix:PATH
       --collectd ADDR        collectd network listener, repeatable: udp:HOST:PORT
       --http HOST:PORT       HTTP endpoint address
+      --insecure             allow a non-loopback --http address without http.token
       --flush-interval DUR   aggregation window, e.g. 10s, 1s
       --workers N            parser/aggregator threads; 0 parses on the main thread
   -h, --help                 show this help
@@ -63,6 +70,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         statsd: { type: "string", multiple: true },
         collectd: { type: "string", multiple: true },
         http: { type: "string" },
+        insecure: { type: "boolean" },
         "flush-interval": { type: "string" },
         workers: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -88,6 +96,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       ...(flags.statsd !== undefined ? { statsd: flags.statsd } : {}),
       ...(flags.collectd !== undefined ? { collectd: flags.collectd } : {}),
       ...(flags.http !== undefined ? { http: flags.http } : {}),
+      ...(flags.insecure === true ? { insecure: true } : {}),
       ...(flags["flush-interval"] !== undefined ? { flushInterval: flags["flush-interval"] } : {}),
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
     });
@@ -128,16 +137,42 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/**
+ * Something that must persist each flush before the inbox may let go of the window's frames: a
+ * forwarder's outbox. None exists yet; the outputs add theirs to `Collector.#flushConsumers`.
+ */
+interface FlushConsumer {
+  /** The consumer, for log lines. */
+  readonly name: string;
+  /**
+   * Persists one flush durably (e.g. commits it to an outbox); resolves once it is on disk.
+   *
+   * @throws {Error} When it cannot: the window's inbox rows then stay until the next start.
+   */
+  persist(result: FlushResult): void | Promise<void>;
+}
+
 /** The running collector: a resource whose `stop()` undoes `start()` in reverse order. */
 class Collector {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #stats = new SelfStats();
   readonly #abort = new AbortController();
+  /**
+   * Every flush goes to each of these first, then to the store. Only once all of them persisted it does
+   * the store's transaction that appends the window's points also delete the window's inbox rows; when
+   * one fails, the rows stay and the next start replays them (the store may then see that window twice,
+   * the consumers at least once). Forwarders' outboxes belong here.
+   */
+  readonly #flushConsumers: FlushConsumer[] = [];
   #store: Store | undefined;
   #pipeline: Pipeline | undefined;
+  #inbox: Inbox | undefined;
   #server: Server | undefined;
   #inputs: Input[] = [];
+  /** The route sets the endpoint will serve, with who added each; closed once it serves. */
+  #routes: Array<{ readonly set: RouteSet; readonly owner: string }> = [];
+  #serving = false;
   #retention: ReturnType<typeof setInterval> | undefined;
   #ready = false;
   #stopping: Promise<void> | undefined;
@@ -164,6 +199,7 @@ class Collector {
     // One types.db table per process: the workers parse every collectd input's packets with it.
     const collectdInputs = Object.values(config.inputs).filter((input) => input.type === "collectd");
     const typesDbPaths = [...new Set(collectdInputs.flatMap((input) => input.types_db))];
+    const consumers = this.#flushConsumers;
     const pipeline = new Pipeline({
       workers: config.agent.workers,
       ringBytes: config.agent.ring_size,
@@ -179,10 +215,21 @@ class Collector {
         : {}),
       stats: this.#stats,
       log: this.#log.child({ component_type: "pipeline" }),
-      onFlush(result) {
+      async onFlush(result) {
+        let release = true;
+        for (const consumer of consumers) {
+          try {
+            await consumer.persist(result);
+          } catch (error) {
+            release = false;
+            flushLog.every(`persist_${consumer.name}`, 10_000, "A flush consumer cannot persist a flush", {
+              consumer: consumer.name,
+              error: (error as Error).message,
+            });
+          }
+        }
         try {
-          store.append(result.metrics);
-          if (result.events.length > 0) store.appendEvents(result.events, Date.now());
+          store.commitFlush(result, { receivedMs: Date.now(), release });
         } catch (error) {
           flushLog.every("store_append", 10_000, "Cannot write flushed points to the store", {
             error: (error as Error).message,
@@ -191,27 +238,40 @@ class Collector {
       },
     });
     this.#pipeline = pipeline;
-    await pipeline.start();
-
-    const app = createHttpApp({
-      routes: [
-        prometheusRoutes({ metrics: () => pipeline.table.snapshot(), self: () => this.#stats.snapshot() }),
-        storeRoutes(store),
-      ],
-      ready: () => this.#ready,
-      bodyLimitBytes: config.http.max_body,
-      token: config.http.token,
-      log: this.#log.child({ component_type: "http" }),
+    const inbox = new Inbox(store, pipeline, {
+      log: this.#log.child({ component_type: "inbox" }),
+      stats: this.#stats,
     });
-    this.#server = await runtime.serve(app.fetch, config.http.listen);
+    this.#inbox = inbox;
 
+    const emits = new Map<string, EmitFrame>();
+    const created: Array<{ readonly id: string; readonly plugin: InputPlugin; readonly input: Input }> = [];
     for (const [id, inputConfig] of Object.entries(config.inputs)) {
       const plugin = INPUTS[inputConfig.type] as InputPlugin;
+      emits.set(id, pipeline.register({ type: plugin.type, id }));
+      created.push({ id, plugin, input: plugin.create(inputConfig, id) });
+    }
+    await pipeline.start(async () => {
+      await inbox.replay((id) => {
+        let emit = emits.get(id);
+        if (emit === undefined) {
+          // Accepted by an input the config no longer has: still replayed, counted under its old id.
+          emit = pipeline.register({ type: "inbox", id });
+          emits.set(id, emit);
+        }
+        return emit;
+      });
+    });
+
+    for (const { id, plugin, input } of created) {
       const component = { type: plugin.type, id };
-      const input = plugin.create(inputConfig, id);
+      const emit = emits.get(id)!;
       await input.start({
-        emit: pipeline.register(component),
+        emit,
         register: (labels) => pipeline.register({ ...component, labels }),
+        serve: (set) => this.#addRoutes(set, `input "${id}"`),
+        accept: inbox.acceptor(id, emit),
+        events: store,
         signal: this.#abort.signal,
         runtime,
         log: this.#log.child({ component_type: component.type, component_id: id }),
@@ -220,6 +280,21 @@ class Collector {
       });
       this.#inputs.push(input);
     }
+
+    this.#addRoutes({
+      app: prometheusRoutes({ metrics: () => pipeline.table.snapshot(), self: () => this.#stats.snapshot() }),
+      auth: "bearer",
+    }, "the Prometheus endpoint");
+    this.#addRoutes({ app: storeRoutes(store), auth: "bearer" }, "the query API");
+    const app = createHttpApp({
+      routes: this.#routes.map((r) => r.set),
+      ready: () => this.#ready,
+      bodyLimitBytes: config.http.max_body,
+      token: config.http.token,
+      log: this.#log.child({ component_type: "http" }),
+    });
+    this.#serving = true;
+    this.#server = await runtime.serve(app.fetch, config.http.listen);
 
     this.#retention = setInterval(() => {
       try {
@@ -238,10 +313,35 @@ class Collector {
     return this.#stopping;
   }
 
+  /** Adds a route set to the endpoint, refusing one that would shadow a route already added. */
+  #addRoutes(set: RouteSet, owner: string): void {
+    if (this.#serving) {
+      throw new Error(`Cannot add routes for ${owner}: the HTTP endpoint is already serving`);
+    }
+    const taken = new Map<string, string>();
+    for (const { set: other, owner: otherOwner } of this.#routes) {
+      for (const route of other.app.routes) {
+        if (route.method !== "ALL") taken.set(`${route.method} ${route.path}`, otherOwner);
+      }
+    }
+    for (const route of set.app.routes) {
+      const key = `${route.method} ${route.path}`;
+      const holder = taken.get(key);
+      if (holder !== undefined) {
+        throw new Error(
+          `Cannot serve ${key} for ${owner}: ${holder} serves it already (configure one http input)`,
+        );
+      }
+    }
+    this.#routes.push({ set, owner });
+  }
+
   async #stopInOrder(): Promise<void> {
     this.#ready = false;
     this.#abort.abort();
     if (this.#retention !== undefined) clearInterval(this.#retention);
+    // Requests still waiting for ring room get 503; nothing of theirs was kept.
+    this.#inbox?.close();
     for (const input of this.#inputs.reverse()) {
       await input.stop().catch((error: unknown) =>
         this.#log.warn("Input did not stop cleanly", { error: String(error) })

@@ -148,7 +148,8 @@ export async function script(args: readonly string[], io: CliIo): Promise<number
         `${event.kind} ${JSON.stringify(event.title)} ${JSON.stringify(event.text)}${
           formatLabels(event.labels)
         } ` +
-          `${new Date(event.timeMs).toISOString()}\n`,
+          `${new Date(event.timeMs).toISOString()}` +
+          (event.endMs === undefined ? "" : `..${new Date(event.endMs).toISOString()}`) + "\n",
       );
     }
   }
@@ -359,7 +360,8 @@ function printValues(collected: Collected, io: CliIo): void {
       collected.events.map((e) => [
         e.title,
         e.text,
-        new Date(e.timeMs).toISOString(),
+        new Date(e.timeMs).toISOString() +
+        (e.endMs === undefined ? "" : ` to ${new Date(e.endMs).toISOString()}`),
         e.labels.filter(([name]) => name !== "script").map(([name, value]) => `${name}=${value}`).join(", "),
       ]),
     ));

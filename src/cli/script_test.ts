@@ -66,7 +66,7 @@ describe("tally script", () => {
     assert.equal(code, 0);
     assert.match(
       out,
-      /Apache restarts {2}Deploy {15}2016-03-19T00:00:00\.000Z {2}Exit code=0, end_ms=1458345660000, scope=application\n/,
+      /Apache restarts {2}Deploy {15}2016-03-19T00:00:00\.000Z to 2016-03-19T00:01:00\.000Z {2}Exit code=0, scope=application\n/,
     );
   });
 

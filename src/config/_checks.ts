@@ -45,10 +45,10 @@ export function crossCheck(
   if (!isLoopback(listen.hostname) && token === "" && !insecure) {
     issue(
       ["http", "token"],
-      `expected a bearer token because ${renderPath(["http", "listen"], options.flags)} ` +
-        `"${hostPortText(listen)}" is not a loopback address ` +
-        "(anyone who can reach it could push metrics and read the store; set http.insecure = true to " +
-        'accept that), found ""',
+      `expected a bearer token, found "": ${renderPath(["http", "listen"], options.flags)} ` +
+        `"${hostPortText(listen)}" is not a loopback address, so anyone who can reach it could push ` +
+        'metrics and read the store. Either set http.token (clients then send "Authorization: Bearer ' +
+        '<token>"), or accept an open endpoint with --insecure (http.insecure = true)',
     );
   }
 

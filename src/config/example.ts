@@ -7,6 +7,7 @@
 
 import * as v from "valibot";
 import { BARE_KEY_REGEXP } from "./config_error.ts";
+import { describeDefaultInputs } from "./defaults.ts";
 import { configSchema } from "./schema.ts";
 import type { InputRegistry } from "./schema.ts";
 
@@ -24,8 +25,11 @@ const HEADER = [
   "the input examples. Check a file with `tally config check FILE`; `tally run` flags override it.",
   'Durations: "500ms", "10s", "5m", "1h", "7d". Sizes: "512KiB", "4MiB", "1GiB" or an integer of bytes.',
 ];
-const INPUTS_ABOUT = "Inputs, one table each, keyed by component id; `type` selects the plugin. Without an " +
-  "[inputs] table a statsd input on udp:127.0.0.1:8125 runs; with one, exactly the inputs listed run.";
+/** What the example says about the `[inputs]` tables, naming the default inputs of the registry. */
+function inputsAbout(plugins: InputRegistry): string {
+  return "Inputs, one table each, keyed by component id; `type` selects the plugin. Without an [inputs] " +
+    `table ${describeDefaultInputs(plugins)}; with one, exactly the inputs listed run.`;
+}
 
 /**
  * Generates the example config.
@@ -61,7 +65,7 @@ export function exampleConfig(plugin: string | undefined, options: ExampleOption
       );
     }
   }
-  lines.push("", ...comment(INPUTS_ABOUT));
+  lines.push("", ...comment(inputsAbout(plugins)));
   for (const found of Object.values(plugins)) {
     lines.push("", ...inputTable(found.type, found.schema, found.example));
   }

@@ -9,7 +9,7 @@ import { resolve as resolvePath } from "node:path";
 import * as v from "valibot";
 import { ConfigError } from "./config_error.ts";
 import type { PathSegment } from "./config_error.ts";
-import { DEFAULT_INPUTS } from "./defaults.ts";
+import { defaultInputs } from "./defaults.ts";
 import { configSchema } from "./schema.ts";
 import type { ConfigOf, InputRegistry } from "./schema.ts";
 import { crossCheck } from "./_checks.ts";
@@ -44,7 +44,10 @@ export interface ResolveOptions<P extends InputRegistry> {
   readonly file?: string | undefined;
   /** Flag values that win over the document. */
   readonly overrides?: ConfigOverrides;
-  /** The inputs used when the document has no `inputs` table; {@link DEFAULT_INPUTS} by default. */
+  /**
+   * The inputs used when the document has no `inputs` table; by default those of the registry's plugins
+   * that have a `defaultConfig` (see {@link defaultInputs}).
+   */
   readonly defaultInputs?: Readonly<Record<string, unknown>>;
 }
 
@@ -70,7 +73,9 @@ export function resolveConfig<P extends InputRegistry>(
     throw ConfigError.fromIssues(options.file, [{ path: [], where: "", text: "expected a table" }]);
   }
   const doc: Table = structuredClone(document);
-  if (doc["inputs"] === undefined) doc["inputs"] = structuredClone(options.defaultInputs ?? DEFAULT_INPUTS);
+  if (doc["inputs"] === undefined) {
+    doc["inputs"] = structuredClone(options.defaultInputs ?? defaultInputs(options.plugins));
+  }
   const flags = applyOverrides(doc, overrides);
 
   const schema = configSchema(options.plugins);

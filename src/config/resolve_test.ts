@@ -299,11 +299,11 @@ describe("resolveConfig()", () => {
     const error = errorOf({ http: { listen: "0.0.0.0:8127" } });
     assert.match(
       error.message,
-      /^Invalid config "\/etc\/tally\.toml" at http\.token: expected a bearer token because http\.listen "0\.0\.0\.0:8127" is not a loopback address .*set http\.insecure = true.*, found ""$/,
+      /^Invalid config "\/etc\/tally\.toml" at http\.token: expected a bearer token, found "": http\.listen "0\.0\.0\.0:8127" is not a loopback address, .* Either set http\.token .*, or accept an open endpoint with --insecure \(http\.insecure = true\)$/,
     );
     assert.match(
       errorOf({}, { http: "0.0.0.0:8127" }).message,
-      /at http\.token: expected a bearer token because --http "0\.0\.0\.0:8127" is not/,
+      /at http\.token: expected a bearer token, found "": --http "0\.0\.0\.0:8127" is not a loopback/,
     );
     assert.equal(resolve({ http: { listen: "0.0.0.0:8127", token: "s3cret" } }).http.token, "s3cret");
     assert.equal(resolve({ http: { listen: "[::]:8127", insecure: true } }).http.insecure, true);

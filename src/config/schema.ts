@@ -24,6 +24,12 @@ export interface ConfigurablePlugin<S extends v.GenericSchema = v.GenericSchema>
   readonly schema: S;
   /** A complete example config, shown by `tally config example` and checked against the README. */
   readonly example: v.InferInput<S>;
+  /**
+   * The config this plugin runs with, as input `<type>`, when the config file has no `[inputs]` table (or
+   * there is no file); absent for a plugin that only runs when configured. `tally run`'s embedded
+   * defaults are derived from this, so turning an input on by default is one line in its plugin.
+   */
+  readonly defaultConfig?: v.InferInput<S>;
   /** The addresses the plugin will bind, e.g. `udp:127.0.0.1:8125`, for conflict checks. */
   resources?(config: v.InferOutput<S>): readonly string[];
 }

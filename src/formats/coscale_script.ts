@@ -47,8 +47,8 @@
  *
  * Events: `E<id>` becomes a `TallyEvent` titled with the event's display name (`coscale_event_<id>` if
  * empty), the message as text, the start time resolved as CoScale does (`0` = the run start, `-N` = N s
- * before it, positive = unix seconds), labels `script`, `scope` (`server` for `S` or no suffix,
- * `application` for `A`), `end_ms` (the resolved end, when it differs from the start) and one label
+ * before it, positive = unix seconds), the end resolved the same way (`endMs`, when it is after the start),
+ * labels `script`, `scope` (`server` for `S` or no suffix, `application` for `A`) and one label
  * per attribute (numbers and strings as text, anything else as JSON; a name clashing with those gets an
  * `attribute_` prefix).
  *
@@ -385,7 +385,6 @@ function parseEvent(
   }
   const startMs = resolveTime(start, compiled.runMs);
   const endMs = resolveTime(end, compiled.runMs);
-  if (endMs !== startMs) labels.push(["end_ms", String(endMs)]);
   for (let k = 0; k < compiled.frameLabels.length; k++) labels.push(compiled.frameLabels[k]!);
   const sorted = normalizeLabels(labels);
   for (let k = 0; k < sorted.length; k++) {
@@ -400,6 +399,8 @@ function parseEvent(
     title: event.title,
     text: decodeText(bytes, messageStart, messageEnd),
     timeMs: startMs,
+    // An end before the start (a script's typo) leaves an instant event rather than a negative span.
+    ...(endMs > startMs ? { endMs } : {}),
     labels: sorted,
     status: -1,
   });
@@ -471,7 +472,7 @@ function compile(definitions: CoscaleDefinitions, frame: OpenedFrame): Compiled 
   }
   const events = new Map<number, CompiledEvent>();
   for (const event of definitions.events) events.set(event.id, { title: eventTitle(event) });
-  const eventReserved = new Set<string>(["scope", "end_ms"]);
+  const eventReserved = new Set<string>(["scope"]);
   for (const [name] of frameLabels) eventReserved.add(name);
   return { metrics, events, eventReserved, frameLabels, runMs: frame.timeMs };
 }

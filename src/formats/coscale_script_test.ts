@@ -296,10 +296,10 @@ describe("parseCoscaleScript() event lines", () => {
       'E1 -300 0 "Restarted" "{}" S\nE1 1458345600 1458349200 "Old" "{}" S\nE1 0 0 "Now" "{ }"',
     );
     assert.deepEqual(r.bad, []);
-    assert.deepEqual(r.events.map((e) => [e.text, e.timeMs, e.labels]), [
-      ["Restarted", RUN_MS - 300_000, [["end_ms", String(RUN_MS)], ["scope", "server"], ["script", "test"]]],
-      ["Old", 1458345600_000, [["end_ms", "1458349200000"], ["scope", "server"], ["script", "test"]]],
-      ["Now", RUN_MS, [["scope", "server"], ["script", "test"]]],
+    assert.deepEqual(r.events.map((e) => [e.text, e.timeMs, e.endMs, e.labels]), [
+      ["Restarted", RUN_MS - 300_000, RUN_MS, [["scope", "server"], ["script", "test"]]],
+      ["Old", 1458345600_000, 1458349200_000, [["scope", "server"], ["script", "test"]]],
+      ["Now", RUN_MS, undefined, [["scope", "server"], ["script", "test"]]],
     ]);
     assert.ok(r.events.every((e) => e.kind === "event" && e.title === "Restart" && e.status === -1));
   });

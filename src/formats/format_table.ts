@@ -19,6 +19,7 @@ import { createCollectdFormat } from "./collectd.ts";
 import { parseCollectdUnixsock } from "./collectd_unixsock.ts";
 import { parseCoscaleScript } from "./coscale_script.ts";
 import { parseInfluxLine } from "./influx_line.ts";
+import { parseJson } from "./json.ts";
 import { parseNagios } from "./nagios.ts";
 import { parsePromText } from "./prom_text.ts";
 import { parseStatsd } from "./statsd.ts";
@@ -53,6 +54,7 @@ const BUILDERS: Readonly<Record<FormatName, _Builder>> = {
   nagios: () => parseNagios,
   prom_text: () => parsePromText,
   influx_line: () => parseInfluxLine,
+  json: () => parseJson,
 };
 
 /**

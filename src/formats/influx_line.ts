@@ -10,6 +10,8 @@
  *
  * - Escapes: `\,` and `\ ` in the measurement; `\,`, `\=` and `\ ` in tag keys, tag values and field
  *   keys; `\"` and `\\` in string field values. Any other backslash is literal.
+ * - A string field value may span lines: a newline inside its quotes belongs to the value (as InfluxDB's
+ *   and Telegraf's parsers read it), so the line goes on after the closing quote.
  * - Each numeric field becomes one `gauge` sample named `<measurement>_<field>`, or just `<measurement>`
  *   for a field called `value` (Telegraf's Prometheus output names series the same way); tags become
  *   labels. Floats, integers (`1i`), unsigned integers (`1u`) and booleans (`t`/`true`… → 1, `f`/`false`…
@@ -32,24 +34,26 @@
  */
 
 import type { BadReason, Label, Sample, SampleSink } from "../model/sample.ts";
+import type { LineCursor } from "./_text.ts";
 import {
   BACKSLASH,
   COMMA,
   decodeText,
   EQUALS,
   HASH,
-  hasKeySeparator,
   isBlank,
   isValidUtf8,
   lineCursor,
   makeSample,
+  MINUS,
   nextLine,
-  normalizeLabels,
   parseDecimal,
   parseInteger,
+  PLUS,
   QUOTE,
-  SPACE,
 } from "./_text.ts";
+import { fieldIdentity, readSeries, scanToken, unescape, useFrameLabels } from "./_influx_series.ts";
+import type { FieldIdentity } from "./_influx_series.ts";
 import { openScriptFrame } from "./script_frame.ts";
 import type { InfluxPrecision, ScriptParseOptions } from "./script_frame.ts";
 
@@ -82,6 +86,8 @@ interface State {
 
 /** Why the last line failed, for `options.onBad`. */
 let failure = "";
+/** Set by `parseLine` when a string field was still open at the end of the line (it may go on). */
+let unclosed = false;
 
 /**
  * Parses InfluxDB line protocol (optionally inside a script frame) into gauge samples.
@@ -104,25 +110,21 @@ export function parseInfluxLine(bytes: Uint8Array, sink: SampleSink, options?: I
   const precision = frame.header?.precision ?? options?.precision ?? "ns";
   const [multiply, divide] = PRECISION_TO_MS[precision];
   const state: State = { frameLabels: frame.labels, defaultTimeMs: frame.timeMs, multiply, divide };
+  useFrameLabels(frame.labels);
   const onBad = options?.onBad;
   const body = frame.body;
   const pending: Sample[] = [];
   const line = lineCursor(body);
   let lines = 0;
   while (nextLine(body, line)) {
-    const { s, e } = line;
-    if (e === s || body[s] === HASH) continue;
+    if (line.e === line.s || body[line.s] === HASH) continue;
     lines++;
-    let reason: BadReason | null;
-    if (line.nonAscii && !isValidUtf8(body, s, e)) {
-      reason = "invalid_utf8";
-      failure = "Line is not valid UTF-8";
-    } else {
-      reason = parseLine(body, s, e, state, pending);
-    }
+    const first = line.number;
+    let reason = parseChecked(body, line, state, pending);
+    if (reason !== null && unclosed) reason = parseContinued(body, line, state, pending, reason);
     if (reason !== null) {
       sink.bad(reason);
-      onBad?.({ line: line.number, reason, message: failure });
+      onBad?.({ line: first, reason, message: failure });
     } else {
       for (let k = 0; k < pending.length; k++) sink.sample(pending[k]!);
     }
@@ -131,46 +133,25 @@ export function parseInfluxLine(bytes: Uint8Array, sink: SampleSink, options?: I
   return lines;
 }
 
-/** Field values collected for one line before its timestamp is known. */
-interface Field {
-  readonly key: string;
-  readonly value: number;
-}
+/** The fields of the line being parsed, reused from line to line. */
+const lineFields: FieldIdentity[] = [];
+const lineValues: number[] = [];
 
 /** Parses one trimmed line into `out`; nothing is kept when a reason is returned. */
 function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: Sample[]): BadReason | null {
-  // measurement
-  let p = scanToken(bytes, s, e, false);
-  if (p === s) {
-    failure = "Line has no measurement";
-    return "empty_name";
+  const series = readSeries(bytes, s, e, state.frameLabels);
+  if (series.kind === "failure") {
+    failure = series.message;
+    return series.reason;
   }
-  const measurement = unescape(bytes, s, p);
-  const labels: Label[] = [];
-  // tags
-  while (p < e && bytes[p] === COMMA) {
-    const ks = p + 1;
-    const ke = scanToken(bytes, ks, e, true);
-    if (ke === ks || bytes[ke] !== EQUALS) {
-      failure = `Tag "${decodeText(bytes, ks, ke)}" has no key or no '='`;
-      return "bad_tags";
-    }
-    const vs = ke + 1;
-    const ve = scanToken(bytes, vs, e, true);
-    if (ve === vs || bytes[ve] === EQUALS) {
-      failure = `Tag "${unescape(bytes, ks, ke)}" has no value`;
-      return "bad_tags";
-    }
-    labels.push([unescape(bytes, ks, ke), unescape(bytes, vs, ve)]);
-    p = ve;
-  }
+  let p = s + series.raw.length;
   if (p >= e) {
-    failure = `Measurement "${measurement}" has no fields`;
+    failure = `Measurement "${series.measurement}" has no fields`;
     return "no_value";
   }
   // bytes[p] is a blank: fields follow
   while (p < e && isBlank(bytes[p])) p++;
-  const fields: Field[] = [];
+  let count = 0;
   let strings = 0;
   for (;;) {
     const ks = p;
@@ -179,14 +160,14 @@ function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: S
       failure = `Field "${decodeText(bytes, ks, ke)}" has no key or no '='`;
       return "bad_value";
     }
-    const key = unescape(bytes, ks, ke);
     let q = ke + 1;
     if (bytes[q] === QUOTE) {
       // A string field: skipped, but it must be well formed.
       q++;
       while (q < e && bytes[q] !== QUOTE) q += bytes[q] === BACKSLASH ? 2 : 1;
       if (q >= e) {
-        failure = `String field "${key}" has no closing quote`;
+        unclosed = true;
+        failure = `String field "${unescape(bytes, ks, ke)}" has no closing quote`;
         return "bad_value";
       }
       q++;
@@ -196,10 +177,12 @@ function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: S
       while (q < e && bytes[q] !== COMMA && !isBlank(bytes[q])) q++;
       const value = fieldValue(bytes, vs, q);
       if (value !== value) {
-        failure = `Field "${key}" has an invalid value "${decodeText(bytes, vs, q)}"`;
+        failure = `Field "${unescape(bytes, ks, ke)}" has an invalid value "${decodeText(bytes, vs, q)}"`;
         return "bad_value";
       }
-      fields.push({ key, value });
+      lineFields[count] = fieldIdentity(series, bytes, ks, ke);
+      lineValues[count] = value;
+      count++;
     }
     p = q;
     if (p < e && bytes[p] === COMMA) {
@@ -211,73 +194,89 @@ function parseLine(bytes: Uint8Array, s: number, e: number, state: State, out: S
   let timeMs = state.defaultTimeMs;
   while (p < e && isBlank(bytes[p])) p++;
   if (p < e) {
-    const t = parseInteger(bytes, p, e);
-    const ts = t === t ? t : parseLongInteger(bytes, p, e);
-    if (ts !== ts) {
+    timeMs = timestampMs(bytes, p, e, state);
+    if (timeMs !== timeMs) {
       failure = `Invalid timestamp "${decodeText(bytes, p, e)}"`;
       return "bad_timestamp";
     }
-    timeMs = Math.floor((ts * state.multiply) / state.divide);
   }
-  if (fields.length === 0) {
-    failure = `Measurement "${measurement}" has only string fields`;
+  if (count === 0) {
+    failure = `Measurement "${series.measurement}" has only string fields`;
     return "no_value";
   }
-  if (hasKeySeparator(measurement)) {
-    failure = "Measurement holds a control character";
-    return "empty_name";
+  if (series.invalid !== null) {
+    failure = series.invalidMessage;
+    return series.invalid;
   }
-  for (let k = 0; k < labels.length; k++) {
-    if (hasKeySeparator(labels[k]![0]) || hasKeySeparator(labels[k]![1])) {
-      failure = "A tag holds a control character";
-      return "bad_tags";
-    }
-  }
-  for (let k = 0; k < state.frameLabels.length; k++) labels.push(state.frameLabels[k]!);
-  const sorted = normalizeLabels(labels);
-  for (let k = 0; k < fields.length; k++) {
-    const field = fields[k]!;
-    if (hasKeySeparator(field.key)) {
+  for (let k = 0; k < count; k++) {
+    if (lineFields[k]!.invalid) {
       failure = "A field key holds a control character";
       return "bad_value";
     }
-    const name = field.key === "value" ? measurement : `${measurement}_${field.key}`;
-    out.push(makeSample(name, sorted, undefined, "gauge", field.value, timeMs));
+  }
+  for (let k = 0; k < count; k++) {
+    const field = lineFields[k]!;
+    out.push(makeSample(field.name, series.labels, field.seriesKey, "gauge", lineValues[k]!, timeMs));
   }
   return null;
 }
 
 /**
- * Scans a measurement (`tagLike` false: stops at an unescaped `,` or blank) or a tag key, tag value or
- * field key (`tagLike` true: also stops at `=`).
+ * The timestamp [p, e) in ms, by the line's precision; NaN when it is not an integer. Nanosecond and
+ * microsecond timestamps have more digits than a double holds exactly, so those are split into their
+ * millisecond part and the rest, which keeps the result exact (flooring, as for shorter ones).
  */
-function scanToken(bytes: Uint8Array, p: number, e: number, tagLike: boolean): number {
-  while (p < e) {
-    const b = bytes[p]!;
-    if (b === BACKSLASH && p + 1 < e) {
-      p += 2;
-      continue;
-    }
-    if (b === COMMA || b === SPACE || b === 0x09 || (tagLike && b === EQUALS)) break;
-    p++;
+function timestampMs(bytes: Uint8Array, p: number, e: number, state: State): number {
+  const t = parseInteger(bytes, p, e);
+  if (t === t) return Math.floor((t * state.multiply) / state.divide);
+  const sub = state.divide === 1e6 ? 6 : state.divide === 1e3 ? 3 : 0;
+  if (sub > 0 && bytes[p] !== MINUS && e - p > sub) {
+    const ms = parseInteger(bytes, p, e - sub);
+    const rest = parseInteger(bytes, e - sub, e);
+    if (ms === ms && rest === rest && bytes[e - sub] !== PLUS && bytes[e - sub] !== MINUS) return ms;
   }
-  return p;
+  const ts = parseLongInteger(bytes, p, e);
+  return ts !== ts ? NaN : Math.floor((ts * state.multiply) / state.divide);
 }
 
-/** Decodes [s, e) and removes the backslash of `\,`, `\=` and `\ ` (others stay literal). */
-function unescape(bytes: Uint8Array, s: number, e: number): string {
-  let from = s;
-  let text = "";
-  for (let i = s; i < e - 1; i++) {
-    if (bytes[i] !== BACKSLASH) continue;
-    const next = bytes[i + 1];
-    if (next === COMMA || next === EQUALS || next === SPACE) {
-      text += decodeText(bytes, from, i);
-      from = i + 1;
-      i++;
-    }
+/** Validates the UTF-8 of the cursor's line and parses it. */
+function parseChecked(body: Uint8Array, line: LineCursor, state: State, out: Sample[]): BadReason | null {
+  unclosed = false;
+  if (line.nonAscii && !isValidUtf8(body, line.s, line.e)) {
+    failure = "Line is not valid UTF-8";
+    return "invalid_utf8";
   }
-  return from === s ? decodeText(bytes, s, e) : text + decodeText(bytes, from, e);
+  return parseLine(body, line.s, line.e, state, out);
+}
+
+/**
+ * A string field was still open at the end of the line: takes in the following lines until the line
+ * parses (a newline inside a quoted value, rare). When it never does, only the first line is rejected
+ * (with its own reason) and the cursor goes back to just after it, so a line that merely lacks its closing
+ * quote does not swallow its neighbours.
+ */
+function parseContinued(
+  body: Uint8Array,
+  line: LineCursor,
+  state: State,
+  out: Sample[],
+  firstReason: BadReason,
+): BadReason | null {
+  const firstFailure = failure;
+  const { next, number, start, end, s, e, nonAscii } = line;
+  let reason: BadReason | null = firstReason;
+  while (reason !== null && unclosed && nextLine(body, line)) {
+    line.s = s;
+    line.start = start;
+    line.nonAscii ||= nonAscii;
+    out.length = 0;
+    reason = parseChecked(body, line, state, out);
+  }
+  if (reason === null) return null;
+  out.length = 0;
+  Object.assign(line, { next, number, start, end, s, e, nonAscii });
+  failure = firstFailure;
+  return firstReason;
 }
 
 /** A field's numeric value: float, `<int>i`, `<uint>u` or a boolean; NaN when none of those. */
@@ -291,25 +290,29 @@ function fieldValue(bytes: Uint8Array, s: number, e: number): number {
     return last === LOWER_U && value < 0 ? NaN : value;
   }
   const first = bytes[s];
-  if (first === 0x74 || first === 0x54 || first === 0x66 || first === 0x46) {
-    switch (decodeText(bytes, s, e)) {
-      case "t":
-      case "T":
-      case "true":
-      case "True":
-      case "TRUE":
-        return 1;
-      case "f":
-      case "F":
-      case "false":
-      case "False":
-      case "FALSE":
-        return 0;
-    }
-    return NaN;
-  }
+  if (first === 0x74 || first === 0x54 || first === 0x66 || first === 0x46) return booleanValue(bytes, s, e);
   return parseDecimal(bytes, s, e);
 }
+
+/** `t`, `T`, `true`, `True`, `TRUE` → 1; `f`, `F`, `false`, `False`, `FALSE` → 0; else NaN. */
+function booleanValue(bytes: Uint8Array, s: number, e: number): number {
+  const n = e - s;
+  if (n === 1) {
+    return bytes[s] === 0x74 || bytes[s] === 0x54 ? 1 : bytes[s] === 0x66 || bytes[s] === 0x46 ? 0 : NaN;
+  }
+  if (n !== 4 && n !== 5) return NaN;
+  const word = n === 4 ? BOOLEAN_WORDS_4 : BOOLEAN_WORDS_5;
+  for (let w = 0; w < word.length; w++) {
+    const candidate = word[w]!;
+    let k = 0;
+    while (k < n && bytes[s + k] === candidate.charCodeAt(k)) k++;
+    if (k === n) return n === 4 ? 1 : 0;
+  }
+  return NaN;
+}
+
+const BOOLEAN_WORDS_4 = ["true", "True", "TRUE"] as const;
+const BOOLEAN_WORDS_5 = ["false", "False", "FALSE"] as const;
 
 /** Parses an integer too long for `parseInteger` (nanosecond timestamps, 64-bit fields) as a double. */
 function parseLongInteger(bytes: Uint8Array, s: number, e: number): number {

@@ -99,6 +99,37 @@ describe("parseInfluxLine()", () => {
     }
   });
 
+  it("parseInfluxLine() reads a quoted string field that spans lines as part of its line", () => {
+    const r = run('log,host=a msg="first\nsecond, \\"quoted\\" =x",n=3i 1700000000000000000\nnext v=4\n');
+    assert.deepEqual(r.bad, []);
+    assert.equal(r.lines, 2);
+    assert.deepEqual(r.samples.map((s) => [s.name, s.labels, s.value, s.timeMs]), [
+      ["log_n", [["host", "a"]], 3, 1_700_000_000_000],
+      ["next_v", [], 4, 0],
+    ]);
+    const crlf = run('m s="a\r\nb",v=1\r\nn v=2\r\n');
+    assert.deepEqual(crlf.samples.map((s) => [s.name, s.value]), [["m_v", 1], ["n_v", 2]]);
+  });
+
+  it("parseInfluxLine() unescapes commas, spaces and equals signs where the protocol allows them", () => {
+    const r = run("disk\\ io\\,x,mount\\ point=/mnt/a\\ b,k\\=v=1\\=2,weird\\,tag=x used\\ pct=5,a\\=b=6");
+    assert.deepEqual(r.bad, []);
+    assert.deepEqual(r.samples.map((s) => [s.name, s.labels]), [
+      ["disk io,x_used pct", [["k=v", "1=2"], ["mount point", "/mnt/a b"], ["weird,tag", "x"]]],
+      ["disk io,x_a=b", [["k=v", "1=2"], ["mount point", "/mnt/a b"], ["weird,tag", "x"]]],
+    ]);
+  });
+
+  it("parseInfluxLine() reads i and u suffixes exactly up to 2^53 and rejects a negative unsigned value", () => {
+    const r = run("m a=9007199254740991i,b=18446744073709551615u,c=0u,d=-0i\nm e=-5u");
+    assert.deepEqual(r.samples.map((s) => s.value), [9007199254740991, 18446744073709551615, 0, 0]);
+    assert.deepEqual(r.bad, ["bad_value"]);
+  });
+
+  it("parseInfluxLine() leaves a line without timestamp at arrival time (0)", () => {
+    assert.deepEqual(run("m v=1\nm v=2   \n").samples.map((s) => s.timeMs), [0, 0]);
+  });
+
   it("parseInfluxLine() skips comments and blank lines without counting them", () => {
     const r = run("# comment\n\n   \nm v=1\r\n");
     assert.equal(r.lines, 1);

@@ -87,6 +87,20 @@ describe("parsePromText()", () => {
     ]);
   });
 
+  it("parsePromText() lets a # TYPE without samples declare nothing for the families after it", () => {
+    const r = run(
+      "# HELP idle Never sampled.\n# TYPE idle counter\n# TYPE busy gauge\nbusy 3\nidle_total 4\n",
+    );
+    assert.equal(r.lines, 2);
+    assert.deepEqual(r.bad, []);
+    assert.deepEqual(r.samples.map((s) => [s.name, s.kind, s.value]), [["busy", "gauge", 3], [
+      "idle_total",
+      "cumulative",
+      4,
+    ]]);
+    assert.deepEqual(run("# TYPE only counter\n").calls, []);
+  });
+
   it("parsePromText() reads timestamps in ms, negative ones too", () => {
     assert.equal(one("m 1 1700000000123")[4], 1700000000123);
     assert.equal(one("m 1 -5")[4], -5);

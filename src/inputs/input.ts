@@ -4,15 +4,22 @@
  * Inputs only move bytes. They hand raw bytes to {@link InputContext.emit}; formats parse them in the
  * workers. After `stop()` resolves an input never calls `emit` again.
  *
+ * An input that receives over HTTP serves its routes on the collector's one endpoint through
+ * {@link InputContext.serve}, and, since it can make its client wait, hands bytes to
+ * {@link InputContext.accept} instead of `emit`: the 2xx then means the bytes are on disk.
+ *
  * @module
  */
 
 import type { GenericSchema, InferOutput } from "valibot";
 import type { ConfigurablePlugin } from "../config/schema.ts";
+import type { RouteSet } from "../internal/http_app.ts";
 import type { ComponentStats, SelfStats } from "../internal/self_stats.ts";
 import type { Logger } from "../internal/log.ts";
 import type { FormatId } from "../model/frame.ts";
 import type { Runtime } from "../runtime/types.ts";
+import type { EventWriter } from "../store/event_table.ts";
+import type { Accept } from "../store/inbox.ts";
 
 /** What an input sees of the collector. */
 export interface InputContext {
@@ -32,6 +39,25 @@ export interface InputContext {
    * @returns The source's emit function, which behaves as {@link InputContext.emit}.
    */
   register?(labels: Readonly<Record<string, string>>): (bytes: Uint8Array, format: FormatId) => boolean;
+  /**
+   * Serves a route set on the collector's shared HTTP endpoint (`http.listen`), behind its body limit,
+   * gzip handling and, for `auth: "bearer"`, the `http.token` check. Call it during `start()`: the
+   * endpoint starts serving once every input has started. Optional: absent where there is no endpoint.
+   *
+   * @param routes The routes and who authenticates their requests.
+   * @throws {Error} When a route is already served by another route set.
+   */
+  serve?(routes: RouteSet): void;
+  /**
+   * Accepts one frame durably: emits it and commits it to the inbox under the data directory (group
+   * commit), resolving once it is on disk; a crash after that loses nothing (the next start replays it).
+   * Resolves `busy` when the rings stayed full for the input's wait, `too_large` for a frame no ring can
+   * hold, `stopped` during shutdown (nothing is kept then); rejects with a `StoreError` when the commit
+   * failed. Optional: absent without a store.
+   */
+  readonly accept?: Accept;
+  /** Where events go straight to the store, with their ids (not through the pipeline). Optional. */
+  readonly events?: EventWriter;
   /** Aborted when the collector shuts down. */
   readonly signal: AbortSignal;
   /** The runtime facade. */

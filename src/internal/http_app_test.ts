@@ -1,11 +1,21 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createLogger } from "./log.ts";
 import { createHttpApp, DEFAULT_BODY_LIMIT_BYTES } from "./http_app.ts";
+import type { RouteSet } from "./http_app.ts";
 
-function echoRoutes(): Hono {
+function bearer(app: Hono): RouteSet {
+  return { app, auth: "bearer" };
+}
+
+function echoRoutes(): RouteSet {
+  return bearer(echoApp());
+}
+
+function echoApp(): Hono {
   const app = new Hono();
   app.post("/echo", async (c) => c.text(String((await c.req.arrayBuffer()).byteLength)));
   app.get("/boom", () => {
@@ -17,10 +27,10 @@ function echoRoutes(): Hono {
   return app;
 }
 
-function otherRoutes(): Hono {
+function otherRoutes(): RouteSet {
   const app = new Hono();
   app.get("/other", (c) => c.text("other"));
-  return app;
+  return bearer(app);
 }
 
 describe("createHttpApp()", () => {
@@ -39,6 +49,52 @@ describe("createHttpApp()", () => {
     assert.equal(await ok.text(), "other");
     assert.equal((await app.request("/healthz")).status, 200);
     assert.equal((await app.request("/readyz")).status, 200);
+  });
+
+  it("createHttpApp() answers a missing, wrong or non-bearer credential with 401, a Bearer challenge and JSON", async () => {
+    const app = createHttpApp({ routes: [otherRoutes()], ready: () => true, token: "s3cret" });
+    const cases: Array<[Record<string, string>, string, string]> = [
+      [
+        {},
+        'Bearer realm="tally"',
+        "Missing bearer token: send the header Authorization: Bearer <token> (http.token)",
+      ],
+      [
+        { authorization: "Bearer s3cre" },
+        'Bearer realm="tally", error="invalid_token"',
+        "Invalid bearer token",
+      ],
+      [
+        { authorization: "Basic dXNlcjpzM2NyZXQ=" },
+        'Bearer realm="tally", error="invalid_token"',
+        'Authorization header is not a bearer token (it starts with "Basic")',
+      ],
+      [
+        { authorization: "Bearer" },
+        'Bearer realm="tally", error="invalid_token"',
+        'Authorization header is not a bearer token (it starts with "Bearer")',
+      ],
+    ];
+    for (const [headers, challenge, error] of cases) {
+      const res = await app.request("/other", { headers });
+      assert.equal(res.status, 401, JSON.stringify(headers));
+      assert.equal(res.headers.get("www-authenticate"), challenge);
+      assert.deepEqual(await res.json(), { error });
+    }
+    const lower = await app.request("/other", { headers: { authorization: "bearer s3cret" } });
+    assert.equal(lower.status, 200, "the scheme name is case-insensitive");
+  });
+
+  it("createHttpApp() lets a route set with its own auth answer without the bearer token", async () => {
+    const own = new Hono();
+    own.post("/api/v1/app/:app/login/", (c) => c.json({ token: "t" }));
+    const app = createHttpApp({
+      routes: [otherRoutes(), { app: own, auth: "own" }],
+      ready: () => true,
+      token: "s",
+    });
+    assert.equal((await app.request("/api/v1/app/x/login/", { method: "POST" })).status, 200);
+    assert.equal((await app.request("/other")).status, 401);
   });
 
   it("createHttpApp() asks for no token when the token is empty", async () => {
@@ -83,6 +139,63 @@ describe("createHttpApp()", () => {
       body: new Uint8Array(DEFAULT_BODY_LIMIT_BYTES + 1),
     });
     assert.equal(over.status, 413);
+  });
+
+  it("createHttpApp() decompresses gzip request bodies for every route", async () => {
+    const app = createHttpApp({ routes: [echoRoutes()], ready: () => true });
+    const res = await app.request("/echo", {
+      method: "POST",
+      headers: { "content-encoding": "gzip" },
+      body: gzipSync(new Uint8Array(5000)),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "5000");
+  });
+
+  it("createHttpApp() answers 413 for a gzip body over the limit once decompressed, a bomb included", async () => {
+    const app = createHttpApp({ routes: [echoRoutes()], ready: () => true, bodyLimitBytes: 1000 });
+    const fits = await app.request("/echo", {
+      method: "POST",
+      headers: { "content-encoding": "gzip" },
+      body: gzipSync(new Uint8Array(1000)),
+    });
+    assert.equal(await fits.text(), "1000");
+    // 64 MiB of zeros compress to about 64 KiB: over the limit as sent too, so use a higher limit there.
+    const bomb = gzipSync(new Uint8Array(64 * 1024 * 1024));
+    const big = createHttpApp({ routes: [echoRoutes()], ready: () => true, bodyLimitBytes: 1024 * 1024 });
+    const res = await big.request("/echo", {
+      method: "POST",
+      headers: { "content-encoding": "gzip" },
+      body: bomb,
+    });
+    assert.equal(res.status, 413);
+    assert.deepEqual(await res.json(), {
+      error: "Request body is larger than the limit of 1048576 bytes once decompressed",
+    });
+    const over = await app.request("/echo", {
+      method: "POST",
+      headers: { "content-encoding": "gzip" },
+      body: gzipSync(new Uint8Array(1001)),
+    });
+    assert.equal(over.status, 413);
+  });
+
+  it("createHttpApp() answers 400 for a body that is not gzip and 415 for another encoding", async () => {
+    const app = createHttpApp({ routes: [echoRoutes()], ready: () => true });
+    const bad = await app.request("/echo", {
+      method: "POST",
+      headers: { "content-encoding": "gzip" },
+      body: "plain text",
+    });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json() as { error: string }).error, /^Request body is not valid gzip: /);
+    const br = await app.request("/echo", {
+      method: "POST",
+      headers: { "content-encoding": "br" },
+      body: "x",
+    });
+    assert.equal(br.status, 415);
+    assert.deepEqual(await br.json(), { error: 'Unsupported Content-Encoding "br": send gzip or none' });
   });
 
   it("createHttpApp() answers unknown paths with a JSON 404", async () => {

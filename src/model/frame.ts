@@ -15,6 +15,7 @@ export const FORMAT_IDS = {
   nagios: 5,
   prom_text: 6,
   influx_line: 7,
+  json: 8,
 } as const;
 
 /** The name of a wire format. */

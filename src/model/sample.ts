@@ -70,8 +70,13 @@ export interface TallyEvent {
   readonly title: string;
   /** The text body (service checks: the message). */
   readonly text: string;
-  /** The event time in ms since the epoch, or 0 for "arrival time". */
+  /** The event time (its start) in ms since the epoch, or 0 for "arrival time". */
   readonly timeMs: number;
+  /**
+   * When the event ended, in ms since the epoch (a deploy, a cron run, a CoScale event with a stop time).
+   * Absent for an instant event, which ends at its start; never before `timeMs` when both are given.
+   */
+  readonly endMs?: number;
   /** The labels, sorted by name (DogStatsD tags, plus `host`, `priority`, `alert_type`, `source_type_name`, `aggregation_key` when given). */
   readonly labels: Labels;
   /** The service-check status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; -1 for plain events. */

@@ -82,10 +82,19 @@ export interface FlushResult {
   readonly events: readonly TallyEvent[];
   /** How long collecting and merging took, in ms. */
   readonly durationMs: number;
+  /**
+   * The last flush (`stop()`): it took every frame ever emitted, whatever window it was stamped with (a
+   * frame replayed into a window the clock has not reached yet included), not only those up to `windowMs`.
+   */
+  readonly final: boolean;
 }
 
-/** Copies one frame of an input into the pipeline; `false` when it was dropped (and counted). */
-export type EmitFrame = (bytes: Uint8Array, format: FormatId) => boolean;
+/**
+ * Copies one frame of an input into the pipeline; `false` when it was dropped (and counted). `windowMs`
+ * stamps the frame with a window other than the open one: a frame kept in the inbox and replayed after a
+ * restart goes back into the window it was acknowledged in, so its samples keep their time.
+ */
+export type EmitFrame = (bytes: Uint8Array, format: FormatId, windowMs?: number) => boolean;
 
 /** What registers with the pipeline: an input, or one source of an input (a script of a `scripts` input). */
 export interface PipelineComponent {
@@ -252,21 +261,53 @@ export class Pipeline {
     });
   }
 
+  /**
+   * The window new frames are stamped with (ms since the epoch). It only moves in the flush timer's
+   * callback (or {@link Pipeline.flush}), so code that reads it and then emits in the same synchronous
+   * turn knows which flush will carry the frame: the inbox records it beside each acknowledged frame.
+   */
+  get windowMs(): number {
+    return this.#stamp.windowMs;
+  }
+
+  /** The largest frame emit can take (half a worker's ring); unbounded when parsing inline. */
+  get maxFrameBytes(): number {
+    return this.#pool?.maxFrameBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Whether a frame of `length` bytes emitted now would be taken rather than dropped as `ring_full`: a
+   * producer that can wait (an HTTP request, the inbox replay) checks before it emits instead of counting
+   * drops. Always true when parsing inline; false once stopped.
+   *
+   * @param length The frame's length in bytes.
+   * @returns True when it fits.
+   */
+  fits(length: number): boolean {
+    if (this.#stamp.closed) return false;
+    return this.#pool === undefined ? true : this.#pool.fits(length);
+  }
+
   /** The live series: the latest metric of each is what `/metrics` shows. */
   get table(): SeriesTable {
     return this.#table;
   }
 
   /**
-   * Starts the workers and arms the flush timer; resolves when the workers are ready.
+   * Starts the workers, runs `beforeFirstFlush`, then arms the flush timer; resolves when that is done.
    *
-   * @throws {Error} When a worker cannot start.
+   * `beforeFirstFlush` may emit frames (the inbox replay does) while no flush can run yet, so a flush
+   * never lets go of inbox rows whose frames were still to be replayed.
+   *
+   * @param beforeFirstFlush Work to finish with the workers running but before any flush.
+   * @throws {Error} When a worker cannot start, or `beforeFirstFlush` rejects.
    */
-  async start(): Promise<void> {
+  async start(beforeFirstFlush?: () => Promise<void>): Promise<void> {
     if (this.#started) return;
     this.#started = true;
     await this.#pool?.start();
     this.#stamp.windowMs = this.#align(this.#now());
+    await beforeFirstFlush?.();
     this.#arm();
   }
 
@@ -307,18 +348,19 @@ export class Pipeline {
     const pool = this.#pool;
     const inline = this.#inline;
     const stamp = this.#stamp;
-    return function emit(bytes: Uint8Array, format: FormatId): boolean {
+    return function emit(bytes: Uint8Array, format: FormatId, windowMs?: number): boolean {
       receivedBytes.add(bytes.length);
       if (stamp.closed) {
         stopped.add();
         return false;
       }
       const seq = ++stamp.seq;
+      const window = windowMs ?? stamp.windowMs;
       if (inline !== undefined) {
-        inline.frame(inputId, format, seq, stamp.windowMs, bytes);
+        inline.frame(inputId, format, seq, window, bytes);
         return true;
       }
-      if (pool!.write(inputId, format, seq, stamp.windowMs, bytes)) return true;
+      if (pool!.write(inputId, format, seq, window, bytes)) return true;
       if (bytes.length > pool!.maxFrameBytes) {
         tooLarge.add();
         log.every(input.warnKey, DROP_WARN_EVERY_MS, "Frame larger than half a ring; dropping it", {
@@ -363,10 +405,14 @@ export class Pipeline {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     const closing = this.#stamp.windowMs;
-    await this.#enqueue(async () => {
-      if (this.#pool !== undefined) return await this.#pool.stop();
-      return [this.#inline!.take(Number.POSITIVE_INFINITY)];
-    }, closing);
+    await this.#enqueue(
+      async () => {
+        if (this.#pool !== undefined) return await this.#pool.stop();
+        return [this.#inline!.take(Number.POSITIVE_INFINITY)];
+      },
+      closing,
+      true,
+    );
   }
 
   #align(ms: number): number {
@@ -405,11 +451,11 @@ export class Pipeline {
   }
 
   /** Runs one flush after the previous one: flushes never overlap and finish in window order. */
-  #enqueue(collect: () => Promise<SinkPartial[]>, windowMs: number): Promise<FlushResult> {
+  #enqueue(collect: () => Promise<SinkPartial[]>, windowMs: number, final = false): Promise<FlushResult> {
     const run = async (): Promise<FlushResult> => {
       const started = performance.now();
       const partials = await collect();
-      const result = this.#merge(partials, windowMs, started);
+      const result = this.#merge(partials, windowMs, started, final);
       try {
         await this.#options.onFlush(result);
       } catch (error) {
@@ -424,7 +470,7 @@ export class Pipeline {
     return flushed;
   }
 
-  #merge(partials: readonly SinkPartial[], windowMs: number, started: number): FlushResult {
+  #merge(partials: readonly SinkPartial[], windowMs: number, started: number, final: boolean): FlushResult {
     const table = this.#table;
     const invalidBefore = table.invalid;
     const rejectedBefore = table.rejected;
@@ -470,6 +516,6 @@ export class Pipeline {
     }
     const durationMs = performance.now() - started;
     this.#flushDuration.set(durationMs / 1000);
-    return { windowMs, metrics, events, durationMs };
+    return { windowMs, metrics, events, durationMs, final };
   }
 }

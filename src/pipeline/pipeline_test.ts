@@ -62,6 +62,24 @@ function selfValue(stats: SelfStats, name: string, labels: Record<string, string
 
 for (const workers of [0, 2]) {
   describe(`Pipeline (workers = ${workers})`, () => {
+    it("emit() with a window stamps the frame into that window, so a replayed frame keeps its time", async () => {
+      const h = harness(workers);
+      await h.pipeline.start();
+      try {
+        const emit = h.pipeline.register({ type: "http", id: "http" });
+        assert.equal(h.pipeline.windowMs, T0);
+        emit(text("old:3|c\nlevel:7|g"), FORMAT_IDS.statsd, T0 - 5 * INTERVAL);
+        emit(text("new:1|c"), FORMAT_IDS.statsd);
+        const result = await h.pipeline.flush();
+        const at = Object.fromEntries(result.metrics.map((m) => [m.name, [m.timeMs, m.point]]));
+        assert.deepEqual(at["old"], [T0 - 5 * INTERVAL, { kind: "counter", delta: 3, total: 3, rate: 0.3 }]);
+        assert.deepEqual(at["level"], [T0 - 5 * INTERVAL, { kind: "gauge", value: 7 }]);
+        assert.equal(at["new"]?.[0], T0);
+      } finally {
+        await h.pipeline.stop();
+      }
+    });
+
     it("flush() turns collectd running totals into window deltas with the configured types.db", async () => {
       const h = harness(workers, { formats: { collectd: { typesDb: "tally_test value:COUNTER:0:U\n" } } });
       await h.pipeline.start();

@@ -214,6 +214,17 @@ export class Pool {
   }
 
   /**
+   * Whether {@link Pool.write} would take a frame of `length` bytes now.
+   *
+   * @param length The frame's length in bytes.
+   * @returns True when some ring has room for it.
+   */
+  fits(length: number): boolean {
+    for (const slot of this.#slots) if (slot.ring.fits(length)) return true;
+    return false;
+  }
+
+  /**
    * The fill level of one worker's ring, for `tally_ring_fill_ratio`.
    *
    * @param index The worker index.

@@ -141,6 +141,22 @@ export class RingBuffer {
   }
 
   /**
+   * Producer: whether {@link RingBuffer.tryWrite} would take a frame of `length` bytes now (the consumer
+   * only ever makes more room).
+   *
+   * @param length The frame's length in bytes.
+   * @returns True when it fits.
+   */
+  fits(length: number): boolean {
+    const header = this.#header;
+    const write = Atomics.load(header, WRITE);
+    const free = this.#capacity - ((write - Atomics.load(header, READ)) >>> 0);
+    const need = (RECORD_HEADER_BYTES + length + 7) & ~7;
+    const toEnd = this.#capacity - (write & this.#mask);
+    return need <= toEnd ? need <= free : toEnd + need <= free;
+  }
+
+  /**
    * Producer: copies one frame into the ring, or returns `false` when it does not fit (the caller
    * drops and counts it: the `when_full = "drop"` policy).
    *

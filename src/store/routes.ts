@@ -7,7 +7,8 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import { parseTime } from "./_time.ts";
-import { DEFAULT_EVENT_LIMIT, type Store } from "./store.ts";
+import { DEFAULT_EVENT_LIMIT } from "./event_table.ts";
+import type { Store } from "./store.ts";
 
 /** Options for {@link storeRoutes}. */
 export interface StoreRoutesOptions {
@@ -56,7 +57,9 @@ const EventParamsSchema = v.object({
  * Builds the store's routes, to mount on the HTTP endpoint with `app.route("/", storeRoutes(store))`.
  *
  * - `GET /api/v1/query?name=NAME&since=1h&until=now&label.K=V&limit=N` → `{ series: SeriesResult[] }`
- * - `GET /api/v1/events?since=1h&until=now&limit=1000` → `{ events: StoredEvent[] }`, newest first
+ * - `GET /api/v1/events?since=1h&until=now&limit=1000` → `{ events: StoredEvent[] }`, newest first by
+ *   start; each event has `id`, `t` (start, ms), `end` (ms; equal to `t` for an instant event, `null` while
+ *   open), `kind`, `title`, `text`, `labels` and `status`
  *
  * Times are durations back from now (`15m`, `7d`), epoch seconds or ms, or RFC 3339; `since` defaults
  * to `1h` and `until` to unbounded. A bad parameter answers 400 with `{ error }` naming it; a store

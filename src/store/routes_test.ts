@@ -8,7 +8,8 @@ import type { Labels } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
 import { storeRoutes } from "./routes.ts";
 import { Store } from "./store.ts";
-import type { SeriesResult, StoredEvent } from "./store.ts";
+import type { StoredEvent } from "./event_table.ts";
+import type { SeriesResult } from "./point_table.ts";
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
 const MINUTE = 60_000;
@@ -42,7 +43,15 @@ describe("storeRoutes", () => {
       gauge("cpu", [["host", "b"]], 4, NOW - 5 * MINUTE),
     ]);
     store.appendEvents([
-      { kind: "event", title: "old", text: "", timeMs: NOW - 2 * 60 * MINUTE, labels: [], status: -1 },
+      {
+        kind: "event",
+        title: "old",
+        text: "",
+        timeMs: NOW - 2 * 60 * MINUTE,
+        endMs: NOW - 60 * MINUTE,
+        labels: [],
+        status: -1,
+      },
       { kind: "event", title: "deploy", text: "v2", timeMs: 0, labels: [["env", "prod"]], status: -1 },
     ], NOW - MINUTE);
     app = storeRoutes(store, { now: () => NOW });
@@ -141,7 +150,11 @@ describe("storeRoutes", () => {
       env: "prod",
     }]]);
     const all = (await getJson("/api/v1/events?since=1d")).body["events"] as StoredEvent[];
-    assert.deepEqual(all.map((e) => e.title), ["deploy", "old"]);
+    assert.deepEqual(all.map((e) => [e.title, e.t, e.end]), [
+      ["deploy", NOW - MINUTE, NOW - MINUTE],
+      ["old", NOW - 120 * MINUTE, NOW - 60 * MINUTE],
+    ]);
+    assert.deepEqual(Object.keys(all[0]!), ["id", "t", "end", "kind", "title", "text", "labels", "status"]);
     const one = (await getJson("/api/v1/events?since=1d&limit=1")).body["events"] as StoredEvent[];
     assert.deepEqual(one.map((e) => e.title), ["deploy"]);
   });

@@ -2,7 +2,7 @@
  * The embedded store: every flushed point and every event, kept in `<data_dir>/tally.db` (node:sqlite,
  * WAL mode) for a bounded time and size, and read back by the query API and `tally query`.
  *
- * Schema (version 1, in `PRAGMA user_version`):
+ * Schema (version 2, in `PRAGMA user_version`; migrations in `_schema.ts`):
  *
  * - `series (id, key, name, labels, kind, created)`: one row per series key and sample kind. `labels` is a
  *   JSON object; `kind` is the {@link SampleKind}. Unique on `(key, kind)` rather than `key` alone, because
@@ -11,7 +11,8 @@
  * - `points (series_id, t, value, fields)`: `t` is the window start in ms, `value` the headline number and
  *   `fields` the other numbers as JSON (see `_point_row.ts`). Indexed on `(series_id, t)` for queries and
  *   on `t` for retention.
- * - `events (id, t, kind, title, text, labels, status)`, indexed on `t`.
+ * - `events (id, t, end_t, kind, title, text, labels, status)`, indexed on `t` (`event_table.ts`).
+ * - `inbox (id, window_ms, input, format, bytes)`: acknowledged frames not yet stored (`inbox_table.ts`).
  *
  * Other components (the per-output outboxes) may add their own tables or files under the same data
  * directory: this store never takes an exclusive lock and never touches tables it does not own.
@@ -23,8 +24,16 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Metric } from "../model/metric.ts";
-import type { Labels, SampleKind, TallyEvent } from "../model/sample.ts";
-import { pointRow } from "./_point_row.ts";
+import type { TallyEvent } from "../model/sample.ts";
+import { enforceLimits } from "./_retention.ts";
+import type { EnforceResult } from "./_retention.ts";
+import { checkSchema, migrateSchema } from "./_schema.ts";
+import { EventTable } from "./event_table.ts";
+import type { EventQuery, EventUpdate, EventWriter, StoredEvent } from "./event_table.ts";
+import { InboxTable } from "./inbox_table.ts";
+import type { InboxEntry, InboxRow } from "./inbox_table.ts";
+import { PointTable } from "./point_table.ts";
+import type { SeriesQuery, SeriesResult } from "./point_table.ts";
 
 /** The store's file name inside the data directory. */
 export const STORE_FILE = "tally.db";
@@ -35,53 +44,14 @@ export const DEFAULT_RETENTION_MS = 7 * 86_400_000;
 /** The default size cap: 1 GiB. */
 export const DEFAULT_MAX_BYTES = 1024 ** 3;
 
-/** The default number of events {@link Store.events} returns. */
-export const DEFAULT_EVENT_LIMIT = 1000;
+/** WAL pages between automatic checkpoints: 16 384 pages of 4 KiB, 64 MiB. */
+const WAL_CHECKPOINT_PAGES = 16_384;
 
-const SCHEMA_VERSION = 1;
-
-/** The size cap loop stops after this many rounds even when the file is still over the cap. */
-const MAX_CAP_ROUNDS = 32;
-
-/** The share of the size cap the cap loop aims for, so the next run does not delete a sliver again. */
-const CAP_HEADROOM = 0.95;
-
-/** The smallest number of rows one size-cap round deletes, so that a round always makes progress. */
-const MIN_CAP_BATCH = 64;
+/** The size the WAL file is truncated back to after a checkpoint. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** Waits up to this long for another connection's write lock instead of failing at once. */
 const BUSY_TIMEOUT_MS = 5000;
-
-const SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS series (
-  id INTEGER PRIMARY KEY,
-  key TEXT NOT NULL,
-  name TEXT NOT NULL,
-  labels TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  created INTEGER NOT NULL,
-  UNIQUE (key, kind)
-);
-CREATE INDEX IF NOT EXISTS series_name ON series (name);
-CREATE TABLE IF NOT EXISTS points (
-  series_id INTEGER NOT NULL,
-  t INTEGER NOT NULL,
-  value REAL,
-  fields TEXT
-);
-CREATE INDEX IF NOT EXISTS points_series_t ON points (series_id, t);
-CREATE INDEX IF NOT EXISTS points_t ON points (t);
-CREATE TABLE IF NOT EXISTS events (
-  id INTEGER PRIMARY KEY,
-  t INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  title TEXT NOT NULL,
-  text TEXT NOT NULL,
-  labels TEXT NOT NULL,
-  status INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_t ON events (t);
-`;
 
 /** Options for {@link Store.open}. */
 export interface StoreOptions {
@@ -98,81 +68,6 @@ export interface StoreOptions {
   readonly readOnly?: boolean;
 }
 
-/** A series query: one metric name over a time range. */
-export interface SeriesQuery {
-  /** The metric name, matched exactly. */
-  readonly name: string;
-  /** The start of the range in ms since the epoch, inclusive. */
-  readonly sinceMs: number;
-  /** The end of the range in ms since the epoch, inclusive; unbounded by default. */
-  readonly untilMs?: number;
-  /** Labels every returned series must carry with exactly these values. */
-  readonly labels?: Readonly<Record<string, string>>;
-  /** The most points returned per series (the newest are kept); all by default. */
-  readonly limit?: number;
-}
-
-/** One stored point of a series. */
-export interface SeriesPoint {
-  /** The window start in ms since the epoch. */
-  readonly t: number;
-  /**
-   * The headline number: counter delta, gauge value, set count, summary median (else mean). `NaN` when
-   * a non-number was stored (SQLite keeps NaN as NULL).
-   */
-  readonly value: number;
-  /** The point's other numbers by name (counter `total`, `rate`; summary `count`, `min`, `p99`, …). */
-  readonly fields?: Record<string, number>;
-}
-
-/** One series with its points in a range, oldest first. */
-export interface SeriesResult {
-  /** The metric name. */
-  readonly name: string;
-  /** The labels. */
-  readonly labels: Record<string, string>;
-  /** The sample kind the series was aggregated from. */
-  readonly kind: SampleKind;
-  /** The points, ascending by `t`. */
-  readonly points: SeriesPoint[];
-}
-
-/** An event query: a time range, newest first. */
-export interface EventQuery {
-  /** The start of the range in ms since the epoch, inclusive. */
-  readonly sinceMs: number;
-  /** The end of the range in ms since the epoch, inclusive; unbounded by default. */
-  readonly untilMs?: number;
-  /** The most events returned (the newest); 1000 by default. */
-  readonly limit?: number;
-}
-
-/** One stored event. */
-export interface StoredEvent {
-  /** The row id, increasing in insertion order. */
-  readonly id: number;
-  /** The event time in ms since the epoch (the arrival time when the event carried none). */
-  readonly t: number;
-  /** The kind of event. */
-  readonly kind: TallyEvent["kind"];
-  /** The title (service checks: the check name). */
-  readonly title: string;
-  /** The text body. */
-  readonly text: string;
-  /** The labels. */
-  readonly labels: Record<string, string>;
-  /** The service-check status 0–3, or -1 for plain events. */
-  readonly status: number;
-}
-
-/** What one {@link Store.enforce} run deleted. */
-export interface EnforceResult {
-  /** The points deleted, by age and by the size cap. */
-  readonly deletedPoints: number;
-  /** The events deleted, by age and by the size cap. */
-  readonly deletedEvents: number;
-}
-
 /** A store operation failed; `cause` holds the SQLite or file-system error. */
 export class StoreError extends Error {
   /**
@@ -185,54 +80,6 @@ export class StoreError extends Error {
   }
 }
 
-interface SeriesRow {
-  readonly id: number;
-  readonly labels: string;
-  readonly kind: SampleKind;
-}
-
-interface PointRowOut {
-  readonly t: number;
-  readonly value: number | null;
-  readonly fields: string | null;
-}
-
-interface EventRow {
-  readonly id: number;
-  readonly t: number;
-  readonly kind: TallyEvent["kind"];
-  readonly title: string;
-  readonly text: string;
-  readonly labels: string;
-  readonly status: number;
-}
-
-/** The prepared statements, prepared once per store. */
-interface Statements {
-  readonly selectSeriesId: StatementSync;
-  readonly insertSeries: StatementSync;
-  readonly insertPoint: StatementSync;
-  readonly insertEvent: StatementSync;
-  readonly selectSeriesByName: StatementSync;
-  readonly selectNames: StatementSync;
-  readonly selectPoints: StatementSync;
-  readonly selectPointsNewest: StatementSync;
-  readonly selectEvents: StatementSync;
-  readonly deletePointsBefore: StatementSync;
-  readonly deleteEventsBefore: StatementSync;
-  readonly deletePointsUpTo: StatementSync;
-  readonly deleteEventsUpTo: StatementSync;
-  readonly countPoints: StatementSync;
-  readonly countEvents: StatementSync;
-  readonly nthPointTime: StatementSync;
-  readonly nthEventTime: StatementSync;
-  readonly deleteEmptySeries: StatementSync;
-  readonly incrementalVacuum: StatementSync;
-}
-
-/** The largest time bound; SQLite integers are 64-bit, but JS numbers are exact only up to here. */
-const MAX_TIME = Number.MAX_SAFE_INTEGER;
-
 /**
  * The store: a resource owning one SQLite connection. Create it with {@link Store.open}; close it once.
  *
@@ -244,16 +91,22 @@ const MAX_TIME = Number.MAX_SAFE_INTEGER;
  * store.close();
  * ```
  */
-export class Store {
+export class Store implements EventWriter {
   #db: DatabaseSync;
   #path: string;
-  #statements: Statements;
+  #incrementalVacuumStatement: StatementSync;
   #retentionMs: number;
   #maxBytes: number;
   #now: () => number;
   #incrementalVacuum: boolean;
-  /** Series ids by sample kind, then series key; cleared whenever series rows are deleted. */
-  #ids = new Map<SampleKind, Map<string, number>>();
+  #points: PointTable;
+  #events: EventTable;
+  #inbox: InboxTable;
+  /**
+   * The newest window whose flush failed to be stored: its inbox rows (and older ones) stay until the next
+   * start replays them, instead of going with a later window's successful flush.
+   */
+  #heldUpToMs = Number.NEGATIVE_INFINITY;
   #closed = false;
 
   /**
@@ -270,7 +123,10 @@ export class Store {
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.#now = options.now ?? Date.now;
     this.#incrementalVacuum = pragmaNumber(db, "auto_vacuum") === 2;
-    this.#statements = prepareStatements(db);
+    this.#incrementalVacuumStatement = db.prepare("PRAGMA incremental_vacuum");
+    this.#points = new PointTable(db);
+    this.#events = new EventTable(db);
+    this.#inbox = new InboxTable(db);
   }
 
   /**
@@ -305,14 +161,10 @@ export class Store {
     try {
       db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
       if (readOnly) {
-        const version = pragmaNumber(db, "user_version");
-        if (version !== SCHEMA_VERSION) {
-          throw new StoreError(
-            `Cannot open store "${path}": schema version ${version}, expected ${SCHEMA_VERSION}`,
-          );
-        }
+        checkSchema(db);
       } else {
-        migrate(db, path);
+        setPragmas(db);
+        migrateSchema(db);
       }
       return new Store(db, path, options);
     } catch (error) {
@@ -335,25 +187,44 @@ export class Store {
    */
   append(metrics: readonly Metric[]): void {
     if (metrics.length === 0) return;
-    const s = this.#statements;
-    const added: Array<readonly [SampleKind, string]> = [];
-    this.#db.exec("BEGIN IMMEDIATE");
+    this.#transaction(`append ${metrics.length} metrics to`, () => this.#points.insert(metrics, this.#now()));
+  }
+
+  /**
+   * Stores one flush: its points, its events and, when `release` is true, the deletion of the inbox rows
+   * of every window up to the flushed one, all in one transaction. So a frame the HTTP input acknowledged
+   * is either still in the inbox (and replayed at the next start) or stored as part of its window's
+   * points, never both and never neither.
+   *
+   * With `release` false (a consumer of the flush could not persist it), or when this write fails, the
+   * inbox rows up to the window stay until the next start replays them.
+   *
+   * @param flush The flushed window, its metrics and its events, and whether it was the last flush (which
+   *   took every frame, so it lets go of every inbox row not held).
+   * @param options The arrival time stamped on events without one, and whether the inbox may let go.
+   * @throws {StoreError} When the write fails (everything is rolled back).
+   */
+  commitFlush(
+    flush: {
+      readonly windowMs: number;
+      readonly metrics: readonly Metric[];
+      readonly events: readonly TallyEvent[];
+      readonly final?: boolean;
+    },
+    options: { readonly receivedMs: number; readonly release: boolean },
+  ): void {
+    if (!options.release) this.#hold(flush.windowMs);
     try {
-      for (let i = 0; i < metrics.length; i++) {
-        const metric = metrics[i]!;
-        const id = this.#seriesId(metric, added);
-        const row = pointRow(metric.point);
-        s.insertPoint.run(id, metric.timeMs, row.value, row.fields);
-      }
-      this.#db.exec("COMMIT");
+      this.#transaction(`store the flush of window ${flush.windowMs} in`, () => {
+        this.#points.insert(flush.metrics, this.#now());
+        if (flush.events.length > 0) this.#events.insert(flush.events, options.receivedMs);
+        // The last flush took every frame emitted, whatever its window: all their rows can go.
+        const upTo = flush.final === true ? Number.MAX_SAFE_INTEGER : flush.windowMs;
+        if (options.release) this.#inbox.release(upTo, this.#heldUpToMs);
+      });
     } catch (error) {
-      this.#rollback();
-      // Series inserted in the rolled-back transaction no longer exist.
-      for (const [kind, key] of added) this.#ids.get(kind)?.delete(key);
-      throw new StoreError(
-        `Cannot append ${metrics.length} metrics to store "${this.#path}": ${errorText(error)}`,
-        { cause: error },
-      );
+      this.#hold(flush.windowMs);
+      throw error;
     }
   }
 
@@ -362,30 +233,70 @@ export class Store {
    *
    * @param events The events.
    * @param receivedMs The arrival time, stamped on events whose `timeMs` is 0.
+   * @returns The new events' ids, in order.
    * @throws {StoreError} When the write fails (the batch is rolled back).
    */
-  appendEvents(events: readonly TallyEvent[], receivedMs: number): void {
-    if (events.length === 0) return;
-    const insert = this.#statements.insertEvent;
-    this.#db.exec("BEGIN IMMEDIATE");
+  appendEvents(events: readonly TallyEvent[], receivedMs: number): number[] {
+    if (events.length === 0) return [];
+    return this.#transaction(
+      `append ${events.length} events to`,
+      () => this.#events.insert(events, receivedMs),
+    );
+  }
+
+  /**
+   * Changes some fields of one event.
+   *
+   * @param id The event id.
+   * @param fields The fields to change; absent ones keep their value.
+   * @returns The event afterwards, or `undefined` when there is no event with that id.
+   * @throws {StoreError} When the write fails.
+   */
+  updateEvent(id: number, fields: EventUpdate): StoredEvent | undefined {
+    return this.#transaction(`update event ${id} in`, () => this.#events.update(id, fields));
+  }
+
+  /**
+   * Keeps frames in the inbox, stamped with one window, in one transaction (one fsync-free WAL commit).
+   *
+   * @param entries The frames.
+   * @param windowMs The flush window they are stamped with.
+   * @returns The new rows' ids, in order.
+   * @throws {StoreError} When the write fails (nothing is kept).
+   */
+  keepInbox(entries: readonly InboxEntry[], windowMs: number): number[] {
+    return this.#transaction(
+      `keep ${entries.length} frames in the inbox of`,
+      () => this.#inbox.insert(entries, windowMs),
+    );
+  }
+
+  /**
+   * Deletes inbox rows by id (frames the pipeline could not take after all).
+   *
+   * @param ids The row ids.
+   * @throws {StoreError} When the write fails.
+   */
+  dropInbox(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    this.#transaction(`drop ${ids.length} frames from the inbox of`, () => this.#inbox.delete(ids));
+  }
+
+  /**
+   * Reads inbox rows in id order, a page at a time: what to replay at start.
+   *
+   * @param afterId Rows with a larger id only; 0 (the default) for the first page.
+   * @param limit The most rows returned; all by default.
+   * @returns The rows, oldest first.
+   * @throws {StoreError} When the read fails.
+   */
+  inboxRows(afterId = 0, limit = Number.MAX_SAFE_INTEGER): InboxRow[] {
     try {
-      for (const event of events) {
-        insert.run(
-          event.timeMs === 0 ? receivedMs : event.timeMs,
-          event.kind,
-          event.title,
-          event.text,
-          labelsJson(event.labels),
-          event.status,
-        );
-      }
-      this.#db.exec("COMMIT");
+      return this.#inbox.page(afterId, limit);
     } catch (error) {
-      this.#rollback();
-      throw new StoreError(
-        `Cannot append ${events.length} events to store "${this.#path}": ${errorText(error)}`,
-        { cause: error },
-      );
+      throw new StoreError(`Cannot read the inbox of store "${this.#path}": ${errorText(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -397,43 +308,13 @@ export class Store {
    * @throws {StoreError} When the read fails.
    */
   query(q: SeriesQuery): SeriesResult[] {
-    const s = this.#statements;
-    const untilMs = q.untilMs ?? MAX_TIME;
-    const results: SeriesResult[] = [];
     try {
-      const rows = s.selectSeriesByName.all(q.name) as unknown as SeriesRow[];
-      for (const row of rows) {
-        const labels = JSON.parse(row.labels) as Record<string, string>;
-        if (q.labels !== undefined && !hasLabels(labels, q.labels)) continue;
-        let pointRows: PointRowOut[];
-        if (q.limit === undefined) {
-          pointRows = s.selectPoints.all(row.id, q.sinceMs, untilMs) as unknown as PointRowOut[];
-        } else {
-          pointRows = s.selectPointsNewest.all(
-            row.id,
-            q.sinceMs,
-            untilMs,
-            q.limit,
-          ) as unknown as PointRowOut[];
-          pointRows.reverse();
-        }
-        if (pointRows.length === 0) continue;
-        const points: SeriesPoint[] = new Array(pointRows.length);
-        for (let i = 0; i < pointRows.length; i++) {
-          const p = pointRows[i]!;
-          const value = p.value ?? NaN;
-          points[i] = p.fields === null
-            ? { t: p.t, value }
-            : { t: p.t, value, fields: JSON.parse(p.fields) as Record<string, number> };
-        }
-        results.push({ name: q.name, labels, kind: row.kind, points });
-      }
+      return this.#points.query(q);
     } catch (error) {
       throw new StoreError(`Cannot query series "${q.name}" in store "${this.#path}": ${errorText(error)}`, {
         cause: error,
       });
     }
-    return results;
   }
 
   /**
@@ -445,7 +326,7 @@ export class Store {
    */
   names(): string[] {
     try {
-      return (this.#statements.selectNames.all() as unknown as { name: string }[]).map((row) => row.name);
+      return this.#points.names();
     } catch (error) {
       throw new StoreError(`Cannot list series names in store "${this.#path}": ${errorText(error)}`, {
         cause: error,
@@ -454,7 +335,7 @@ export class Store {
   }
 
   /**
-   * Reads events in a range, newest first.
+   * Reads events whose start is in a range, newest first.
    *
    * @param q The range and limit.
    * @returns The events.
@@ -462,20 +343,7 @@ export class Store {
    */
   events(q: EventQuery): StoredEvent[] {
     try {
-      const rows = this.#statements.selectEvents.all(
-        q.sinceMs,
-        q.untilMs ?? MAX_TIME,
-        q.limit ?? DEFAULT_EVENT_LIMIT,
-      ) as unknown as EventRow[];
-      return rows.map((row) => ({
-        id: row.id,
-        t: row.t,
-        kind: row.kind,
-        title: row.title,
-        text: row.text,
-        labels: JSON.parse(row.labels) as Record<string, string>,
-        status: row.status,
-      }));
+      return this.#events.query(q);
     } catch (error) {
       throw new StoreError(`Cannot read events from store "${this.#path}": ${errorText(error)}`, {
         cause: error,
@@ -499,38 +367,18 @@ export class Store {
    * @throws {StoreError} When a delete fails.
    */
   enforce(): EnforceResult {
-    const s = this.#statements;
-    let deletedPoints = 0;
-    let deletedEvents = 0;
     try {
-      const cutoff = this.#now() - this.#retentionMs;
-      deletedPoints += changes(s.deletePointsBefore.run(cutoff));
-      deletedEvents += changes(s.deleteEventsBefore.run(cutoff));
-      this.#vacuum();
-      for (let round = 0; round < MAX_CAP_ROUNDS; round++) {
-        const used = this.sizeBytes();
-        if (used <= this.#maxBytes) break;
-        const keep = this.#maxBytes / used;
-        const points = rowCount(s.countPoints);
-        if (points > 0) {
-          deletedPoints += deleteOldest(points, keep, s.nthPointTime, s.deletePointsUpTo);
-        } else {
-          const events = rowCount(s.countEvents);
-          if (events === 0) break;
-          deletedEvents += deleteOldest(events, keep, s.nthEventTime, s.deleteEventsUpTo);
-        }
-        this.#vacuum();
-      }
-      if (deletedPoints > 0 && changes(s.deleteEmptySeries.run()) > 0) {
-        this.#ids.clear();
-        this.#vacuum();
-      }
+      return enforceLimits(this.#points, this.#events, {
+        cutoffMs: this.#now() - this.#retentionMs,
+        maxBytes: this.#maxBytes,
+        sizeBytes: () => this.sizeBytes(),
+        vacuum: () => this.#vacuum(),
+      });
     } catch (error) {
       throw new StoreError(`Cannot enforce retention on store "${this.#path}": ${errorText(error)}`, {
         cause: error,
       });
     }
-    return { deletedPoints, deletedEvents };
   }
 
   /**
@@ -551,147 +399,56 @@ export class Store {
     this.#db.close();
   }
 
-  #seriesId(metric: Metric, added: Array<readonly [SampleKind, string]>): number {
-    let byKey = this.#ids.get(metric.kind);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.#ids.set(metric.kind, byKey);
+  /** Runs `write` in one `BEGIN IMMEDIATE` transaction; rolls back and wraps the error when it throws. */
+  #transaction<T>(what: string, write: () => T): T {
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+      const result = write();
+      this.#db.exec("COMMIT");
+      this.#points.keep();
+      return result;
+    } catch (error) {
+      if (this.#db.isOpen && this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      this.#points.forget();
+      throw new StoreError(`Cannot ${what} store "${this.#path}": ${errorText(error)}`, { cause: error });
     }
-    const cached = byKey.get(metric.key);
-    if (cached !== undefined) return cached;
-    const s = this.#statements;
-    const found = s.selectSeriesId.get(metric.key, metric.kind) as { id: number } | undefined;
-    let id: number;
-    if (found !== undefined) {
-      id = found.id;
-    } else {
-      const created = s.insertSeries.run(
-        metric.key,
-        metric.name,
-        labelsJson(metric.labels),
-        metric.kind,
-        this.#now(),
-      );
-      id = Number(created.lastInsertRowid);
-      added.push([metric.kind, metric.key]);
-    }
-    byKey.set(metric.key, id);
-    return id;
+  }
+
+  #hold(windowMs: number): void {
+    if (windowMs > this.#heldUpToMs) this.#heldUpToMs = windowMs;
   }
 
   #vacuum(): void {
     // Stepped to the end with all(): the pragma frees one page per step, and Deno's exec() steps once.
-    if (this.#incrementalVacuum) this.#statements.incrementalVacuum.all();
-  }
-
-  #rollback(): void {
-    if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+    if (this.#incrementalVacuum) this.#incrementalVacuumStatement.all();
   }
 }
 
 /**
- * Sets the file's pragmas and creates the schema when missing.
+ * Sets the pragmas of a writable file.
  *
  * @param db The connection, writable.
- * @param path The file path, for messages.
- * @throws {StoreError} When the file holds a newer schema.
  */
-function migrate(db: DatabaseSync, path: string): void {
+function setPragmas(db: DatabaseSync): void {
   // auto_vacuum only takes effect before the first table exists, so it must come first; on an existing
   // file it is a no-op and the file keeps its mode.
   db.exec("PRAGMA auto_vacuum = INCREMENTAL");
   db.exec("PRAGMA journal_mode = WAL");
-  // NORMAL is durable across process crashes in WAL mode; only a power loss can drop the last commits.
+  // NORMAL is durable across process crashes (kill -9) in WAL mode: a commit is in the WAL file, in the
+  // kernel's page cache, before COMMIT returns. Only a power loss or a kernel crash can drop the last
+  // commits; FULL would close that gap with an fsync per commit.
   db.exec("PRAGMA synchronous = NORMAL");
-  const version = pragmaNumber(db, "user_version");
-  if (version > SCHEMA_VERSION) {
-    throw new StoreError(
-      `Cannot open store "${path}": schema version ${version} is newer than this tally (${SCHEMA_VERSION})`,
-    );
-  }
-  if (version === SCHEMA_VERSION) return;
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    db.exec(SCHEMA_SQL);
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-    db.exec("COMMIT");
-  } catch (error) {
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw error;
-  }
-}
-
-function prepareStatements(db: DatabaseSync): Statements {
-  return {
-    selectSeriesId: db.prepare("SELECT id FROM series WHERE key = ? AND kind = ?"),
-    insertSeries: db.prepare("INSERT INTO series (key, name, labels, kind, created) VALUES (?, ?, ?, ?, ?)"),
-    insertPoint: db.prepare("INSERT INTO points (series_id, t, value, fields) VALUES (?, ?, ?, ?)"),
-    insertEvent: db.prepare(
-      "INSERT INTO events (t, kind, title, text, labels, status) VALUES (?, ?, ?, ?, ?, ?)",
-    ),
-    selectSeriesByName: db.prepare("SELECT id, labels, kind FROM series WHERE name = ? ORDER BY key, kind"),
-    selectNames: db.prepare("SELECT DISTINCT name FROM series ORDER BY name"),
-    selectPoints: db.prepare(
-      "SELECT t, value, fields FROM points WHERE series_id = ? AND t >= ? AND t <= ? ORDER BY t, rowid",
-    ),
-    selectPointsNewest: db.prepare(
-      "SELECT t, value, fields FROM points WHERE series_id = ? AND t >= ? AND t <= ? " +
-        "ORDER BY t DESC, rowid DESC LIMIT ?",
-    ),
-    selectEvents: db.prepare(
-      "SELECT id, t, kind, title, text, labels, status FROM events WHERE t >= ? AND t <= ? " +
-        "ORDER BY t DESC, id DESC LIMIT ?",
-    ),
-    deletePointsBefore: db.prepare("DELETE FROM points WHERE t < ?"),
-    deleteEventsBefore: db.prepare("DELETE FROM events WHERE t < ?"),
-    deletePointsUpTo: db.prepare("DELETE FROM points WHERE t <= ?"),
-    deleteEventsUpTo: db.prepare("DELETE FROM events WHERE t <= ?"),
-    countPoints: db.prepare("SELECT count(*) AS n FROM points"),
-    countEvents: db.prepare("SELECT count(*) AS n FROM events"),
-    nthPointTime: db.prepare("SELECT t FROM points ORDER BY t LIMIT 1 OFFSET ?"),
-    nthEventTime: db.prepare("SELECT t FROM events ORDER BY t LIMIT 1 OFFSET ?"),
-    deleteEmptySeries: db.prepare(
-      "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM points WHERE points.series_id = series.id)",
-    ),
-    incrementalVacuum: db.prepare("PRAGMA incremental_vacuum"),
-  };
-}
-
-/**
- * Deletes the oldest rows of one table so that about `keep` of them remain, less 5 % headroom: freed
- * space is never exactly proportional to rows, and a little slack spares the next run from deleting a
- * sliver again. Whole timestamps go at a time.
- */
-function deleteOldest(rows: number, keep: number, nthTime: StatementSync, deleteUpTo: StatementSync): number {
-  const n = Math.min(rows, Math.max(MIN_CAP_BATCH, rows - Math.floor(rows * keep * CAP_HEADROOM)));
-  const row = nthTime.get(n - 1) as { t: number } | undefined;
-  if (row === undefined) return 0;
-  return changes(deleteUpTo.run(row.t));
-}
-
-function rowCount(statement: StatementSync): number {
-  return Number((statement.get() as { n: number | bigint }).n);
-}
-
-function changes(result: { changes: number | bigint }): number {
-  return Number(result.changes);
+  // The inbox writes every acknowledged body through the WAL. SQLite's default checkpoint every 1000
+  // pages (4 MiB) would copy it to the main file, with two fsyncs, several times a second under load: a
+  // 64 MiB WAL cuts that cost about threefold (tests/bench/http.ts), and the size limit gives the space
+  // back after a checkpoint.
+  db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+  db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
 }
 
 function pragmaNumber(db: DatabaseSync, name: string): number {
   const row = db.prepare(`PRAGMA ${name}`).get() as Record<string, number | bigint> | undefined;
   return Number(row?.[name] ?? 0);
-}
-
-function labelsJson(labels: Labels): string {
-  return JSON.stringify(Object.fromEntries(labels));
-}
-
-function hasLabels(labels: Record<string, string>, wanted: Readonly<Record<string, string>>): boolean {
-  for (const name in wanted) {
-    if (!Object.hasOwn(wanted, name)) continue;
-    if (!Object.hasOwn(labels, name) || labels[name] !== wanted[name]) return false;
-  }
-  return true;
 }
 
 function errorText(error: unknown): string {

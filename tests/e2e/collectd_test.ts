@@ -408,6 +408,7 @@ timeout = "800ms"
     assert.deepEqual(events[0], {
       id: events[0]!["id"],
       t: timeS * 1000,
+      end: timeS * 1000,
       kind: "event",
       title: "Disk root is 91% full",
       text: "Disk root is 91% full",

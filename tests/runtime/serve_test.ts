@@ -52,8 +52,8 @@ describe(`Runtime.serve() on ${runtime.name}`, () => {
 
   it("serve() runs the HTTP app with /metrics, /healthz and /readyz", async () => {
     const app = createHttpApp({
-      routes: [
-        prometheusRoutes({
+      routes: [{
+        app: prometheusRoutes({
           metrics: () => [{
             name: "smoke.hits",
             labels: [["runtime", runtime.name]],
@@ -66,7 +66,8 @@ describe(`Runtime.serve() on ${runtime.name}`, () => {
           }],
           self: () => [],
         }),
-      ],
+        auth: "bearer",
+      }],
       ready: () => true,
     });
     const server = await runtime.serve(app.fetch, { hostname: "127.0.0.1", port: 0 });

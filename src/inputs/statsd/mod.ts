@@ -22,6 +22,7 @@ export const statsd: InputPlugin<typeof schema> = {
   type: "statsd",
   schema,
   example,
+  defaultConfig: { listen: ["udp:127.0.0.1:8125"] },
   create: createStatsdInput,
   resources: statsdResources,
 };

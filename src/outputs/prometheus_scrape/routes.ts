@@ -29,7 +29,8 @@ export interface PrometheusSource {
  * @returns The Hono app to mount at `/`.
  * @example
  * ```ts
- * const app = createHttpApp({ routes: [prometheusRoutes({ metrics: () => store.latest(), self: () => stats.snapshot() })], ready });
+ * const routes = prometheusRoutes({ metrics: () => table.snapshot(), self: () => stats.snapshot() });
+ * const app = createHttpApp({ routes: [{ app: routes, auth: "bearer" }], ready });
  * ```
  */
 export function prometheusRoutes(source: PrometheusSource): Hono {
