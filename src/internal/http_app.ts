@@ -93,6 +93,14 @@ export function createHttpApp(parts: HttpAppParts): Hono {
   app.get("/readyz", function readyz(c) {
     return parts.ready() ? c.text("ready") : c.text("not ready", 503);
   });
+  // What a person who opens the address in a browser or curls it wants: where to go next. Derived from the
+  // mounted routes, so it never goes stale; no token needed, as it holds no data.
+  app.get("/", function index(c) {
+    const endpoints = [...new Set(
+      app.routes.filter((r) => r.method !== "ALL" && r.path !== "/").map((r) => `${r.method} ${r.path}`),
+    )];
+    return c.json({ name: "tally", endpoints });
+  });
   // Matched before the bearer check: Hono runs handlers in the order they were added, and these answer.
   for (const set of parts.routes) if (set.auth === "own") app.route("/", set.app);
   // After the probes, so orchestrators can check health without the token.

@@ -198,6 +198,18 @@ describe("createHttpApp()", () => {
     assert.deepEqual(await br.json(), { error: 'Unsupported Content-Encoding "br": send gzip or none' });
   });
 
+  it("createHttpApp() lists the endpoints at / instead of a 404, without the token", async () => {
+    const app = createHttpApp({ routes: [echoRoutes(), otherRoutes()], ready: () => true, token: "s3cret" });
+    const res = await app.request("/");
+    assert.equal(res.status, 200);
+    const body = await res.json() as { name: string; endpoints: string[] };
+    assert.equal(body.name, "tally");
+    for (const endpoint of ["GET /healthz", "GET /readyz", "POST /echo", "GET /other"]) {
+      assert.ok(body.endpoints.includes(endpoint), `${endpoint} in ${body.endpoints.join(", ")}`);
+    }
+    assert.equal(new Set(body.endpoints).size, body.endpoints.length);
+  });
+
   it("createHttpApp() answers unknown paths with a JSON 404", async () => {
     const res = await createHttpApp({ routes: [], ready: () => true }).request("/nope");
     assert.equal(res.status, 404);
