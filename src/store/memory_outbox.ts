@@ -34,6 +34,8 @@ export class MemoryOutbox implements Outbox {
   #entries: OutboxEntry[] = [];
   #first = 0;
   #bytes = 0;
+  /** The record last returned by `peek`: being sent, so its eviction is not counted (the sender counts it). */
+  #peeked: OutboxEntry | undefined;
   #seq = 0;
 
   /**
@@ -92,6 +94,7 @@ export class MemoryOutbox implements Outbox {
       const entry = this.#entries[this.#first++]!;
       const size = RECORD_HEADER_BYTES + entry.body.length;
       this.#bytes -= size;
+      if (entry === this.#peeked) continue;
       records++;
       events += entry.events;
       bytes += size;
@@ -106,7 +109,8 @@ export class MemoryOutbox implements Outbox {
    * @returns The record, or `undefined` when empty.
    */
   peek(): OutboxEntry | undefined {
-    return this.#entries[this.#first];
+    this.#peeked = this.#entries[this.#first];
+    return this.#peeked;
   }
 
   /**
