@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { Labels } from "../../model/sample.ts";
+
 const METRIC_NAME_REGEXP = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const METRIC_NAME_INVALID_REGEXP = /[^a-zA-Z0-9_:]/gu;
 const LABEL_NAME_REGEXP = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -49,6 +51,54 @@ export function prometheusLabelName(name: string): string {
   if (out === "" || isDigit(out.charCodeAt(0))) out = "_" + out;
   if (out.startsWith("__")) out = "_" + out.replace(LEADING_UNDERSCORES_REGEXP, "");
   return out;
+}
+
+/**
+ * The name of a Prometheus counter family: the sanitised name with `_total` appended unless it already
+ * ends so (OpenMetrics' rule).
+ *
+ * @param name The name as received, e.g. `api.requests`.
+ * @returns The family name, e.g. `api_requests_total`.
+ * @example
+ * ```ts
+ * prometheusCounterName("jobs_total"); // "jobs_total"
+ * ```
+ */
+export function prometheusCounterName(name: string): string {
+  const sanitised = prometheusMetricName(name);
+  return sanitised.endsWith("_total") ? sanitised : `${sanitised}_total`;
+}
+
+/**
+ * Sanitises a series' labels for Prometheus: names through {@link prometheusLabelName}, the first of any
+ * names that sanitise alike kept, `reserved` (e.g. a summary's `quantile`) renamed `exported_…` (the prefix
+ * Prometheus itself uses for clashing labels), sorted by name so equal sets come out equal.
+ *
+ * @param labels The labels as received.
+ * @param reserved A label name the series sets itself, or `""`.
+ * @returns The pairs, sorted by name.
+ * @example
+ * ```ts
+ * prometheusLabelPairs([["http.method", "GET"], ["quantile", "x"]], "quantile");
+ * // [["exported_quantile", "x"], ["http_method", "GET"]]
+ * ```
+ */
+export function prometheusLabelPairs(
+  labels: Labels,
+  reserved: string,
+): Array<readonly [name: string, value: string]> {
+  const pairs: Array<readonly [string, string]> = [];
+  if (labels.length === 0) return pairs;
+  const names = new Set<string>();
+  for (const [rawName, value] of labels) {
+    let name = prometheusLabelName(rawName);
+    if (name === reserved) name = `exported_${name}`;
+    if (names.has(name)) continue;
+    names.add(name);
+    pairs.push([name, value]);
+  }
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return pairs;
 }
 
 function isDigit(code: number): boolean {

@@ -10,7 +10,7 @@
 import type { Metric } from "../../model/metric.ts";
 import type { Labels } from "../../model/sample.ts";
 import type { SelfFamily } from "../../internal/self_stats.ts";
-import { prometheusLabelName, prometheusMetricName } from "./prometheus_names.ts";
+import { prometheusCounterName, prometheusLabelPairs, prometheusMetricName } from "./prometheus_names.ts";
 
 /** The family that counts what a render left out; always present so alerts never see it vanish. */
 export const SKIPPED_SERIES_FAMILY = "tally_prometheus_skipped_series";
@@ -45,7 +45,9 @@ const ESCAPES: Readonly<Record<string, string>> = { "\\": "\\\\", "\n": "\\n", '
  * Renders metrics and self-metrics in the Prometheus text format 0.0.4, without timestamps.
  *
  * Names are sanitised (see `prometheusMetricName`); counters become `counter` families named `…_total`
- * with the cumulative total (for a `cumulative` series, the source's own last total); gauges stay gauges; timers, histograms and distributions become summaries
+ * with the cumulative total (for a `cumulative` series, the source's own last total); a
+ * `signed_cumulative` series, whose total may fall, becomes a gauge of that total (a counter that falls
+ * would read as a reset); gauges stay gauges; timers, histograms and distributions become summaries
  * (`quantile` lines from the window, `_sum`/`_count` cumulative); sets become gauges of the window's
  * distinct count. Series of one family are written together whatever the input order. When a name
  * sanitises to a family (or a summary's `_sum`/`_count`) of another type, or repeats a series already
@@ -90,7 +92,7 @@ export function renderPrometheus(metrics: readonly Metric[], self: readonly Self
 }
 
 function addSelfFamily(state: RenderState, self: SelfFamily, order: Family[]): void {
-  const name = self.type === "counter" ? counterName(self.name) : prometheusMetricName(self.name);
+  const name = self.type === "counter" ? prometheusCounterName(self.name) : prometheusMetricName(self.name);
   const family = familyFor(state, { name, type: self.type, help: self.help, reserved: true }, order);
   if (family === undefined) {
     state.conflicts += self.series.length;
@@ -105,8 +107,8 @@ function addSelfFamily(state: RenderState, self: SelfFamily, order: Family[]): v
 
 function addMetric(state: RenderState, metric: Metric, order: Family[]): void {
   const point = metric.point;
-  const type: FamilyType = point.kind === "set" ? "gauge" : point.kind;
-  const name = type === "counter" ? counterName(metric.name) : prometheusMetricName(metric.name);
+  const type: FamilyType = point.kind === "set" || metric.kind === "signed_cumulative" ? "gauge" : point.kind;
+  const name = type === "counter" ? prometheusCounterName(metric.name) : prometheusMetricName(metric.name);
   const family = familyFor(state, {
     name,
     type,
@@ -180,27 +182,12 @@ function claimSeries(state: RenderState, name: string, labels: string): boolean 
   return true;
 }
 
-function counterName(name: string): string {
-  const sanitised = prometheusMetricName(name);
-  return sanitised.endsWith("_total") ? sanitised : `${sanitised}_total`;
-}
-
 /**
  * Renders labels as `a="1",b="2"` (no braces): names sanitised, first of any names that sanitise alike
  * kept, sorted by the sanitised name so equal sets render equally, `reserved` renamed `exported_…`.
  */
 function labelText(labels: Labels, reserved: string): string {
-  if (labels.length === 0) return "";
-  const pairs: Array<readonly [string, string]> = [];
-  const names = new Set<string>();
-  for (const [rawName, value] of labels) {
-    let name = prometheusLabelName(rawName);
-    if (name === reserved) name = `exported_${name}`;
-    if (names.has(name)) continue;
-    names.add(name);
-    pairs.push([name, value]);
-  }
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const pairs = prometheusLabelPairs(labels, reserved);
   let text = "";
   for (let i = 0; i < pairs.length; i++) {
     const [name, value] = pairs[i]!;
