@@ -1,6 +1,12 @@
 /**
- * `tally run`: load config → open the store → start the pipeline, the HTTP endpoint and the inputs →
- * wait for a shutdown signal → stop in reverse order (inputs, rings drained, final flush, store closed).
+ * `tally run`: load config → open the store → start the outputs (their outboxes replay), the pipeline,
+ * the HTTP endpoint and the inputs → wait for a shutdown signal → stop in reverse order (inputs, rings
+ * drained, final flush, outputs closed, store closed).
+ *
+ * Each flush goes to every output first and to the store last, synchronously: when `onFlush` returns,
+ * every output has appended the flush to its outbox (written, so it survives a process crash) and the
+ * store has committed it. "Persisted by every consumer" is exactly that moment; a consumer that deletes
+ * its own copy of a window's data (an HTTP inbox) may do so once the flush that carried it returned.
  *
  * @module
  */
@@ -11,6 +17,10 @@ import { ConfigError } from "../config/load.ts";
 import { loadConfig } from "../config/load.ts";
 import { type Config, PLUGINS } from "./_plugins.ts";
 import { INPUTS } from "../inputs/registry.ts";
+import { OUTPUTS } from "../outputs/registry.ts";
+import { outboxDir } from "../outputs/_forwarder.ts";
+import type { Output, OutputPlugin } from "../outputs/output.ts";
+import { VERSION } from "./version.ts";
 import type { Input, InputPlugin } from "../inputs/input.ts";
 import { createLogger } from "../internal/log.ts";
 import type { Logger } from "../internal/log.ts";
@@ -111,6 +121,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   log.info("Tally started", {
     http: `${collector.http?.hostname}:${collector.http?.port}`,
     inputs: Object.keys(config.inputs).join(","),
+    outputs: Object.keys(config.outputs).join(","),
     workers: config.agent.workers,
     data_dir: config.agent.data_dir,
   });
@@ -138,6 +149,7 @@ class Collector {
   #pipeline: Pipeline | undefined;
   #server: Server | undefined;
   #inputs: Input[] = [];
+  #outputs: Output[] = [];
   #retention: ReturnType<typeof setInterval> | undefined;
   #ready = false;
   #stopping: Promise<void> | undefined;
@@ -161,6 +173,22 @@ class Collector {
     });
     this.#store = store;
     const flushLog = this.#log.child({ component_type: "store" });
+    // Outputs first: their outboxes replay what a previous run left before the first flush adds to them.
+    for (const [id, outputConfig] of Object.entries(config.outputs)) {
+      const plugin = OUTPUTS[outputConfig.type] as OutputPlugin;
+      const component = { type: plugin.type, id };
+      const output = plugin.create(outputConfig, id);
+      await output.start({
+        stateDir: outboxDir(config.agent.data_dir, id),
+        log: this.#log.child({ component_type: component.type, component_id: id }),
+        stats: componentStats(this.#stats, component),
+        selfStats: this.#stats,
+        userAgent: `tally/${VERSION}`,
+      });
+      this.#outputs.push(output);
+    }
+    const outputs = this.#outputs;
+    const outputLog = this.#log.child({ component_type: "outputs" });
     // One types.db table per process: the workers parse every collectd input's packets with it.
     const collectdInputs = Object.values(config.inputs).filter((input) => input.type === "collectd");
     const typesDbPaths = [...new Set(collectdInputs.flatMap((input) => input.types_db))];
@@ -180,6 +208,16 @@ class Collector {
       stats: this.#stats,
       log: this.#log.child({ component_type: "pipeline" }),
       onFlush(result) {
+        // Outputs before the store, each synchronous: see the module comment.
+        for (const output of outputs) {
+          try {
+            output.write(result);
+          } catch (error) {
+            outputLog.every("output_write", 10_000, "An output failed to take a flush", {
+              error: (error as Error).message,
+            });
+          }
+        }
         try {
           store.append(result.metrics);
           if (result.events.length > 0) store.appendEvents(result.events, Date.now());
@@ -199,6 +237,7 @@ class Collector {
         storeRoutes(store),
       ],
       ready: () => this.#ready,
+      problems: () => this.#outputs.map((output) => output.problem()).filter((p) => p !== undefined),
       bodyLimitBytes: config.http.max_body,
       token: config.http.token,
       log: this.#log.child({ component_type: "http" }),
@@ -232,7 +271,7 @@ class Collector {
     this.#ready = true;
   }
 
-  /** Stops inputs, drains the pipeline with a final flush, closes HTTP and the store. Idempotent. */
+  /** Stops inputs, drains the pipeline with a final flush, stops outputs, closes HTTP and the store. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stopInOrder();
     return this.#stopping;
@@ -248,6 +287,11 @@ class Collector {
       );
     }
     await this.#pipeline?.stop();
+    for (const output of this.#outputs.reverse()) {
+      await output.stop().catch((error: unknown) =>
+        this.#log.warn("Output did not stop cleanly", { error: String(error) })
+      );
+    }
     await this.#server?.close();
     this.#store?.close();
   }

@@ -71,7 +71,10 @@ describe("hostPort()", () => {
 
 describe("httpUrl()", () => {
   it("keeps an http or https URL in canonical form", () => {
-    assert.equal(v.parse(httpUrl(), "http://127.0.0.1:8428/api/v1/write"), "http://127.0.0.1:8428/api/v1/write");
+    assert.equal(
+      v.parse(httpUrl(), "http://127.0.0.1:8428/api/v1/write"),
+      "http://127.0.0.1:8428/api/v1/write",
+    );
     assert.equal(v.parse(httpUrl(), "HTTPS://Example.COM"), "https://example.com/");
   });
 

@@ -46,9 +46,21 @@ export interface Encoder {
    * Turns one flush into request bodies, each within the output's batch limits. Pure apart from caches.
    *
    * @param flush The flush.
-   * @returns The bodies in order, each with how many events (samples, lines) it carries.
+   * @returns The bodies in order, each with how many events (samples, lines) it carries, and what was
+   *   left out and why.
    */
-  encode(flush: OutputFlush): OutboxInput[];
+  encode(flush: OutputFlush): EncodedFlush;
+}
+
+/** What an encoder made of one flush. */
+export interface EncodedFlush {
+  /** The request bodies, in order. */
+  readonly batches: OutboxInput[];
+  /**
+   * Events left out, by reason (e.g. `name_conflict`: two series that sanitise to one); counted as
+   * `tally_component_dropped_events_total{reason}`.
+   */
+  readonly dropped?: Readonly<Record<string, number>>;
 }
 
 /** Options of {@link Forwarder}. */
@@ -181,7 +193,11 @@ export class Forwarder implements Output {
     let inputs: OutboxInput[];
     let events = 0;
     try {
-      inputs = this.#options.encoder.encode(flush);
+      const encoded = this.#options.encoder.encode(flush);
+      inputs = encoded.batches;
+      for (const [reason, count] of Object.entries(encoded.dropped ?? {})) {
+        if (count > 0) stats.component.dropped(reason).add(count);
+      }
     } catch (error) {
       stats.component.errors("encode").add();
       stats.component.dropped("encode").add(flush.metrics.length);

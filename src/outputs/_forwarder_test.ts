@@ -24,11 +24,9 @@ const NAMES: Encoder = {
   format: "names/1",
   headers: { "content-type": "text/plain" },
   encode(flush: OutputFlush) {
-    if (flush.metrics.length === 0) return [];
-    return [{
-      body: new TextEncoder().encode(flush.metrics.map((m) => m.name).join(",")),
-      events: flush.metrics.length,
-    }];
+    if (flush.metrics.length === 0) return { batches: [] };
+    const body = new TextEncoder().encode(flush.metrics.map((m) => m.name).join(","));
+    return { batches: [{ body, events: flush.metrics.length }] };
   },
 };
 
@@ -111,7 +109,7 @@ describe("Forwarder", () => {
     assert.equal(selfMetric("tally_output_failed_batches_total", { reason: "rejected" }), 1);
     assert.equal(selfMetric("tally_component_dropped_events_total", { reason: "rejected" }), 2);
     const line = logs.find((l) => l.includes("Receiver rejected a batch"));
-    assert.ok(line?.includes('response="duplicate sample for timestamp"'), line);
+    assert.ok(line?.includes('response="duplicate sample for timestamp"'), line ?? "no line");
     assert.ok(!line?.includes("more detail"));
   });
 

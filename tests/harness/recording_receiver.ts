@@ -90,8 +90,8 @@ export async function startRecordingReceiver(): Promise<RecordingReceiver> {
       scripted.push(...replies);
     },
     fallback: status(204),
-    waitForRequests(count, timeoutMs = 10_000) {
-      return waitFor(() => requests.length >= count, { timeoutMs, what: `${count} requests` });
+    async waitForRequests(count, timeoutMs = 10_000) {
+      await waitFor(() => requests.length >= count, { timeoutMs, what: `${count} requests` });
     },
     async close() {
       server.closeAllConnections();

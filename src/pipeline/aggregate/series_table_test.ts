@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createCollectdFormat } from "../../formats/collectd.ts";
 import { encodeCollectdParts } from "../../formats/_collectd_parts.ts";
 import type { Metric, Point } from "../../model/metric.ts";
@@ -175,7 +176,7 @@ describe("SeriesTable", () => {
 
   it("golden: collectd DERIVE values that fall are carried by their types.db minimum", () => {
     const golden = JSON.parse(
-      readFileSync(new URL("./testdata/collectd_derive.json", import.meta.url), "utf8"),
+      readFileSync(fileURLToPath(new URL("./testdata/collectd_derive.json", import.meta.url).href), "utf8"),
     ) as {
       types_db: string;
       values: Record<string, number[]>;
