@@ -344,6 +344,8 @@ export class Forwarder implements Output {
           this.#settle();
           await this.#sleep(delayMs);
           this.#backingOff = false;
+          // Evicted by the cap while waiting (already counted): the next oldest batch takes its turn.
+          if (!this.#abort.signal.aborted && outbox.peek() !== entry) return;
           break;
         }
       }

@@ -159,6 +159,35 @@ describe("Forwarder", () => {
     assert.equal(selfMetric("tally_output_queued_batches"), 2);
   });
 
+  it("moves on to the next batch when the one it retries is evicted by the cap", async () => {
+    receiver.reply(status(503));
+    const { output, ctx, selfMetric } = forwarder("/evicted", "evicted", {
+      outbox: "memory",
+      outbox_max_size: "64KiB",
+      min_backoff: "300ms",
+      max_backoff: "300ms",
+    });
+    await output.start(ctx);
+    output.write(flush("first"));
+    await waitFor(() => bodiesAt("/evicted").length === 1, { what: "the failed attempt" });
+    const big = Array.from({ length: 5000 }, (_, i) => `metric_${i}`);
+    for (let i = 0; i < 3; i++) output.write(flush(...big));
+    await waitFor(
+      () =>
+        selfMetric("tally_output_queued_batches") === 0 && selfMetric("tally_output_sent_batches_total") >= 1,
+      {
+        what: "the rest delivered",
+      },
+    );
+    await output.stop();
+    assert.deepEqual(
+      bodiesAt("/evicted").filter((b) => b === "first"),
+      ["first"],
+      "not sent again once evicted",
+    );
+    assert.ok(selfMetric("tally_component_dropped_events_total", { reason: "evicted" }) >= 1);
+  });
+
   it("counts what the memory outbox evicts past its cap", async () => {
     receiver.reply(() => {});
     const { output, ctx, selfMetric } = forwarder("/memory", "memory", {

@@ -30,7 +30,7 @@ describe("OUTPUTS (the contract every output folder keeps)", () => {
       const [block] = tomlBlocks(readFileSync(readmePath, "utf8"));
       assert.ok(block !== undefined, "the README has a ```toml block");
       assert.equal(block, exampleConfig(key, { plugins: {}, outputs: OUTPUTS }));
-      assert.deepEqual(parse(block), { outputs: { [key]: { type: key, ...plugin.example } } });
+      assert.deepEqual(parse(block), { outputs: { [key]: { type: key, ...(plugin.example as object) } } });
     });
 
     it(`${key}: its example validates and creates an output without touching the network`, () => {

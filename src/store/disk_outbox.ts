@@ -67,7 +67,7 @@ import type { Outbox, OutboxEntry, OutboxInput, OutboxListener, SkipReason } fro
 export const DEFAULT_OUTBOX_MAX_BYTES = 512 * 1024 * 1024;
 
 /** The smallest segment size chosen by default. */
-const MIN_SEGMENT_BYTES = 64 * 1024;
+const MIN_SEGMENT_BYTES = 4 * 1024;
 /** The largest segment size chosen by default. */
 const MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
 /** The default segment size is this share of the cap, so eviction frees 1/16 of it at a time. */
@@ -84,7 +84,7 @@ export interface DiskOutboxOptions {
   readonly format: string;
   /** The cap on the segment files' total size, in bytes. */
   readonly maxBytes: number;
-  /** The size at which a segment is finished; `maxBytes / 16` (64 KiB to 32 MiB) by default. */
+  /** The size at which a segment is finished; `maxBytes / 16` (4 KiB to 32 MiB) by default. */
   readonly segmentBytes?: number;
   /** Told about evictions and skipped bytes. */
   readonly listener?: OutboxListener;
@@ -579,16 +579,12 @@ export class DiskOutbox implements Outbox {
       if (oldest === undefined) return;
       if (this.#writer?.segment === oldest) this.#finishWriter();
       const consumedBytes = oldest.seq === this.#read.seq ? Math.max(this.#read.offset, oldest.dataStart) : 0;
-      let records = oldest.records - oldest.consumedRecords;
-      let events = oldest.events - oldest.consumedEvents;
-      let bytes = oldest.size - (consumedBytes > 0 ? consumedBytes : oldest.dataStart);
-      const head = this.#head;
-      if (head !== undefined && head.segment === oldest.seq) {
-        // The record being sent is not evicted: its delivery (or failure) is counted by the sender.
-        records--;
-        events -= head.events;
-        bytes -= head.next - head.offset;
-      }
+      const records = oldest.records - oldest.consumedRecords;
+      const events = oldest.events - oldest.consumedEvents;
+      const bytes = oldest.size - (consumedBytes > 0 ? consumedBytes : oldest.dataStart);
+      // The record at the head goes too, even while it is being sent: oldest first, whatever the sender
+      // holds (it notices that `peek` returns another record, and moves on).
+      if (this.#head?.segment === oldest.seq) this.#head = undefined;
       if (records > 0) this.#listener?.evicted(records, Math.max(0, events), Math.max(0, bytes));
       this.#segments.shift();
       this.#totalBytes -= oldest.size;

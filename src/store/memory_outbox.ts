@@ -34,8 +34,6 @@ export class MemoryOutbox implements Outbox {
   #entries: OutboxEntry[] = [];
   #first = 0;
   #bytes = 0;
-  /** The record last returned by `peek`: being sent, so its eviction is not counted (the sender counts it). */
-  #peeked: OutboxEntry | undefined;
   #seq = 0;
 
   /**
@@ -94,7 +92,6 @@ export class MemoryOutbox implements Outbox {
       const entry = this.#entries[this.#first++]!;
       const size = RECORD_HEADER_BYTES + entry.body.length;
       this.#bytes -= size;
-      if (entry === this.#peeked) continue;
       records++;
       events += entry.events;
       bytes += size;
@@ -109,8 +106,7 @@ export class MemoryOutbox implements Outbox {
    * @returns The record, or `undefined` when empty.
    */
   peek(): OutboxEntry | undefined {
-    this.#peeked = this.#entries[this.#first];
-    return this.#peeked;
+    return this.#entries[this.#first];
   }
 
   /**

@@ -65,8 +65,9 @@ export interface Outbox {
    */
   append(inputs: readonly OutboxInput[], timeMs: number): void;
   /**
-   * The oldest record not yet acknowledged, or `undefined` when the outbox is empty. Records that cannot be
-   * read back are skipped (and reported) on the way.
+   * The oldest record not yet acknowledged, or `undefined` when the outbox is empty; the same object until
+   * it is acknowledged or evicted, so a sender holding a record can tell it was evicted meanwhile
+   * (`peek()` then returns another one). Records that cannot be read back are skipped (and reported).
    */
   peek(): OutboxEntry | undefined;
   /**

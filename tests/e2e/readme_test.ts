@@ -29,9 +29,16 @@ describe("README quick start", () => {
       return;
     }
     const [send, scrape] = exampleLines();
-    assert.ok(send?.includes("nc -u") && scrape?.startsWith("curl"), `unexpected example: ${send} / ${scrape}`);
+    assert.ok(
+      send?.includes("nc -u") && scrape?.startsWith("curl"),
+      `unexpected example: ${send} / ${scrape}`,
+    );
     // Its own process group, so the SIGTERM reaches npm's shell and tally behind it.
-    const child = spawn("npm", ["start"], { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("npm", ["start"], {
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
