@@ -35,17 +35,7 @@
  * @module
  */
 
-import {
-  closeSync,
-  fdatasync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../internal/log.ts";
 import {
@@ -60,6 +50,16 @@ import {
   recordIntact,
   segmentHeaderPrefixBytes,
 } from "./_outbox_codec.ts";
+import {
+  closeFd,
+  emptySegment,
+  readAt,
+  scanSegment,
+  type Segment,
+  SEGMENT_NAME_REGEXP,
+  segmentName,
+  writeAll,
+} from "./_outbox_segment.ts";
 import { PositionFile } from "./_outbox_position.ts";
 import type { Outbox, OutboxEntry, OutboxInput, OutboxListener, SkipReason } from "./outbox.ts";
 
@@ -73,7 +73,6 @@ const MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
 /** The default segment size is this share of the cap, so eviction frees 1/16 of it at a time. */
 const SEGMENTS_PER_CAP = 16;
 
-const SEGMENT_NAME_REGEXP = /^(\d{20})\.seg$/;
 const POSITION_FILE = "position";
 
 /** Options of {@link DiskOutbox.open}. */
@@ -90,27 +89,6 @@ export interface DiskOutboxOptions {
   readonly listener?: OutboxListener;
   /** Where an unreadable position file is reported. */
   readonly log?: Logger;
-}
-
-/** One segment file. */
-interface _Segment {
-  readonly seq: number;
-  readonly name: string;
-  readonly path: string;
-  /** The file's size in bytes. */
-  size: number;
-  /** Where the first record starts (after the header); 0 until the header was checked. */
-  dataStart: number;
-  /** Whether the header was checked in this process. */
-  checked: boolean;
-  /** Records in the file (as far as they could be scanned). */
-  records: number;
-  /** Events in those records. */
-  events: number;
-  /** Records before the read position (only the read segment has any). */
-  consumedRecords: number;
-  /** Events in those records. */
-  consumedEvents: number;
 }
 
 /**
@@ -151,12 +129,12 @@ export class DiskOutbox implements Outbox {
   readonly #listener: OutboxListener | undefined;
   readonly #log: Logger | undefined;
   /** The segments, ascending by sequence. */
-  readonly #segments: _Segment[] = [];
+  readonly #segments: Segment[] = [];
   readonly #syncs = new Set<Promise<void>>();
   readonly #position: PositionFile;
   #read: _Position = { seq: 0, offset: 0 };
   #nextSeq = 0;
-  #writer: { segment: _Segment; fd: _Fd } | undefined;
+  #writer: { segment: Segment; fd: _Fd } | undefined;
   #reader: { seq: number; fd: number } | undefined;
   #head: OutboxEntry | undefined;
   #totalBytes = 0;
@@ -211,7 +189,7 @@ export class DiskOutbox implements Outbox {
         rmSync(path, { force: true });
         continue;
       }
-      const segment = this.#scan(seq, name, path);
+      const segment = scanSegment({ seq, name, path }, seq === this.#read.seq ? this.#read.offset : 0);
       this.#segments.push(segment);
       this.#totalBytes += segment.size;
     }
@@ -393,55 +371,8 @@ export class DiskOutbox implements Outbox {
     if (this.#closed) throw new Error(`Cannot use outbox "${this.#dir}": it is closed`);
   }
 
-  /** Counts a segment's records by hopping over their headers; a bad tail just ends the count. */
-  #scan(seq: number, name: string, path: string): _Segment {
-    const segment: _Segment = {
-      seq,
-      name,
-      path,
-      size: 0,
-      dataStart: 0,
-      checked: false,
-      records: 0,
-      events: 0,
-      consumedRecords: 0,
-      consumedEvents: 0,
-    };
-    let fd: number;
-    try {
-      fd = openSync(path, "r");
-    } catch {
-      return segment;
-    }
-    try {
-      segment.size = fstatSync(fd).size;
-      const prefix = readAt(fd, 0, segmentHeaderPrefixBytes());
-      const formatLength = decodeSegmentPrefix(prefix);
-      if (formatLength === undefined) return segment;
-      let offset = prefix.length + formatLength;
-      const readOffset = seq === this.#read.seq ? this.#read.offset : 0;
-      while (offset + RECORD_HEADER_BYTES <= segment.size) {
-        const { length, events } = decodeRecordHeader(readAt(fd, offset, RECORD_HEADER_BYTES));
-        const next = offset + RECORD_HEADER_BYTES + length;
-        if (length > MAX_RECORD_BODY_BYTES || next > segment.size) break;
-        segment.records++;
-        segment.events += events;
-        if (offset < readOffset) {
-          segment.consumedRecords++;
-          segment.consumedEvents += events;
-        }
-        offset = next;
-      }
-    } catch {
-      // An unreadable file counts no records; reading it later skips it and reports why.
-    } finally {
-      closeSync(fd);
-    }
-    return segment;
-  }
-
   /** Checks a segment's header; returns why it cannot be read, or `undefined` (and sets `dataStart`). */
-  #checkHeader(segment: _Segment): SkipReason | undefined {
+  #checkHeader(segment: Segment): SkipReason | undefined {
     const prefix = this.#pread(segment, 0, segmentHeaderPrefixBytes());
     const formatLength = prefix === undefined ? undefined : decodeSegmentPrefix(prefix);
     if (prefix === undefined || formatLength === undefined) {
@@ -462,7 +393,7 @@ export class DiskOutbox implements Outbox {
   }
 
   /** Reads `length` bytes at `offset` of a segment through the cached reader fd; `undefined` on error. */
-  #pread(segment: _Segment, offset: number, length: number): Uint8Array | undefined {
+  #pread(segment: Segment, offset: number, length: number): Uint8Array | undefined {
     try {
       if (this.#reader?.seq !== segment.seq) {
         this.#closeReader();
@@ -475,14 +406,14 @@ export class DiskOutbox implements Outbox {
   }
 
   /** Reports the rest of the read segment as skipped and moves past it. */
-  #skip(segment: _Segment, reason: SkipReason, bytes: number): void {
+  #skip(segment: Segment, reason: SkipReason, bytes: number): void {
     this.#listener?.skipped(reason, Math.max(0, bytes), segment.name);
     if (this.#writer?.segment === segment) this.#finishWriter();
     this.#advance(segment);
   }
 
   /** Moves the position to the segment after `segment` (renamed into place first), then deletes it. */
-  #advance(segment: _Segment): void {
+  #advance(segment: Segment): void {
     this.#segments.shift();
     this.#totalBytes -= segment.size;
     if (this.#head?.segment === segment.seq) this.#head = undefined;
@@ -493,7 +424,7 @@ export class DiskOutbox implements Outbox {
     rmSync(segment.path, { force: true });
   }
 
-  #startSegment(): { segment: _Segment; fd: _Fd } {
+  #startSegment(): { segment: Segment; fd: _Fd } {
     const seq = this.#nextSeq++;
     const name = segmentName(seq);
     const path = join(this.#dir, name);
@@ -505,17 +436,11 @@ export class DiskOutbox implements Outbox {
       rmSync(path, { force: true });
       throw error;
     }
-    const segment: _Segment = {
-      seq,
-      name,
-      path,
+    const segment: Segment = {
+      ...emptySegment({ seq, name, path }),
       size: this.#header.length,
       dataStart: this.#header.length,
       checked: true,
-      records: 0,
-      events: 0,
-      consumedRecords: 0,
-      consumedEvents: 0,
     };
     this.#segments.push(segment);
     this.#totalBytes += segment.size;
@@ -595,36 +520,5 @@ export class DiskOutbox implements Outbox {
       if (this.#reader?.seq === oldest.seq) this.#closeReader();
       rmSync(oldest.path, { force: true });
     }
-  }
-}
-
-/** The file name of segment `seq`. */
-function segmentName(seq: number): string {
-  return `${String(seq).padStart(20, "0")}.seg`;
-}
-
-/** Reads up to `length` bytes at `offset`; fewer at the end of the file. */
-function readAt(fd: number, offset: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let got = 0;
-  while (got < length) {
-    const n = readSync(fd, out, got, length - got, offset + got);
-    if (n <= 0) break;
-    got += n;
-  }
-  return got === length ? out : out.subarray(0, got);
-}
-
-/** Writes every byte (`writeSync` may write fewer than asked). */
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-}
-
-function closeFd(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Already closed: nothing left to release.
   }
 }

@@ -150,7 +150,13 @@ describe("DiskOutbox", () => {
   it("evicts the record being sent too, oldest first, and ignores its late ack", async () => {
     const dir = freshDir();
     const { listener, evicted } = recorder();
-    const outbox = DiskOutbox.open({ dir, format: FORMAT, maxBytes: 4 * 64 * 1024, segmentBytes: 64 * 1024, listener });
+    const outbox = DiskOutbox.open({
+      dir,
+      format: FORMAT,
+      maxBytes: 4 * 64 * 1024,
+      segmentBytes: 64 * 1024,
+      listener,
+    });
     outbox.append([{ body: body("head"), events: 7 }], 0);
     const head = outbox.peek()!;
     const payload = "y".repeat(1000);
