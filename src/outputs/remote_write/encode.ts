@@ -18,9 +18,11 @@
  * named like a summary's `_sum`) would make the receiver reject the request as duplicate samples, so only
  * the first one seen keeps the name; the others are left out and counted as `name_conflict`.
  *
- * Speed: a series' labels are encoded once and cached as bytes (bounded by {@link LABEL_CACHE_BYTES},
- * emptied when full), so a flush costs one cache lookup, a few writes and a memcpy per sample, then one
- * Snappy pass per batch. Protobuf writing uses `@bufbuild/protobuf`'s `BinaryWriter`.
+ * Speed: everything of a sample but its value and timestamp (the series' tag and length, its labels, the
+ * sample's tag and length) is encoded once per series and cached as bytes (bounded by
+ * {@link LABEL_CACHE_BYTES}, emptied when full), so a flush costs one cache lookup, a copy, a double and
+ * the (shared) timestamp bytes per sample, then one Snappy pass per batch. Protobuf writing uses
+ * `@bufbuild/protobuf`'s `BinaryWriter`.
  *
  * @module
  */
@@ -44,11 +46,20 @@ export const REMOTE_WRITE_HEADERS: Readonly<Record<string, string>> = {
   "x-prometheus-remote-write-version": "0.1.0",
 };
 
-/** The most bytes of encoded labels the cache holds before it is emptied. */
-export const LABEL_CACHE_BYTES = 32 * 1024 * 1024;
+/**
+ * The most bytes the label cache holds before it is emptied (about 300 bytes per Prometheus series: its
+ * encoded head, its identity and the map entries), enough for the default 100 000 series of mixed kinds.
+ */
+export const LABEL_CACHE_BYTES = 64 * 1024 * 1024;
 
-/** The bytes a sample adds besides its labels: tags, lengths, the double and the timestamp (at most). */
-const SAMPLE_OVERHEAD_BYTES = 26;
+/** What a cache entry costs besides its bytes: the objects and map entries, roughly. */
+const ENTRY_OVERHEAD_BYTES = 96;
+
+/**
+ * The length of a `Sample` message whose timestamp varint takes 6 bytes (every ms timestamp from 1971 to
+ * 2109): value tag and double (9) plus timestamp tag and varint (7). Other timestamps get heads of their own.
+ */
+const USUAL_SAMPLE_LENGTH = 16;
 
 /** Options of {@link createRemoteWriteEncoder}. */
 export interface RemoteWriteEncoderOptions {
@@ -62,9 +73,13 @@ export interface RemoteWriteEncoderOptions {
   readonly cacheBytes?: number;
 }
 
-/** The encoded labels of each sample a metric becomes; `null` where the name belongs to another series. */
+/**
+ * What each sample a metric becomes starts with, encoded once: the `TimeSeries` tag and length, its labels,
+ * the `samples` tag and length and the value's tag, for a `Sample` of {@link USUAL_SAMPLE_LENGTH} bytes;
+ * the double and the timestamp follow. `null` where the name belongs to another series.
+ */
 interface _Cached {
-  readonly blocks: ReadonlyArray<Uint8Array | null>;
+  readonly heads: ReadonlyArray<Uint8Array | null>;
 }
 
 /**
@@ -98,14 +113,14 @@ export function createRemoteWriteEncoder(options: RemoteWriteEncoderOptions): En
     }
     const found = byKey.get(metric.key);
     const wanted = metric.point.kind === "summary" ? metric.point.quantiles.length + 2 : 1;
-    if (found !== undefined && found.blocks.length === wanted) return found;
+    if (found !== undefined && found.heads.length === wanted) return found;
     if (cachedBytes > cacheLimit) {
       for (const map of caches.values()) map.clear();
       claims.clear();
       cachedBytes = 0;
     }
     const owner = `${metric.kind}\x03${metric.key}`;
-    const blocks = sampleShapes(metric).map((shape) => {
+    const heads = sampleShapes(metric).map((shape) => {
       const labels = [["__name__", shape.name] as const, ...shape.labels];
       for (const pair of external) {
         if (!shape.labels.some(([name]) => name === pair[0])) labels.push(pair);
@@ -115,11 +130,11 @@ export function createRemoteWriteEncoder(options: RemoteWriteEncoderOptions): En
       const claimed = claims.get(identity);
       if (claimed !== undefined && claimed !== owner) return null;
       claims.set(identity, owner);
-      const block = encodeLabels(labels);
-      cachedBytes += block.length + identity.length;
-      return block;
+      const head = seriesHead(encodeLabels(labels), USUAL_SAMPLE_LENGTH);
+      cachedBytes += head.length + identity.length + ENTRY_OVERHEAD_BYTES;
+      return head;
     });
-    const cached = { blocks };
+    const cached = { heads };
     byKey.set(metric.key, cached);
     return cached;
   }
@@ -146,26 +161,24 @@ export function createRemoteWriteEncoder(options: RemoteWriteEncoderOptions): En
         const cached = lookup(metric);
         sampleValues(metric, values);
         const ts = timestampBytes(metric.timeMs);
-        const sampleLength = 9 + ts.length;
+        const usual = 9 + ts.length === USUAL_SAMPLE_LENGTH;
         for (let i = 0; i < values.length; i++) {
-          const block = cached.blocks[i];
-          if (block === null || block === undefined) {
+          const cachedHead = cached.heads[i];
+          if (cachedHead === null || cachedHead === undefined) {
             conflicts++;
             continue;
           }
-          const size = block.length + SAMPLE_OVERHEAD_BYTES;
+          // TimeSeries { labels…, samples: Sample { value, timestamp } }: the cached head, then the double
+          // and the timestamp.
+          const head = usual ? cachedHead : seriesHead(labelsOf(cachedHead), 9 + ts.length);
+          const size = head.length + 8 + ts.length;
           if (samples > 0 && (samples >= options.maxBatchSamples || bytes + size > options.maxBatchBytes)) {
             batches.push({ body: snappyCompress(writer.finish()), events: samples });
             writer = new BinaryWriter();
             samples = 0;
             bytes = 0;
           }
-          // TimeSeries { labels…, samples: Sample { value, timestamp } }, lengths known up front.
-          writer.tag(1, WireType.LengthDelimited).uint32(block.length + 1 + 1 + sampleLength);
-          writer.raw(block);
-          writer.tag(2, WireType.LengthDelimited).uint32(sampleLength);
-          writer.tag(1, WireType.Bit64).double(values[i]!);
-          writer.raw(ts);
+          writer.raw(head).double(values[i]!).raw(ts);
           samples++;
           bytes += size;
         }
@@ -174,6 +187,28 @@ export function createRemoteWriteEncoder(options: RemoteWriteEncoderOptions): En
       return { batches, dropped: { name_conflict: conflicts } };
     },
   };
+}
+
+/**
+ * The bytes of a `TimeSeries` field up to its sample's value: tag and length of the series, the labels,
+ * tag and length of the `samples` field, and the value's tag.
+ */
+function seriesHead(labels: Uint8Array, sampleLength: number): Uint8Array {
+  return new BinaryWriter()
+    .tag(1, WireType.LengthDelimited)
+    .uint32(labels.length + 1 + 1 + sampleLength)
+    .raw(labels)
+    .tag(2, WireType.LengthDelimited)
+    .uint32(sampleLength)
+    .tag(1, WireType.Bit64)
+    .finish();
+}
+
+/** The labels inside a head made by {@link seriesHead} for a usual sample (its last 3 bytes are fixed). */
+function labelsOf(head: Uint8Array): Uint8Array {
+  let at = 1;
+  while ((head[at]! & 0x80) !== 0) at++;
+  return head.subarray(at + 1, head.length - 3);
 }
 
 /** Encodes sorted labels as the `labels` fields of a TimeSeries. */

@@ -139,6 +139,16 @@ describe("createRemoteWriteEncoder()", () => {
     }
   });
 
+  it("encodes timestamps of any varint length, not only this century's", () => {
+    const times = [0, 1000, 1_700_000_000_000, 8_000_000_000_000_000];
+    const metrics = times.map((timeMs) => ({ ...gauge("t", timeMs), timeMs }));
+    const e = encoder({ externalLabels: {} });
+    for (let round = 0; round < 2; round++) {
+      const decoded = decodeAll(e.encode({ windowMs: 0, metrics, events: [] }).batches);
+      assert.deepEqual(decoded.map((s) => s.samples[0]), times.map((t) => ({ value: t, timestampMs: t })));
+    }
+  });
+
   it("names its format and the remote-write 1.0 headers", () => {
     const e = encoder();
     assert.equal(e.format, REMOTE_WRITE_FORMAT);
