@@ -51,6 +51,16 @@ describe("config check", () => {
     );
   });
 
+  it("lists the outputs with their receivers", async () => {
+    writeFileSync(
+      join(dir, "out.toml"),
+      '[outputs.vm]\ntype = "remote_write"\nurl = "http://127.0.0.1:8428/api/v1/write"\n',
+    );
+    const { code, out } = await runConfig("check", "out.toml");
+    assert.equal(code, 0);
+    assert.match(out, /\), 1 output \(vm \(remote_write\): http:\/\/127\.0\.0\.1:8428\/api\/v1\/write\), http /);
+  });
+
   it("prints the error and exits 2 for an invalid or missing file", async () => {
     writeFileSync(join(dir, "bad.toml"), "[agent]\nworkers = -3\n");
     const bad = await runConfig("check", "bad.toml");

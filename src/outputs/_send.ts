@@ -107,15 +107,23 @@ export class Sender {
   async send(body: Uint8Array, signal: AbortSignal): Promise<SendResult> {
     if (signal.aborted) return { kind: "aborted" };
     const started = performance.now();
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
-    const both = AbortSignal.any([signal, timeout]);
+    // One controller per attempt, aborted by the caller's signal or the timeout, both released after: a
+    // long-lived signal combined with AbortSignal.any() per attempt would keep every attempt reachable.
+    const attempt = new AbortController();
+    const onAbort = (): void => attempt.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort(new Error(`no response within ${this.#options.timeoutMs} ms`));
+    }, this.#options.timeoutMs);
     try {
       const response = await request(this.#options.url, {
         method: "POST",
         headers: { ...this.#options.headers, "content-length": String(body.length) },
         body,
         dispatcher: this.#agent,
-        signal: both,
+        signal: attempt.signal,
       });
       const status = response.statusCode;
       const verdict = classifyStatus(status);
@@ -139,15 +147,18 @@ export class Sender {
     } catch (error) {
       if (signal.aborted) return { kind: "aborted" };
       const durationMs = performance.now() - started;
-      const timedOut = timeout.aborted || isTimeout(error);
+      const late = timedOut || isTimeout(error);
       return {
         kind: "retry",
-        reason: timedOut ? "timeout" : "network",
+        reason: late ? "timeout" : "network",
         status: 0,
         retryAfterMs: undefined,
-        message: timedOut ? `no response within ${this.#options.timeoutMs} ms` : errorText(error),
+        message: late ? `no response within ${this.#options.timeoutMs} ms` : errorText(error),
         durationMs,
       };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
     }
   }
 

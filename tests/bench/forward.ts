@@ -10,15 +10,17 @@
  * 2. `outbox`: `DiskOutbox` append and replay (peek + ack) rates over the same request bodies.
  * 3. `outage`: `dist/tally` forwarding to a port nothing listens on, fed `--outage-series` StatsD gauges
  *    per second for `--outage-seconds`, with a `--outage-cap` outbox: RSS sampled every 2 s must stay flat
- *    once the outbox is full and evicting.
+ *    once the outbox is full and evicting. `--baseline` first runs the same feed with no output, for
+ *    comparison.
  *
  * Run: `./node_modules/.bin/bun tests/bench/forward.ts [--only send,outbox,outage] [--series N]
- * [--flushes N] [--outage-seconds S] [--outage-series N] [--outage-cap SIZE]` (after `npm run build`).
+ * [--flushes N] [--outage-seconds S] [--outage-series N] [--outage-cap SIZE] [--baseline]` (after
+ * `npm run build`).
  *
  * @module
  */
 import { createSocket } from "node:dgram";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -36,7 +38,7 @@ import { scrape } from "../harness/scrape.ts";
 import { REPO_ROOT, spawnTally } from "../harness/spawn_tally.ts";
 import { startVictoriaMetrics, tsdbMissing, VICTORIA_METRICS_BINARY } from "../harness/tsdb.ts";
 import { describeMachine } from "./_shared/bench_cli.ts";
-import { processTree, treeMemory } from "./_shared/proc_stats.ts";
+import { CLOCK_TICKS_PER_SECOND, processTree, treeMemory } from "./_shared/proc_stats.ts";
 
 const PARTS = ["send", "outbox", "outage"] as const;
 type Part = typeof PARTS[number];
@@ -49,6 +51,7 @@ const { values } = parseArgs({
     "outage-seconds": { type: "string" },
     "outage-series": { type: "string" },
     "outage-cap": { type: "string" },
+    baseline: { type: "boolean" },
   },
 });
 const only = new Set((values.only ?? PARTS.join(",")).split(",").map((p) => p.trim()) as Part[]);
@@ -57,6 +60,7 @@ const FLUSHES = Number(values.flushes ?? 6);
 const OUTAGE_SECONDS = Number(values["outage-seconds"] ?? 60);
 const OUTAGE_SERIES = Number(values["outage-series"] ?? 20_000);
 const OUTAGE_CAP = values["outage-cap"] ?? "16MiB";
+const BASELINE = values.baseline === true;
 const root = mkdtempSync(join(tmpdir(), "tally-bench-forward-"));
 const lines: string[] = [];
 
@@ -117,6 +121,17 @@ function flushOf(flush: number, timeMs: number): Metric[] {
   return out;
 }
 
+function cpuMsSince(before: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+/** A process's CPU time so far (user + system), from `/proc/PID/stat`, in ms. */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_SECOND);
+}
+
 function rate(n: number, ms: number): string {
   const perSecond = n / (ms / 1000);
   return perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)} M/s` : `${(perSecond / 1e3).toFixed(1)} k/s`;
@@ -134,25 +149,33 @@ async function benchSend(): Promise<OutboxInput[]> {
     maxBatchBytes: 4 << 20,
   });
   const now = Math.floor(Date.now() / 10_000) * 10_000;
-  const flushes = Array.from({ length: FLUSHES }, (_, f) => flushOf(f, now - (FLUSHES - f) * 10_000));
+  // Each flush's keys, names and labels are fresh flat strings, as they are in tally, where they arrive
+  // from the worker threads by structured clone (so no string's hash is cached from the last flush).
+  const flushes = Array.from(
+    { length: FLUSHES },
+    (_, f) => structuredClone(flushOf(f, now - (FLUSHES - f) * 10_000)),
+  );
   // Warm-up: the label cache fills and the JIT settles; not measured.
   encoder.encode({ windowMs: now, metrics: flushOf(0, now - 3_600_000), events: [] });
   let encodeMs = 0;
-  let snappyMs = 0;
+  let encodeCpuMs = 0;
+  let snappyCpuMs = 0;
   let samples = 0;
   let rawBytes = 0;
   let wireBytes = 0;
   const encoded: OutboxInput[][] = [];
   for (const metrics of flushes) {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const { batches } = encoder.encode({ windowMs: 0, metrics, events: [] });
+    encodeCpuMs += cpuMsSince(cpu);
     encodeMs += performance.now() - started;
     encoded.push(batches);
     for (const batch of batches) {
       const raw = snappyUncompress(batch.body);
-      const t = performance.now();
+      const before = process.cpuUsage();
       snappyCompress(raw);
-      snappyMs += performance.now() - t;
+      snappyCpuMs += cpuMsSince(before);
       samples += batch.events;
       rawBytes += raw.length;
       wireBytes += batch.body.length;
@@ -162,13 +185,19 @@ async function benchSend(): Promise<OutboxInput[]> {
     `send: ${FLUSHES} flushes × ${SERIES} series = ${samples} samples, ${encoded.flat().length} requests, ` +
       `${mib(rawBytes)} protobuf → ${mib(wireBytes)} snappy (${(rawBytes / wireBytes).toFixed(1)}×)`,
   );
-  say(`  encode (protobuf + snappy): ${rate(samples, encodeMs)} samples (${encodeMs.toFixed(0)} ms)`);
   say(
-    `  of which snappy alone:      ${rate(samples, snappyMs)} samples, ${
-      rate(rawBytes / 2 ** 20, snappyMs).replace("k/s", "k MiB/s").replace(" M/s", " M MiB/s")
-    } of protobuf`,
+    `  encode (protobuf + snappy): ${rate(samples, encodeCpuMs)} samples per core-second ` +
+      `(${rate(samples, encodeMs)} wall-clock)`,
   );
-  say(`  protobuf alone (the rest):  ${rate(samples, encodeMs - snappyMs)} samples`);
+  say(
+    `    snappy alone:   ${rate(samples, snappyCpuMs)} samples per core-second, ` +
+      `${(rawBytes / 2 ** 20 / (snappyCpuMs / 1000)).toFixed(0)} MiB/s of protobuf`,
+  );
+  say(
+    `    protobuf alone: ${
+      rate(samples, encodeCpuMs - snappyCpuMs)
+    } samples per core-second (the difference)`,
+  );
 
   const missing = tsdbMissing(VICTORIA_METRICS_BINARY, "-version");
   if (missing !== undefined) {
@@ -191,6 +220,7 @@ async function benchSend(): Promise<OutboxInput[]> {
     }
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
+    const vmCpuBefore = processCpuMs(vm.pid);
     let sent = 0;
     for (const metrics of flushes) {
       for (const batch of encoder.encode({ windowMs: 0, metrics, events: [] }).batches) {
@@ -202,13 +232,13 @@ async function benchSend(): Promise<OutboxInput[]> {
       }
     }
     const elapsedMs = performance.now() - started;
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const cpuMs = cpuMsSince(cpuBefore);
+    const vmCpuMs = processCpuMs(vm.pid) - vmCpuBefore;
     await sender.close();
     say(
-      `  encode + send to VictoriaMetrics: ${rate(sent, elapsedMs)} samples wall-clock ` +
-        `(${elapsedMs.toFixed(0)} ms); this process used ${(cpuMs / elapsedMs).toFixed(2)} cores ` +
-        `→ ${rate(sent, cpuMs)} samples per core-second`,
+      `  encode + send to VictoriaMetrics: ${rate(sent, cpuMs)} samples per core-second of tally's code ` +
+        `(${rate(sent, elapsedMs)} wall-clock over ${elapsedMs.toFixed(0)} ms; this process used ` +
+        `${(cpuMs / elapsedMs).toFixed(2)} cores, VictoriaMetrics ${(vmCpuMs / elapsedMs).toFixed(2)} cores)`,
     );
     const stored = await vm.series('{__name__=~"bench_.*",site="bench"}');
     const count = stored.reduce((sum, s) => sum + s.samples.length, 0);
@@ -242,7 +272,7 @@ async function benchOutbox(bodies: readonly OutboxInput[]): Promise<void> {
   const syncedMs = performance.now() - started;
   say(
     `outbox: append ${records} records of ${mib(bytes / records)} avg, ${mib(bytes)} in all: ` +
-      `${rate(bytes / 2 ** 20, appendMs).replace(" k/s", "k MiB/s").replace(" M/s", "M MiB/s")} ` +
+      `${(bytes / 2 ** 20 / (appendMs / 1000)).toFixed(0)} MiB/s written ` +
       `(${(records / (appendMs / 1000)).toFixed(0)} records/s); with every fdatasync done ` +
       `${(bytes / 2 ** 20 / (syncedMs / 1000)).toFixed(0)} MiB/s`,
   );
@@ -265,32 +295,23 @@ async function benchOutbox(bodies: readonly OutboxInput[]): Promise<void> {
   );
 }
 
-/** Part 3: RSS of dist/tally during a long outage. */
-async function benchOutage(): Promise<void> {
-  if (!existsSync(join(REPO_ROOT, "dist", "tally"))) {
-    say("outage: skipped (dist/tally is missing: run `npm run build`)");
-    return;
-  }
-  const deadPort = await freePort("tcp");
-  const config = join(root, "outage.toml");
-  writeFileSync(
-    config,
-    `[agent]\nflush_interval = "1s"\n\n[outputs.down]\ntype = "remote_write"\nurl = "http://127.0.0.1:${deadPort}/api/v1/write"\n` +
-      `outbox_max_size = "${OUTAGE_CAP}"\nmax_backoff = "5s"\n`,
-  );
+/** Runs dist/tally with `outputs` and feeds it the gauges every second; samples RSS and the outbox every 2 s. */
+async function feed(
+  name: string,
+  outputs: string,
+  names: readonly string[],
+): Promise<Array<{ s: number; rss: number; queued: number; evicted: number }>> {
+  const config = join(root, `${name}.toml`);
+  writeFileSync(config, `[agent]\nflush_interval = "1s"\n\n${outputs}`);
   const tally = await spawnTally({
     shape: "binary",
-    dataDir: join(root, "outage-data"),
+    dataDir: join(root, `${name}-data`),
     args: ["--config", config],
   });
   const socket = createSocket("udp4");
   const samples: Array<{ s: number; rss: number; queued: number; evicted: number }> = [];
   const started = Date.now();
   try {
-    const names = Array.from(
-      { length: OUTAGE_SERIES },
-      (_, i) => `outage.g${i}.${Math.random().toString(36).slice(2, 8)}`,
-    );
     let tick = 0;
     while (Date.now() - started < OUTAGE_SECONDS * 1000) {
       const second = Date.now();
@@ -322,6 +343,35 @@ async function benchOutage(): Promise<void> {
     socket.close();
     await tally.stop();
   }
+  return samples;
+}
+
+/** Part 3: RSS of dist/tally during a long outage. */
+async function benchOutage(): Promise<void> {
+  if (!existsSync(join(REPO_ROOT, "dist", "tally"))) {
+    say("outage: skipped (dist/tally is missing: run `npm run build`)");
+    return;
+  }
+  const deadPort = await freePort("tcp");
+  const names = Array.from(
+    { length: OUTAGE_SERIES },
+    (_, i) => `outage.g${i}.${Math.random().toString(36).slice(2, 8)}`,
+  );
+  if (BASELINE) {
+    const base = await feed("baseline", "", names);
+    const rss = base.map((s) => s.rss / 2 ** 20);
+    say(
+      `outage baseline: the same feed with no output: RSS every 2 s (MiB): ${
+        rss.map((r) => r.toFixed(0)).join(" ")
+      }`,
+    );
+  }
+  const samples = await feed(
+    "outage",
+    `[outputs.down]\ntype = "remote_write"\nurl = "http://127.0.0.1:${deadPort}/api/v1/write"\n` +
+      `outbox_max_size = "${OUTAGE_CAP}"\nmax_backoff = "5s"\n`,
+    names,
+  );
   const full = samples.find((s) => s.evicted > 0);
   const steady = full === undefined ? [] : samples.filter((s) => s.s >= full.s);
   say(
@@ -332,15 +382,26 @@ async function benchOutage(): Promise<void> {
   if (full === undefined) {
     say("  the outbox never reached its cap: run longer or with a smaller --outage-cap");
   } else {
-    const rss = steady.map((s) => s.rss);
-    const first = steady[0]!;
-    const last = steady.at(-1)!;
-    const slope = last.s > first.s ? (last.rss - first.rss) / 2 ** 20 / ((last.s - first.s) / 60) : 0;
+    const rss = steady.map((s) => s.rss / 2 ** 20);
+    const half = Math.floor(rss.length / 2);
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
+    // Least squares over the steady samples, in MiB per minute.
+    const xs = steady.map((s) => s.s / 60);
+    const mx = xs.reduce((sum, x) => sum + x, 0) / xs.length;
+    const my = rss.reduce((sum, y) => sum + y, 0) / rss.length;
+    const num = xs.reduce((sum, x, i) => sum + (x - mx) * (rss[i]! - my), 0);
+    const den = xs.reduce((sum, x) => sum + (x - mx) ** 2, 0);
+    const slope = den > 0 ? num / den : 0;
     say(
-      `  cap reached at ${full.s} s; from then RSS ${mib(Math.min(...rss))}–${mib(Math.max(...rss))}, ` +
-        `${slope >= 0 ? "+" : ""}${slope.toFixed(2)} MiB/min first to last; evicted ${
-          mib(last.evicted)
-        } so far`,
+      `  cap reached at ${full.s} s; after it (${steady.length} samples) RSS ${
+        Math.min(...rss).toFixed(0)
+      }–` +
+        `${Math.max(...rss).toFixed(0)} MiB, median ${
+          median(rss.slice(0, half)).toFixed(0)
+        } MiB in the first half ` +
+        `and ${median(rss.slice(half)).toFixed(0)} MiB in the second, trend ${slope >= 0 ? "+" : ""}${
+          slope.toFixed(1)
+        } MiB/min; evicted ${mib(steady.at(-1)!.evicted)}`,
     );
   }
 }

@@ -156,7 +156,7 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
     const port = await freePort("tcp");
     const url = `http://127.0.0.1:${port}/api/v1/write`;
     const dataDir = join(root, "outage", "data");
-    const first = await startTally("outage", output("prom", url), dataDir);
+    const first = await startTally("outage", output("prom", url, 'stall_after = "2s"'), dataDir);
     for (let w = 0; w < WINDOWS; w++) {
       await sendStatsd(first.statsdPort!, [`e2e.out.hits:${w + 1}|c`, `e2e.out.level:${100 + w}|g`]);
       await pause(1000);
@@ -169,6 +169,10 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
         what: "a failed attempt",
       },
     );
+    // Four seconds without a delivery and data waiting: /readyz names the output.
+    const readyz = await fetch(`${first.url}/readyz`);
+    assert.equal(readyz.status, 503);
+    assert.match(await readyz.text(), /^not ready\noutput remote_write "prom" has not delivered for \d+ s/);
     process.kill(first.pid, "SIGKILL");
     await first.exited;
     const second = await startTally("outage", output("prom", url), dataDir);
@@ -183,6 +187,7 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
       level.map((p) => [p.t, p.value]),
     );
     assert.equal(await metric(second, "tally_output_failed_batches_total", { reason: "rejected" }), 0);
+    assert.equal((await fetch(`${second.url}/readyz`)).status, 200);
   });
 
   it("evicts the oldest batches past a small cap and says how many samples it dropped", async (t) => {
