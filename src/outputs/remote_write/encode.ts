@@ -19,10 +19,11 @@
  * the first one seen keeps the name; the others are left out and counted as `name_conflict`.
  *
  * Speed: everything of a sample but its value and timestamp (the series' tag and length, its labels, the
- * sample's tag and length) is encoded once per series and cached as bytes (bounded by
- * {@link LABEL_CACHE_BYTES}, emptied when full), so a flush costs one cache lookup, a copy, a double and
- * the (shared) timestamp bytes per sample, then one Snappy pass per batch. Protobuf writing uses
- * `@bufbuild/protobuf`'s `BinaryWriter`.
+ * sample's tag and length) is encoded once per series with `@bufbuild/protobuf`'s `BinaryWriter` and cached
+ * as bytes (bounded by {@link LABEL_CACHE_BYTES}, emptied when full). A flush then costs one cache lookup
+ * per series and, per sample, two copies and a double into one reused batch buffer (fixed-width fields: no
+ * varint is written in the loop), then one Snappy pass per batch. The benchmark showed `BinaryWriter`'s
+ * growing buffer and final copy to cost a third of the encode time in that loop.
  *
  * @module
  */
@@ -104,6 +105,17 @@ export function createRemoteWriteEncoder(options: RemoteWriteEncoderOptions): En
   let cachedBytes = 0;
   let stampMs = NaN;
   let stamp = new Uint8Array(0);
+  // One batch buffer, reused: a batch is at most maxBatchBytes (plus one sample), and snappy reads it in
+  // place, so the hot loop neither grows nor copies a writer.
+  let buffer = new Uint8Array(Math.min(options.maxBatchBytes, 1 << 20));
+  let view = new DataView(buffer.buffer);
+
+  function grow(needed: number): void {
+    const next = new Uint8Array(Math.max(needed, buffer.length * 2));
+    next.set(buffer);
+    buffer = next;
+    view = new DataView(buffer.buffer);
+  }
 
   function lookup(metric: Metric): _Cached {
     let byKey = caches.get(metric.kind);
@@ -153,9 +165,8 @@ export function createRemoteWriteEncoder(options: RemoteWriteEncoderOptions): En
     headers: REMOTE_WRITE_HEADERS,
     encode(flush: OutputFlush): EncodedFlush {
       const batches: OutboxInput[] = [];
-      let writer = new BinaryWriter();
+      let at = 0;
       let samples = 0;
-      let bytes = 0;
       let conflicts = 0;
       for (const metric of flush.metrics) {
         const cached = lookup(metric);
@@ -169,21 +180,24 @@ export function createRemoteWriteEncoder(options: RemoteWriteEncoderOptions): En
             continue;
           }
           // TimeSeries { labels…, samples: Sample { value, timestamp } }: the cached head, then the double
-          // and the timestamp.
+          // and the timestamp, copied into the batch buffer.
           const head = usual ? cachedHead : seriesHead(labelsOf(cachedHead), 9 + ts.length);
           const size = head.length + 8 + ts.length;
-          if (samples > 0 && (samples >= options.maxBatchSamples || bytes + size > options.maxBatchBytes)) {
-            batches.push({ body: snappyCompress(writer.finish()), events: samples });
-            writer = new BinaryWriter();
+          if (samples > 0 && (samples >= options.maxBatchSamples || at + size > options.maxBatchBytes)) {
+            batches.push({ body: snappyCompress(buffer.subarray(0, at)), events: samples });
+            at = 0;
             samples = 0;
-            bytes = 0;
           }
-          writer.raw(head).double(values[i]!).raw(ts);
+          if (at + size > buffer.length) grow(at + size);
+          buffer.set(head, at);
+          at += head.length;
+          view.setFloat64(at, values[i]!, true);
+          buffer.set(ts, at + 8);
+          at += 8 + ts.length;
           samples++;
-          bytes += size;
         }
       }
-      if (samples > 0) batches.push({ body: snappyCompress(writer.finish()), events: samples });
+      if (samples > 0) batches.push({ body: snappyCompress(buffer.subarray(0, at)), events: samples });
       return { batches, dropped: { name_conflict: conflicts } };
     },
   };

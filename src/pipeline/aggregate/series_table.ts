@@ -274,10 +274,12 @@ export class SeriesTable {
         break;
       }
     }
+    // A known series lends its own name, labels and key: the same string objects flush after flush (the
+    // partials' are fresh copies from the workers), so consumers' maps keyed by them hash each key once.
     const metric: Metric = {
-      name: p.name,
-      labels: p.labels,
-      key: p.key,
+      name: series?.name ?? p.name,
+      labels: series?.labels ?? p.labels,
+      key: series?.key ?? p.key,
       kind: p.kind,
       point,
       timeMs: windowMs,
