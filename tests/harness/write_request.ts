@@ -1,11 +1,25 @@
 /**
- * Test support: decodes what a remote-write sender posts (Snappy block, then a `WriteRequest`), with
- * `@bufbuild/protobuf`'s reader, independently of tally's encoder.
+ * Test support: decodes what a remote-write sender posts (Snappy block, then a `WriteRequest`) with
+ * `snappyjs`' decompressor and `@bufbuild/protobuf`'s reader, independently of tally's encoder.
  *
  * @module
  */
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
-import { snappyUncompress } from "../../src/outputs/remote_write/snappy.ts";
+import snappyjs from "snappyjs";
+
+/** snappyjs ships no types: the one function used here. */
+const SNAPPY = snappyjs as { uncompress(input: Uint8Array, maxLength?: number): Uint8Array };
+
+/**
+ * Decompresses one Snappy block with snappyjs, the reference decoder of the tests and benchmark.
+ *
+ * @param input The compressed block.
+ * @returns The bytes.
+ * @throws {Error} When the block is not valid Snappy.
+ */
+export function snappyUncompress(input: Uint8Array): Uint8Array {
+  return SNAPPY.uncompress(input, 256 * 1024 * 1024);
+}
 
 /** One decoded `TimeSeries`. */
 export interface DecodedSeries {

@@ -9,7 +9,7 @@ import { decodeWriteRequest } from "../harness/write_request.ts";
 const receiver = await startRecordingReceiver();
 after(() => receiver.close());
 
-describe("the forwarding stack (undici, @bufbuild/protobuf, snappyjs) on this runtime", () => {
+describe("the forwarding stack (undici, @bufbuild/protobuf, the snappy compressor) on this runtime", () => {
   it("posts a snappy-compressed WriteRequest with undici and reads 204, 400 and 429 back", async () => {
     const metric: Metric = {
       name: "up.time",
