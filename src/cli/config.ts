@@ -6,12 +6,13 @@
 
 import { parseArgs } from "node:util";
 import { formatDuration } from "../config/duration.ts";
-import { exampleConfig } from "../config/example.ts";
+import { exampleConfig, unknownPluginMessage } from "../config/example.ts";
 import { ConfigError, loadConfig } from "../config/load.ts";
 import { keyPath } from "../config/config_error.ts";
 import type { ConfigIssue } from "../config/config_error.ts";
 import type { InputPlugin } from "../inputs/input.ts";
 import { INPUTS } from "../inputs/registry.ts";
+import { OUTPUTS } from "../outputs/registry.ts";
 import type { CliIo } from "./cli_io.ts";
 import { type Config, PLUGINS } from "./_plugins.ts";
 
@@ -19,8 +20,9 @@ const USAGE = `Usage: tally config check FILE
        tally config example [PLUGIN]
 
   check FILE         validates FILE as "tally run --config FILE" would; exit 0 when valid, 2 when not
-  example [PLUGIN]   prints a complete, commented config with the defaults, or only the table of the
-                     input PLUGIN (${Object.keys(INPUTS).join(", ")})
+  example [PLUGIN]   prints a complete, commented config with the defaults, or only the table of
+                     PLUGIN: an input (${Object.keys(INPUTS).join(", ")})
+                     or an output (${Object.keys(OUTPUTS).join(", ")})
 
 Options:
   -h, --help         show this help
@@ -104,16 +106,22 @@ function summary(loaded: Config): string {
     return resources.length === 0 ? name : `${name}: ${resources.join(", ")}`;
   });
   const count = `${inputs.length} input${inputs.length === 1 ? "" : "s"}`;
+  const outputs = Object.entries(loaded.outputs).map(([id, output]) => {
+    const name = id === output.type ? id : `${id} (${output.type})`;
+    return `${name}: ${output.url}`;
+  });
+  const outputText = outputs.length === 0
+    ? ""
+    : `, ${outputs.length} output${outputs.length === 1 ? "" : "s"} (${outputs.join("; ")})`;
   const { hostname, port } = loaded.http.listen;
   const http = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-  return `${count}${inputs.length === 0 ? "" : ` (${inputs.join("; ")})`}, http ${http}, ` +
+  return `${count}${inputs.length === 0 ? "" : ` (${inputs.join("; ")})`}${outputText}, http ${http}, ` +
     `data dir ${loaded.agent.data_dir}, flush every ${formatDuration(loaded.agent.flush_interval)}`;
 }
 
 function example(plugin: string | undefined, io: CliIo): number {
-  if (plugin !== undefined && !Object.hasOwn(INPUTS, plugin)) {
-    const known = Object.keys(INPUTS).map((t) => `"${t}"`).join(", ");
-    return usageError(`Unknown input plugin "${plugin}"; known plugins: ${known}`, io);
+  if (plugin !== undefined && !Object.hasOwn(INPUTS, plugin) && !Object.hasOwn(OUTPUTS, plugin)) {
+    return usageError(unknownPluginMessage(plugin, PLUGINS), io);
   }
   io.stdout(exampleConfig(plugin, PLUGINS));
   return 0;

@@ -51,6 +51,16 @@ describe("config check", () => {
     );
   });
 
+  it("lists the outputs with their receivers", async () => {
+    writeFileSync(
+      join(dir, "out.toml"),
+      '[outputs.vm]\ntype = "remote_write"\nurl = "http://127.0.0.1:8428/api/v1/write"\n',
+    );
+    const { code, out } = await runConfig("check", "out.toml");
+    assert.equal(code, 0);
+    assert.match(out, /\), 1 output \(vm \(remote_write\): http:\/\/127\.0\.0\.1:8428\/api\/v1\/write\), http /);
+  });
+
   it("prints the error and exits 2 for an invalid or missing file", async () => {
     writeFileSync(join(dir, "bad.toml"), "[agent]\nworkers = -3\n");
     const bad = await runConfig("check", "bad.toml");
@@ -117,7 +127,7 @@ describe("config example", () => {
     const { code, out } = await runConfig("example");
     assert.equal(code, 0);
     const document = parse(out);
-    assert.deepEqual(Object.keys(document), ["agent", "aggregation", "http", "store", "inputs"]);
+    assert.deepEqual(Object.keys(document), ["agent", "aggregation", "http", "store", "inputs", "outputs"]);
   });
 
   it("prints one plugin's table", async () => {
@@ -127,10 +137,20 @@ describe("config example", () => {
     assert.match(out, /^\[inputs\.statsd\]$/m);
   });
 
+  it("prints one output's table", async () => {
+    const { code, out } = await runConfig("example", "remote_write");
+    assert.equal(code, 0);
+    assert.deepEqual(Object.keys(parse(out)), ["outputs"]);
+    assert.match(out, /^\[outputs\.remote_write\]$/m);
+  });
+
   it("exits 2 for an unknown plugin or too many arguments", async () => {
     const unknown = await runConfig("example", "nope");
     assert.equal(unknown.code, 2);
-    assert.match(unknown.err, /^Unknown input plugin "nope"; known plugins: "statsd"/);
+    assert.match(
+      unknown.err,
+      /^Unknown plugin "nope"; known inputs: "statsd".*; known outputs: "remote_write"/,
+    );
     const many = await runConfig("example", "statsd", "more");
     assert.equal(many.code, 2);
   });

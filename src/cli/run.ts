@@ -1,7 +1,12 @@
 /**
- * `tally run`: load config → open the store → start the pipeline (replaying the inbox before its first
- * flush) → start the inputs (which may add routes) → serve HTTP → wait for a shutdown signal → stop in
- * reverse order (inbox closed, inputs, rings drained with a final flush, HTTP closed, store closed).
+ * `tally run`: load config → open the store → start the outputs (their outboxes replay) → start the
+ * pipeline (replaying the inbox before its first flush) → start the inputs (which may add routes) → serve
+ * HTTP → wait for a shutdown signal → stop in reverse order (inbox closed, inputs, rings drained with a
+ * final flush, outputs stopped, HTTP closed, store closed).
+ *
+ * Each flush goes to every output first and to the store last: an output's `write` appends the flush to
+ * its outbox synchronously (written, so it survives a process crash). Only when every output took it does
+ * the store's transaction that appends the window's points also release the window's inbox rows.
  *
  * @module
  */
@@ -12,6 +17,10 @@ import { ConfigError } from "../config/load.ts";
 import { loadConfig } from "../config/load.ts";
 import { type Config, PLUGINS } from "./_plugins.ts";
 import { INPUTS } from "../inputs/registry.ts";
+import { OUTPUTS } from "../outputs/registry.ts";
+import { outboxDir } from "../outputs/_forwarder.ts";
+import type { Output, OutputPlugin } from "../outputs/output.ts";
+import { VERSION } from "./version.ts";
 import type { Input, InputPlugin } from "../inputs/input.ts";
 import { createLogger } from "../internal/log.ts";
 import type { Logger } from "../internal/log.ts";
@@ -120,6 +129,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   log.info("Tally started", {
     http: `${collector.http?.hostname}:${collector.http?.port}`,
     inputs: Object.keys(config.inputs).join(","),
+    outputs: Object.keys(config.outputs).join(","),
     workers: config.agent.workers,
     data_dir: config.agent.data_dir,
   });
@@ -170,6 +180,7 @@ class Collector {
   #inbox: Inbox | undefined;
   #server: Server | undefined;
   #inputs: Input[] = [];
+  #outputs: Output[] = [];
   /** The route sets the endpoint will serve, with who added each; closed once it serves. */
   #routes: Array<{ readonly set: RouteSet; readonly owner: string }> = [];
   #serving = false;
@@ -196,6 +207,21 @@ class Collector {
     });
     this.#store = store;
     const flushLog = this.#log.child({ component_type: "store" });
+    // Outputs first: their outboxes replay what a previous run left before the first flush adds to them.
+    for (const [id, outputConfig] of Object.entries(config.outputs)) {
+      const plugin = OUTPUTS[outputConfig.type] as OutputPlugin;
+      const component = { type: plugin.type, id };
+      const output = plugin.create(outputConfig, id);
+      await output.start({
+        stateDir: outboxDir(config.agent.data_dir, id),
+        log: this.#log.child({ component_type: component.type, component_id: id }),
+        stats: componentStats(this.#stats, component),
+        selfStats: this.#stats,
+        userAgent: `tally/${VERSION}`,
+      });
+      this.#outputs.push(output);
+      this.#flushConsumers.push({ name: `output "${id}"`, persist: (result) => output.write(result) });
+    }
     // One types.db table per process: the workers parse every collectd input's packets with it.
     const collectdInputs = Object.values(config.inputs).filter((input) => input.type === "collectd");
     const typesDbPaths = [...new Set(collectdInputs.flatMap((input) => input.types_db))];
@@ -289,6 +315,7 @@ class Collector {
     const app = createHttpApp({
       routes: this.#routes.map((r) => r.set),
       ready: () => this.#ready,
+      problems: () => this.#outputs.map((output) => output.problem()).filter((p) => p !== undefined),
       bodyLimitBytes: config.http.max_body,
       token: config.http.token,
       log: this.#log.child({ component_type: "http" }),
@@ -307,7 +334,7 @@ class Collector {
     this.#ready = true;
   }
 
-  /** Stops inputs, drains the pipeline with a final flush, closes HTTP and the store. Idempotent. */
+  /** Stops inputs, drains the pipeline with a final flush, stops outputs, closes HTTP and the store. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stopInOrder();
     return this.#stopping;
@@ -348,6 +375,11 @@ class Collector {
       );
     }
     await this.#pipeline?.stop();
+    for (const output of this.#outputs.reverse()) {
+      await output.stop().catch((error: unknown) =>
+        this.#log.warn("Output did not stop cleanly", { error: String(error) })
+      );
+    }
     await this.#server?.close();
     this.#store?.close();
   }

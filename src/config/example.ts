@@ -1,6 +1,6 @@
 /**
  * `tally config example`: a complete, valid, commented config generated from the schema (keys, prose
- * and defaults of the global tables) and the input registry (each plugin's `example`).
+ * and defaults of the global tables) and the input and output registries (each plugin's `example`).
  *
  * @module
  */
@@ -9,12 +9,14 @@ import * as v from "valibot";
 import { BARE_KEY_REGEXP } from "./config_error.ts";
 import { describeDefaultInputs } from "./defaults.ts";
 import { configSchema } from "./schema.ts";
-import type { InputRegistry } from "./schema.ts";
+import type { InputRegistry, OutputRegistry } from "./schema.ts";
 
 /** Options for {@link exampleConfig}. */
 export interface ExampleOptions {
   /** The input registry whose plugins' examples are printed (tally's own is `INPUTS`). */
   readonly plugins: InputRegistry;
+  /** The output registry whose plugins' examples are printed (tally's own is `OUTPUTS`); none by default. */
+  readonly outputs?: OutputRegistry;
 }
 
 const GLOBAL_TABLES = ["agent", "aggregation", "http", "store"] as const;
@@ -22,7 +24,8 @@ const COMMENT_WIDTH = 100;
 
 const HEADER = [
   "tally configuration (TOML). Every key is optional: the values shown are the defaults, except in",
-  "the input examples. Check a file with `tally config check FILE`; `tally run` flags override it.",
+  "the input and output examples. Check a file with `tally config check FILE`; `tally run` flags",
+  "override it.",
   'Durations: "500ms", "10s", "5m", "1h", "7d". Sizes: "512KiB", "4MiB", "1GiB" or an integer of bytes.',
 ];
 /** What the example says about the `[inputs]` tables, naming the default inputs of the registry. */
@@ -30,14 +33,18 @@ function inputsAbout(plugins: InputRegistry): string {
   return "Inputs, one table each, keyed by component id; `type` selects the plugin. Without an [inputs] " +
     `table ${describeDefaultInputs(plugins)}; with one, exactly the inputs listed run.`;
 }
+const OUTPUTS_ABOUT = "Outputs (forwarders), one table each, keyed by component id; `type` selects the " +
+  "plugin. None runs by default. Each one listed receives every flush through its own outbox under " +
+  "<data_dir>/outbox/<id>, so what it could not deliver yet survives a restart.";
 
 /**
  * Generates the example config.
  *
- * @param plugin An input type to print only that plugin's table, or `undefined` for the whole file.
- * @param options The registry to draw inputs from.
+ * @param plugin An input or output type to print only that plugin's table, or `undefined` for the whole
+ *   file.
+ * @param options The registries to draw inputs and outputs from.
  * @returns TOML in which every key is preceded by a `##` comment; it validates with `loadConfig`.
- * @throws {RangeError} When `plugin` is not a registered input type.
+ * @throws {RangeError} When `plugin` is neither a registered input type nor a registered output type.
  * @example
  * ```ts
  * exampleConfig("statsd", { plugins: INPUTS }); // '## The statsd input …\n[inputs.statsd]\n## …\ntype = "statsd"\n…'
@@ -45,15 +52,19 @@ function inputsAbout(plugins: InputRegistry): string {
  */
 export function exampleConfig(plugin: string | undefined, options: ExampleOptions): string {
   const plugins = options.plugins;
+  const outputs = options.outputs ?? {};
   if (plugin !== undefined) {
-    const found = plugins[plugin];
-    if (found === undefined || !Object.hasOwn(plugins, plugin)) {
-      const known = Object.keys(plugins).map((t) => `"${t}"`).join(", ");
-      throw new RangeError(`Unknown input plugin "${plugin}"; known plugins: ${known}`);
+    if (Object.hasOwn(plugins, plugin)) {
+      const found = plugins[plugin]!;
+      return pluginTable("inputs", found.type, found.schema, found.example).join("\n") + "\n";
     }
-    return inputTable(found.type, found.schema, found.example).join("\n") + "\n";
+    if (Object.hasOwn(outputs, plugin)) {
+      const found = outputs[plugin]!;
+      return pluginTable("outputs", found.type, found.schema, found.example).join("\n") + "\n";
+    }
+    throw new RangeError(unknownPluginMessage(plugin, options));
   }
-  const root = configSchema(plugins);
+  const root = configSchema(plugins, outputs);
   const lines = HEADER.flatMap(comment);
   for (const name of GLOBAL_TABLES) {
     const table = root.entries[name];
@@ -67,16 +78,42 @@ export function exampleConfig(plugin: string | undefined, options: ExampleOption
   }
   lines.push("", ...comment(inputsAbout(plugins)));
   for (const found of Object.values(plugins)) {
-    lines.push("", ...inputTable(found.type, found.schema, found.example));
+    lines.push("", ...pluginTable("inputs", found.type, found.schema, found.example));
+  }
+  if (Object.keys(outputs).length > 0) {
+    lines.push("", ...comment(OUTPUTS_ABOUT));
+    for (const found of Object.values(outputs)) {
+      lines.push("", ...pluginTable("outputs", found.type, found.schema, found.example));
+    }
   }
   return lines.join("\n") + "\n";
 }
 
-function inputTable(type: string, schema: v.GenericSchema, example: unknown): string[] {
+/**
+ * The message for a `PLUGIN` that no registry holds, listing the known ones.
+ *
+ * @param plugin The type asked for.
+ * @param options The registries.
+ * @returns E.g. `Unknown plugin "nope"; known inputs: "statsd"; known outputs: "remote_write"`.
+ */
+export function unknownPluginMessage(plugin: string, options: ExampleOptions): string {
+  const quoted = (registry: object) => Object.keys(registry).map((t) => `"${t}"`).join(", ");
+  const outputs = options.outputs ?? {};
+  return `Unknown plugin "${plugin}"; known inputs: ${quoted(options.plugins)}` +
+    (Object.keys(outputs).length > 0 ? `; known outputs: ${quoted(outputs)}` : "");
+}
+
+function pluginTable(
+  table: "inputs" | "outputs",
+  type: string,
+  schema: v.GenericSchema,
+  example: unknown,
+): string[] {
+  const role = table === "inputs" ? "input" : "output";
   const lines = [
-    ...comment(describe(schema) ?? `The ${type} input; see src/inputs/${type}/README.md.`),
-    `[inputs.${tomlKey(type)}]`,
-    ...comment("The input plugin."),
+    ...comment(describe(schema) ?? `The ${type} ${role}; see src/${table}/${type}/README.md.`),
+    `[${table}.${tomlKey(type)}]`,
+    ...comment(`The ${role} plugin.`),
     `type = ${tomlValue(type)}`,
   ];
   const values = typeof example === "object" && example !== null ? example as Record<string, unknown> : {};

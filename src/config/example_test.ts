@@ -79,9 +79,7 @@ describe("exampleConfig()", () => {
   it("refuses an unknown plugin", () => {
     assert.throws(() => exampleConfig("nope", { plugins: INPUTS }), {
       name: "RangeError",
-      message: `Unknown input plugin "nope"; known plugins: ${
-        Object.keys(INPUTS).map((t) => `"${t}"`).join(", ")
-      }`,
+      message: `Unknown plugin "nope"; known inputs: ${Object.keys(INPUTS).map((t) => `"${t}"`).join(", ")}`,
     });
     assert.throws(() => exampleConfig("toString", { plugins: INPUTS }), { name: "RangeError" });
   });

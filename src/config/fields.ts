@@ -1,6 +1,6 @@
 /**
- * Valibot schemas for the value kinds that config files share: durations, sizes, listen addresses and
- * `HOST:PORT`. Plugins build their config schemas from these so that every file reads the same way.
+ * Valibot schemas for the value kinds that config files share: durations, sizes, listen addresses,
+ * `HOST:PORT` and HTTP URLs. Plugins build their config schemas from these so that every file reads the same way.
  *
  * Messages in config schemas are *expectations* ("a duration like \"10s\""): the loader renders each
  * issue as `at PATH: expected MESSAGE, found VALUE`, so a message must complete "expected …".
@@ -36,6 +36,7 @@ export interface HostPort {
 const DURATION_EXPECTED = 'a duration like "500ms", "10s", "5m", "1h" or "7d"';
 const SIZE_EXPECTED = 'a size like "512KiB", "4MiB", "1GiB" or an integer of bytes';
 const HOST_PORT_EXPECTED = 'an address like "HOST:PORT"';
+const URL_EXPECTED = 'an http:// or https:// URL like "http://127.0.0.1:8428/api/v1/write"';
 
 /**
  * A duration string, converted to milliseconds.
@@ -138,6 +139,37 @@ export function hostPort() {
         return NEVER;
       }
       return { hostname: parsed.host, port: parsed.port };
+    }),
+  );
+}
+
+/**
+ * An `http://` or `https://` URL with a host, kept as its canonical text (`new URL(…).href`). For the
+ * receivers of forwarders.
+ *
+ * @returns A schema from `string` to the canonical URL text.
+ * @example
+ * ```ts
+ * const schema = v.strictObject({ url: httpUrl() });
+ * v.parse(schema, { url: "http://127.0.0.1:8428/api/v1/write" }).url;
+ * ```
+ */
+export function httpUrl() {
+  return v.pipe(
+    v.string(URL_EXPECTED),
+    v.rawTransform(function toCanonicalUrl({ dataset, addIssue, NEVER }) {
+      let url: URL;
+      try {
+        url = new URL(dataset.value);
+      } catch {
+        addIssue({ message: URL_EXPECTED });
+        return NEVER;
+      }
+      if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+        addIssue({ message: URL_EXPECTED });
+        return NEVER;
+      }
+      return url.href;
     }),
   );
 }

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as v from "valibot";
-import { duration, hostPort, listenAddress, size } from "./fields.ts";
+import { duration, hostPort, httpUrl, listenAddress, size } from "./fields.ts";
 
 function messages(schema: v.GenericSchema, input: unknown): string[] {
   const result = v.safeParse(schema, input);
@@ -66,5 +66,22 @@ describe("hostPort()", () => {
 
   it("refuses an address without a port", () => {
     assert.deepEqual(messages(hostPort(), "localhost"), ['an address like "HOST:PORT"']);
+  });
+});
+
+describe("httpUrl()", () => {
+  it("keeps an http or https URL in canonical form", () => {
+    assert.equal(
+      v.parse(httpUrl(), "http://127.0.0.1:8428/api/v1/write"),
+      "http://127.0.0.1:8428/api/v1/write",
+    );
+    assert.equal(v.parse(httpUrl(), "HTTPS://Example.COM"), "https://example.com/");
+  });
+
+  it("refuses other schemes and text that is no URL", () => {
+    const expected = ['an http:// or https:// URL like "http://127.0.0.1:8428/api/v1/write"'];
+    assert.deepEqual(messages(httpUrl(), "ftp://example.com/"), expected);
+    assert.deepEqual(messages(httpUrl(), "127.0.0.1:8428"), expected);
+    assert.deepEqual(messages(httpUrl(), "not a url"), expected);
   });
 });

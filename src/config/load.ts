@@ -12,16 +12,26 @@ import { parse, TomlError } from "smol-toml";
 import { ConfigError } from "./config_error.ts";
 import { resolveConfig } from "./resolve.ts";
 import type { ConfigOverrides } from "./resolve.ts";
-import type { ConfigOf, InputRegistry } from "./schema.ts";
+import type { ConfigOf, InputRegistry, NoOutputs, OutputRegistry } from "./schema.ts";
 
 export { ConfigError } from "./config_error.ts";
 export type { ConfigOverrides } from "./resolve.ts";
-export type { ConfigOf, InputConfigOf, InputRegistry } from "./schema.ts";
+export type {
+  ConfigOf,
+  InputConfigOf,
+  InputRegistry,
+  NoOutputs,
+  OutputConfigOf,
+  OutputRegistry,
+} from "./schema.ts";
 
-/** Options for {@link loadConfig}: the plugin registry the config is checked against, and the flags. */
-export interface LoadOptions<P extends InputRegistry> extends ConfigOverrides {
+/** Options for {@link loadConfig}: the plugin registries the config is checked against, and the flags. */
+export interface LoadOptions<P extends InputRegistry, O extends OutputRegistry = NoOutputs>
+  extends ConfigOverrides {
   /** The input registry (`INPUTS`); config never imports a registry, the caller hands it in. */
   readonly plugins: P;
+  /** The output registry (`OUTPUTS`); none by default, so an `[outputs]` table is then an error. */
+  readonly outputs?: O;
 }
 
 /**
@@ -30,7 +40,8 @@ export interface LoadOptions<P extends InputRegistry> extends ConfigOverrides {
  * @param path The TOML file, or `undefined` to run on the embedded defaults (StatsD on
  *   `udp:127.0.0.1:8125`, HTTP on `127.0.0.1:8127`, data under `./data`). A relative path resolves
  *   against `overrides.cwd`; messages name the path as given.
- * @param options The input registry, and values from `tally run` flags (they win over the file).
+ * @param options The input and output registries, and values from `tally run` flags (they win over the
+ *   file).
  * @returns The resolved config: durations in milliseconds, sizes in bytes.
  * @throws {ConfigError} When the file cannot be read, is not valid TOML (the message gives line and
  *   column) or does not validate (the message lists every problem with its key path).
@@ -40,13 +51,18 @@ export interface LoadOptions<P extends InputRegistry> extends ConfigOverrides {
  * config.agent.flush_interval; // 10000
  * ```
  */
-export function loadConfig<P extends InputRegistry>(
+export function loadConfig<P extends InputRegistry, O extends OutputRegistry = NoOutputs>(
   path: string | undefined,
-  options: LoadOptions<P>,
-): ConfigOf<P> {
-  const { plugins, ...overrides } = options;
+  options: LoadOptions<P, O>,
+): ConfigOf<P, O> {
+  const { plugins, outputs, ...overrides } = options;
   const document = path === undefined ? {} : parseToml(path, readText(path, overrides.cwd));
-  return resolveConfig(document, { plugins, file: path, overrides });
+  return resolveConfig(document, {
+    plugins,
+    ...(outputs !== undefined ? { outputs } : {}),
+    file: path,
+    overrides,
+  });
 }
 
 function readText(path: string, cwd: string | undefined): string {

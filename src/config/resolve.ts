@@ -11,7 +11,7 @@ import { ConfigError } from "./config_error.ts";
 import type { PathSegment } from "./config_error.ts";
 import { defaultInputs } from "./defaults.ts";
 import { configSchema } from "./schema.ts";
-import type { ConfigOf, InputRegistry } from "./schema.ts";
+import type { ConfigOf, InputRegistry, NoOutputs, OutputRegistry } from "./schema.ts";
 import { crossCheck } from "./_checks.ts";
 import { expectation, toConfigIssues } from "./_issues.ts";
 import type { FlagPath } from "./_issues.ts";
@@ -37,9 +37,11 @@ export interface ConfigOverrides {
 }
 
 /** Options for {@link resolveConfig}. */
-export interface ResolveOptions<P extends InputRegistry> {
+export interface ResolveOptions<P extends InputRegistry, O extends OutputRegistry = NoOutputs> {
   /** The input registry the `inputs` table is validated against. */
   readonly plugins: P;
+  /** The output registry the `outputs` table is validated against; none by default (no output valid). */
+  readonly outputs?: O;
   /** The config file the document came from, named in errors; `undefined` without a file. */
   readonly file?: string | undefined;
   /** Flag values that win over the document. */
@@ -55,19 +57,20 @@ type Table = Record<string, unknown>;
 
 /**
  * Resolves a parsed config document: applies the default inputs (when there is no `inputs` table) and
- * the overrides, validates everything against the schema built from `plugins`, then checks for
+ * the overrides, validates everything against the schema built from `plugins` and `outputs` (no output
+ * runs unless the document lists one), then checks for
  * listeners that collide and for an unauthenticated non-loopback HTTP endpoint.
  *
  * @param document The parsed TOML document (`{}` when there is no file).
- * @param options The registry, the file name for messages, the overrides and the default inputs.
+ * @param options The registries, the file name for messages, the overrides and the default inputs.
  * @returns The resolved config: durations in milliseconds, sizes in bytes, `data_dir` absolute when
  *   `overrides.cwd` is given.
  * @throws {ConfigError} Listing every problem found, one per line.
  */
-export function resolveConfig<P extends InputRegistry>(
+export function resolveConfig<P extends InputRegistry, O extends OutputRegistry = NoOutputs>(
   document: unknown,
-  options: ResolveOptions<P>,
-): ConfigOf<P> {
+  options: ResolveOptions<P, O>,
+): ConfigOf<P, O> {
   const overrides = options.overrides ?? {};
   if (!isTable(document)) {
     throw ConfigError.fromIssues(options.file, [{ path: [], where: "", text: "expected a table" }]);
@@ -78,7 +81,7 @@ export function resolveConfig<P extends InputRegistry>(
   }
   const flags = applyOverrides(doc, overrides);
 
-  const schema = configSchema(options.plugins);
+  const schema = configSchema(options.plugins, options.outputs);
   const result = v.safeParse(schema, doc, { message: expectation });
   if (!result.success) {
     throw ConfigError.fromIssues(options.file, toConfigIssues(result.issues, { root: schema, flags }));

@@ -200,7 +200,8 @@ describe("resolveConfig()", () => {
     );
     assert.equal(
       root,
-      'expected one of "agent", "aggregation", "http", "store" or "inputs", found the unknown key "colour"',
+      'expected one of "agent", "aggregation", "http", "store", "inputs" or "outputs", found the unknown key ' +
+        '"colour"',
     );
   });
 

@@ -1,7 +1,7 @@
 /**
- * The config schema: the global tables (`agent`, `aggregation`, `http`, `store`) plus an `inputs` table
- * whose entries are a variant on `type`, assembled from the input registry. Every table is strict, so
- * a misspelt key is an error rather than a silently ignored setting.
+ * The config schema: the global tables (`agent`, `aggregation`, `http`, `store`) plus an `inputs` and an
+ * `outputs` table whose entries are variants on `type`, assembled from the input and output registries.
+ * Every table is strict, so a misspelt key is an error rather than a silently ignored setting.
  *
  * Messages are expectations (see `fields.ts`); the loader renders them as `expected …, found …`.
  *
@@ -15,7 +15,8 @@ import { duration, hostPort, size } from "./fields.ts";
 
 /**
  * What the config needs of a plugin: its `type`, its schema and its example. Plugin contracts (the input
- * plugin's `InputPlugin`) extend it, so config knows no plugin and no registry; callers hand them in.
+ * plugin's `InputPlugin`, the output plugin's `OutputPlugin`) extend it, so config knows no plugin and no
+ * registry; callers hand them in.
  */
 export interface ConfigurablePlugin<S extends v.GenericSchema = v.GenericSchema> {
   /** The config `type`, equal to the folder name. */
@@ -37,13 +38,24 @@ export interface ConfigurablePlugin<S extends v.GenericSchema = v.GenericSchema>
 /** A registry of input plugins keyed by their `type`. */
 export type InputRegistry = Readonly<Record<string, ConfigurablePlugin>>;
 
+/** A registry of output plugins keyed by their `type` (same shape as {@link InputRegistry}). */
+export type OutputRegistry = Readonly<Record<string, ConfigurablePlugin>>;
+
 /** The validated config of one input: the plugin's config plus its `type`. */
 export type InputConfigOf<P extends InputRegistry> = {
   [K in keyof P & string]: { readonly type: K } & v.InferOutput<P[K]["schema"]>;
 }[keyof P & string];
 
-/** The resolved config for a registry: durations in milliseconds, sizes in bytes. */
-export type ConfigOf<P extends InputRegistry> = v.InferOutput<ReturnType<typeof configSchema<P>>>;
+/** The validated config of one output: the plugin's config plus its `type`. */
+export type OutputConfigOf<O extends OutputRegistry> = InputConfigOf<O>;
+
+/** No output plugins: the output registry of callers that configure none. */
+export type NoOutputs = Readonly<Record<never, ConfigurablePlugin>>;
+
+/** The resolved config for the registries: durations in milliseconds, sizes in bytes. */
+export type ConfigOf<P extends InputRegistry, O extends OutputRegistry = NoOutputs> = v.InferOutput<
+  ReturnType<typeof configSchema<P, O>>
+>;
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -190,39 +202,54 @@ const STORE = v.strictObject({
   ),
 }, "a table");
 
-const cache = new WeakMap<InputRegistry, unknown>();
+const NO_OUTPUTS: NoOutputs = {};
+const cache = new WeakMap<InputRegistry, WeakMap<OutputRegistry, unknown>>();
 
 /**
- * Builds the root config schema for a registry of input plugins.
+ * Builds the root config schema for a registry of input plugins and one of output plugins.
  *
  * Each plugin's schema must be an object schema (optionally piped); it becomes a strict object with a
- * `type` literal equal to the registry key, so adding a plugin is one line in the registry.
+ * `type` literal equal to the registry key, so adding a plugin is one line in its registry.
  *
  * @param plugins The input registry, e.g. `{ statsd }`.
+ * @param outputs The output registry, e.g. `{ remote_write }`; none by default.
  * @returns The root schema, from the parsed TOML document to the resolved config.
  * @throws {TypeError} When a registry key differs from its plugin's `type`, or a plugin's schema is not
  *   an object schema (a programming error, caught by the tests).
  */
-export function configSchema<P extends InputRegistry>(plugins: P) {
-  const cached = cache.get(plugins) as ReturnType<typeof buildRoot<P>> | undefined;
+export function configSchema<P extends InputRegistry, O extends OutputRegistry = NoOutputs>(
+  plugins: P,
+  outputs: O = NO_OUTPUTS as O,
+) {
+  let byOutputs = cache.get(plugins);
+  if (byOutputs === undefined) {
+    byOutputs = new WeakMap();
+    cache.set(plugins, byOutputs);
+  }
+  const cached = byOutputs.get(outputs) as ReturnType<typeof buildRoot<P, O>> | undefined;
   if (cached !== undefined) return cached;
-  const root = buildRoot(plugins);
-  cache.set(plugins, root);
+  const root = buildRoot(plugins, outputs);
+  byOutputs.set(outputs, root);
   return root;
 }
 
-function buildRoot<P extends InputRegistry>(plugins: P) {
-  const types = Object.keys(plugins);
+/** The `type` variant of one registry: each plugin's table with its `type` literal. */
+function variantOf<R extends InputRegistry>(registry: R, role: "input" | "output") {
+  const types = Object.keys(registry);
   const typeExpected = types.length === 0
-    ? "no input type (none are registered)"
+    ? `no ${role} type (none are registered)`
     : types.length === 1
     ? listOf(types)
     : `one of ${listOf(types)}`;
-  const options = Object.entries(plugins).map(([key, plugin]) => inputOption(key, plugin, typeExpected));
-  const inputs = v.variant("type", options, typeExpected) as unknown as v.GenericSchema<
-    unknown,
-    InputConfigOf<P>
-  >;
+  const options = Object.entries(registry).map(([key, plugin]) =>
+    pluginOption(key, plugin, typeExpected, role)
+  );
+  return v.variant("type", options, typeExpected) as unknown as v.GenericSchema<unknown, InputConfigOf<R>>;
+}
+
+function buildRoot<P extends InputRegistry, O extends OutputRegistry>(plugins: P, outputs: O) {
+  const inputs = variantOf(plugins, "input");
+  const outputVariant = variantOf(outputs, "output");
   return v.strictObject({
     agent: v.optional(v.pipe(AGENT, v.description("The collector itself.")), {}),
     aggregation: v.optional(
@@ -251,6 +278,20 @@ function buildRoot<P extends InputRegistry>(plugins: P) {
       ),
       {},
     ),
+    outputs: v.optional(
+      v.pipe(
+        v.record(
+          v.pipe(
+            v.string(),
+            v.regex(COMPONENT_ID_REGEXP, 'an output id made of letters, digits, "_" and "-"'),
+          ),
+          outputVariant,
+          'a table of outputs like [outputs.remote_write] with type = "remote_write"',
+        ),
+        v.description("The outputs (forwarders), keyed by component id; `type` selects the plugin."),
+      ),
+      {},
+    ),
   }, "a table");
 }
 
@@ -261,16 +302,22 @@ interface ObjectLike {
   readonly pipe?: readonly [unknown, ...v.PipeItem<unknown, unknown, v.BaseIssue<unknown>>[]];
 }
 
-function inputOption(key: string, plugin: ConfigurablePlugin, typeExpected: string) {
+function pluginOption(
+  key: string,
+  plugin: ConfigurablePlugin,
+  typeExpected: string,
+  role: "input" | "output",
+) {
+  const Role = role === "input" ? "Input" : "Output";
   if (key !== plugin.type) {
-    throw new TypeError(`Input registry key "${key}" differs from its plugin type "${plugin.type}"`);
+    throw new TypeError(`${Role} registry key "${key}" differs from its plugin type "${plugin.type}"`);
   }
   const schema = plugin.schema as unknown as Partial<ObjectLike>;
   if (
     schema.entries === undefined || !["object", "strict_object", "loose_object"].includes(schema.type ?? "")
   ) {
     throw new TypeError(
-      `Input plugin "${plugin.type}" has a config schema of type "${schema.type}", not an object`,
+      `${Role} plugin "${plugin.type}" has a config schema of type "${schema.type}", not an object`,
     );
   }
   const object = v.strictObject({ ...schema.entries, type: v.literal(plugin.type, typeExpected) }, "a table");

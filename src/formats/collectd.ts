@@ -34,10 +34,14 @@
  *
  * - A value list yields one sample per data source, named and labelled by `collectd_naming.ts`, the
  *   data-source names and count coming from types.db. The kind follows the value's type code on the wire
- *   (what the sender's types.db said and how the bits are encoded, as collectd_exporter does): COUNTER and
- *   DERIVE are running totals → `cumulative`; ABSOLUTE is the amount since the last report → `counter`
- *   (collectd_exporter drops ABSOLUTE values; tally keeps them); GAUGE → `gauge`. Types.db `min`/`max`
- *   are not enforced (collectd's receiver does not either).
+ *   (what the sender's types.db said and how the bits are encoded, as collectd_exporter does): COUNTER is a
+ *   running total → `cumulative` (a fall is a restart or a wrap); DERIVE is a running total too, and its
+ *   types.db minimum says whether it may fall: a minimum of 0 or more (every DERIVE of collectd's own
+ *   types.db) → `cumulative`, a fall being a restart; a minimum below 0 or `U` → `signed_cumulative`, a
+ *   fall being a real negative change (tally used to take it for a restart and over-count); ABSOLUTE is
+ *   the amount since the last report → `counter` (collectd_exporter drops ABSOLUTE values; tally keeps
+ *   them); GAUGE → `gauge`. Types.db `min`/`max` are not otherwise enforced (collectd's receiver does not
+ *   either).
  * - A GAUGE of NaN is collectd's "unknown" (csv writes `nan`, rrdtool UNKNOWN): that data source yields no
  *   sample and nothing is counted, because it is not a malformed packet. (collectd_exporter would export
  *   the NaN; tally's aggregation has no use for one.) A GAUGE of ±Infinity makes the value list `bad_value`.
@@ -159,6 +163,12 @@ const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
 interface Series {
   readonly name: string;
   readonly key: string;
+  /**
+   * The kind of a DERIVE value of this data source: `cumulative` when types.db gives it a minimum of 0 or
+   * more (a fall is then out of range: the source restarted), `signed_cumulative` when the minimum is
+   * below 0 or unknown (a fall is a real negative change).
+   */
+  readonly deriveKind: SampleKind;
 }
 
 /** What an identifier resolves to: its series per data source, or the reason its value lists are bad. */
@@ -519,7 +529,8 @@ function readValues(
       value = view.getUint32(o) * TWO_32 + view.getUint32(o + 4);
     }
     const s = series[k]!;
-    sink.sample(makeSample(s.name, labels, s.key, KIND_BY_CODE[code]!, value, timeMs));
+    const kind = code === DS_DERIVE ? s.deriveKind : KIND_BY_CODE[code]!;
+    sink.sample(makeSample(s.name, labels, s.key, kind, value, timeMs));
   }
   return null;
 }
@@ -571,7 +582,10 @@ function buildIdentity(types: TypesDb, packet: PacketState): Identity {
   const series: Series[] = [];
   for (const source of sources) {
     const name = collectdMetricName(identifier, source.name);
-    series.push({ name, key: seriesKey(name, labels) });
+    const deriveKind: SampleKind = source.min !== null && source.min >= 0
+      ? "cumulative"
+      : "signed_cumulative";
+    series.push({ name, key: seriesKey(name, labels), deriveKind });
   }
   return { series, labels, reason: null };
 }

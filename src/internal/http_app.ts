@@ -38,6 +38,11 @@ export interface HttpAppParts {
   /** Whether the collector is ready (`/readyz` answers 503 until it is). */
   readonly ready: () => boolean;
   /**
+   * What keeps a started collector from being healthy (e.g. an output that has not delivered for longer
+   * than its threshold), one line each; `/readyz` answers 503 listing them while there are any.
+   */
+  readonly problems?: () => readonly string[];
+  /**
    * The largest request body accepted, in bytes (default {@link DEFAULT_BODY_LIMIT_BYTES}), both as sent
    * and, for a gzip body, once decompressed; larger gets a JSON 413.
    */
@@ -54,8 +59,8 @@ export interface HttpAppParts {
 /**
  * Composes tally's HTTP app.
  *
- * Routes: `GET /healthz` (200 `ok` while the process serves), `GET /readyz` (200 `ready` or 503
- * `not ready`), then every route set. Unknown paths get a JSON 404, bodies over the limit a JSON 413,
+ * Routes: `GET /healthz` (200 `ok` while the process serves), `GET /readyz` (200 `ready`, or 503 `not
+ * ready` followed by one line per problem), then every route set. Unknown paths get a JSON 404, bodies over the limit a JSON 413,
  * and a throwing handler a JSON 500 (an `HTTPException` keeps its own response).
  *
  * Request bodies with `Content-Encoding: gzip` are decompressed before any handler sees them, up to the
@@ -91,7 +96,9 @@ export function createHttpApp(parts: HttpAppParts): Hono {
     return c.text("ok");
   });
   app.get("/readyz", function readyz(c) {
-    return parts.ready() ? c.text("ready") : c.text("not ready", 503);
+    if (!parts.ready()) return c.text("not ready", 503);
+    const problems = parts.problems?.() ?? [];
+    return problems.length === 0 ? c.text("ready") : c.text(`not ready\n${problems.join("\n")}\n`, 503);
   });
   // What a person who opens the address in a browser or curls it wants: where to go next. Derived from the
   // mounted routes, so it never goes stale; no token needed, as it holds no data.

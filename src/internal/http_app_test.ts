@@ -118,6 +118,16 @@ describe("createHttpApp()", () => {
     assert.equal(await res.text(), "ready");
   });
 
+  it("createHttpApp() answers /readyz with 503 and the problems while there are any", async () => {
+    let problems: string[] = ['output remote_write "vm" has not delivered for 301 s'];
+    const app = createHttpApp({ routes: [], ready: () => true, problems: () => problems });
+    const res = await app.request("/readyz");
+    assert.equal(res.status, 503);
+    assert.equal(await res.text(), 'not ready\noutput remote_write "vm" has not delivered for 301 s\n');
+    problems = [];
+    assert.equal((await app.request("/readyz")).status, 200);
+  });
+
   it("createHttpApp() rejects bodies over the limit with a JSON 413", async () => {
     const app = createHttpApp({ routes: [echoRoutes()], ready: () => true, bodyLimitBytes: 10 });
     const ok = await app.request("/echo", { method: "POST", body: "0123456789" });

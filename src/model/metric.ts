@@ -19,12 +19,14 @@ export type Point =
     readonly kind: "counter";
     /**
      * The sum of increments in this window (scaled by 1/sample rate); for a `cumulative` series, the
-     * increase of the source's running total over the window (see `SeriesTable.merge`).
+     * increase of the source's running total over the window (see `SeriesTable.merge`); for a
+     * `signed_cumulative` series, its change over the window, negative when it fell.
      */
     readonly delta: number;
     /**
-     * The running total since the series started (`Metric.startMs`); for a `cumulative` series, the
-     * source's own last reported total (it drops when the source restarts).
+     * The running total since the series started (`Metric.startMs`); for a `cumulative` or
+     * `signed_cumulative` series, the source's own last reported total (it drops when the source restarts,
+     * or, signed, whenever the total falls).
      */
     readonly total: number;
     /** The per-second rate over the window. */
@@ -69,8 +71,8 @@ export interface Metric {
   /** The series key (see `seriesKey`). */
   readonly key: string;
   /**
-   * The kind the samples had (a timer and a distribution both finish as a summary, a cumulative as a
-   * counter).
+   * The kind the samples had (a timer and a distribution both finish as a summary, a cumulative and a
+   * signed cumulative as a counter).
    */
   readonly kind: SampleKind;
   /** The aggregated value. */

@@ -14,10 +14,16 @@
  * - `gauge`: a value at a point in time, or a `+`/`-` change of it.
  * - `timer`, `histogram`, `distribution`: observations summarised per window.
  * - `set`: a member whose distinct count per window is reported.
- * - `cumulative`: a monotonically increasing running total as the source reports it (collectd COUNTER
- *   and DERIVE, CoScale `Difference` metrics). The aggregation turns consecutive values into window
- *   deltas (a decrease counts as a restart from 0) and reports the last raw value as the total, so the
- *   point is a `counter` whose Prometheus `_total` equals what the source reports.
+ * - `cumulative`: a monotonically increasing running total as the source reports it (collectd COUNTER,
+ *   collectd DERIVE whose types.db minimum is 0 or more, CoScale `Difference` metrics, Prometheus
+ *   counters). The aggregation turns consecutive values into window deltas (a decrease is a restart from
+ *   0: the source restarted or wrapped) and reports the last raw value as the total, so the point is a
+ *   `counter` whose Prometheus `_total` equals what the source reports.
+ * - `signed_cumulative`: a running total that may also go down (collectd DERIVE whose types.db minimum is
+ *   below 0 or unknown, `U`). The window delta is last − previous and is negative when the total fell:
+ *   a decrease is real, never a restart. It finishes as a `counter` point (signed delta, rate and the raw
+ *   total), but outputs that speak Prometheus send the raw total as a gauge, because a Prometheus counter
+ *   that goes down reads as a reset and `rate()` would over-count.
  */
 export type SampleKind =
   | "counter"
@@ -26,7 +32,8 @@ export type SampleKind =
   | "histogram"
   | "distribution"
   | "set"
-  | "cumulative";
+  | "cumulative"
+  | "signed_cumulative";
 
 /** Labels sorted by name, no duplicate names (last value wins while parsing). */
 export type Labels = readonly Label[];

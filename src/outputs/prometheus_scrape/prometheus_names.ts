@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { SampleKind } from "../../model/sample.ts";
+import type { Labels, SampleKind } from "../../model/sample.ts";
 
 const METRIC_NAME_REGEXP = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const METRIC_NAME_INVALID_REGEXP = /[^a-zA-Z0-9_:]/gu;
@@ -79,6 +79,8 @@ export function prometheusType(kind: SampleKind): PrometheusType {
       return "counter";
     case "gauge":
     case "set":
+    // A total that may fall: a counter that falls would read as a reset.
+    case "signed_cumulative":
       return "gauge";
     case "timer":
     case "histogram":
@@ -96,6 +98,7 @@ const KIND_PRECEDENCE: readonly SampleKind[] = [
   "set",
   "counter",
   "cumulative",
+  "signed_cumulative",
 ];
 
 /**
@@ -110,6 +113,7 @@ const KIND_SUFFIX: Readonly<Record<SampleKind, string>> = {
   histogram: "hist",
   distribution: "distribution",
   set: "set",
+  signed_cumulative: "signed",
 };
 
 /** A set of kinds as a bit mask: bit i stands for `KIND_PRECEDENCE[i]`. */
@@ -140,10 +144,16 @@ export function kindsByName(
 }
 
 /**
- * Turns a name into a Prometheus counter name: sanitised, with `_total` appended unless already there.
+/**
+ * The name of a Prometheus counter family: the sanitised name with `_total` appended unless it already
+ * ends so (OpenMetrics' rule).
  *
  * @param name The name as received, e.g. `api.requests`.
- * @returns The counter name, e.g. `api_requests_total`.
+ * @returns The family name, e.g. `api_requests_total`.
+ * @example
+ * ```ts
+ * prometheusCounterName("jobs_total"); // "jobs_total"
+ * ```
  */
 export function prometheusCounterName(name: string): string {
   const sanitised = prometheusMetricName(name);
@@ -179,6 +189,38 @@ export function prometheusFamilyName(name: string, kind: SampleKind, kinds: Kind
     return `${base}_${KIND_SUFFIX[kind]}_total`;
   }
   return counter ? prometheusCounterName(name) : prometheusMetricName(name);
+}
+
+/**
+ * Sanitises a series' labels for Prometheus: names through {@link prometheusLabelName}, the first of any
+ * names that sanitise alike kept, `reserved` (e.g. a summary's `quantile`) renamed `exported_…` (the prefix
+ * Prometheus itself uses for clashing labels), sorted by name so equal sets come out equal.
+ *
+ * @param labels The labels as received.
+ * @param reserved A label name the series sets itself, or `""`.
+ * @returns The pairs, sorted by name.
+ * @example
+ * ```ts
+ * prometheusLabelPairs([["http.method", "GET"], ["quantile", "x"]], "quantile");
+ * // [["exported_quantile", "x"], ["http_method", "GET"]]
+ * ```
+ */
+export function prometheusLabelPairs(
+  labels: Labels,
+  reserved: string,
+): Array<readonly [name: string, value: string]> {
+  const pairs: Array<readonly [string, string]> = [];
+  if (labels.length === 0) return pairs;
+  const names = new Set<string>();
+  for (const [rawName, value] of labels) {
+    let name = prometheusLabelName(rawName);
+    if (name === reserved) name = `exported_${name}`;
+    if (names.has(name)) continue;
+    names.add(name);
+    pairs.push([name, value]);
+  }
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return pairs;
 }
 
 function isDigit(code: number): boolean {

@@ -15,7 +15,7 @@ import {
   kindsByName,
   prometheusCounterName,
   prometheusFamilyName,
-  prometheusLabelName,
+  prometheusLabelPairs,
   prometheusMetricName,
   type PrometheusType,
 } from "./prometheus_names.ts";
@@ -115,7 +115,7 @@ function addSelfFamily(state: RenderState, self: SelfFamily, order: Family[]): v
 
 function addMetric(state: RenderState, metric: Metric, kinds: KindMask, order: Family[]): void {
   const point = metric.point;
-  const type: PrometheusType = point.kind === "set" ? "gauge" : point.kind;
+  const type: PrometheusType = point.kind === "set" || metric.kind === "signed_cumulative" ? "gauge" : point.kind;
   const name = prometheusFamilyName(metric.name, metric.kind, kinds);
   const family = familyFor(state, {
     name,
@@ -195,17 +195,7 @@ function claimSeries(state: RenderState, name: string, labels: string): boolean 
  * kept, sorted by the sanitised name so equal sets render equally, `reserved` renamed `exported_…`.
  */
 function labelText(labels: Labels, reserved: string): string {
-  if (labels.length === 0) return "";
-  const pairs: Array<readonly [string, string]> = [];
-  const names = new Set<string>();
-  for (const [rawName, value] of labels) {
-    let name = prometheusLabelName(rawName);
-    if (name === reserved) name = `exported_${name}`;
-    if (names.has(name)) continue;
-    names.add(name);
-    pairs.push([name, value]);
-  }
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const pairs = prometheusLabelPairs(labels, reserved);
   let text = "";
   for (let i = 0; i < pairs.length; i++) {
     const [name, value] = pairs[i]!;

@@ -132,6 +132,20 @@ describe("renderPrometheus()", () => {
     assert.deepEqual(familyBlock(out, "if_octets_rx_total"), ['if_octets_rx_total{host="a"} 123456']);
   });
 
+  it("renderPrometheus() writes a signed cumulative series as a gauge of the source's total", () => {
+    const out = renderPrometheus(
+      [metric(
+        "bank.balance",
+        [["host", "a"]],
+        { kind: "counter", delta: -40, total: 90, rate: -4 },
+        "signed_cumulative",
+      )],
+      [],
+    );
+    assert.match(out, /^# TYPE bank_balance gauge$/m);
+    assert.deepEqual(familyBlock(out, "bank_balance"), ['bank_balance{host="a"} 90']);
+  });
+
   it("renderPrometheus() does not double a _total suffix", () => {
     assert.deepEqual(familyBlock(text, "jobs_total"), ["jobs_total 3"]);
     assert.doesNotMatch(text, /jobs_total_total/);

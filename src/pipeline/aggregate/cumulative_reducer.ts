@@ -16,7 +16,8 @@ export const CUMULATIVE_MAX_ENTRIES = 1024;
 
 /**
  * A cumulative series' window state: the raw running totals the source reported, one entry per frame
- * sequence, ascending.
+ * sequence, ascending. `signed` states (`signed_cumulative` series) count a decrease as a negative change
+ * instead of a restart (see {@link cumulativeIncrease}).
  *
  * An entry stands for a run of consecutive raw values: `firsts` holds the first of the run, `lasts` the
  * last, and `gains` the increase inside the run by the reset rule of {@link cumulativeIncrease}. A
@@ -29,6 +30,8 @@ export const CUMULATIVE_MAX_ENTRIES = 1024;
 export interface CumulativeState {
   /** The discriminant. */
   readonly kind: "cumulative";
+  /** Whether a decrease is a real (negative) change rather than a restart of the source. */
+  readonly signed: boolean;
   /** The frame sequence of each entry (for a coalesced run, its latest), ascending, unique. */
   seqs: number[];
   /** The first raw value of each entry's run. */
@@ -40,26 +43,29 @@ export interface CumulativeState {
 }
 
 /**
- * The increase from one raw running total to the next. A decrease is taken as a restart of the source
- * from 0 (Prometheus' counter-reset rule), so the increase is the new value itself. A 32- or 64-bit
- * wrap of the source's counter cannot be told apart from a restart reliably, so it is treated as one
- * too: that window under-counts by what happened before the wrap.
+ * The increase from one raw running total to the next. Monotonic totals: a decrease is taken as a restart
+ * of the source from 0 (Prometheus' counter-reset rule), so the increase is the new value itself; a 32- or
+ * 64-bit wrap of the source's counter cannot be told apart from a restart reliably, so it is treated as
+ * one too (that window under-counts by what happened before the wrap). Signed totals: the change is
+ * `current - previous`, negative when the total fell.
  *
  * @param previous The earlier raw value.
  * @param current The later raw value.
- * @returns The increase.
+ * @param signed Whether the total may go down (a `signed_cumulative` series).
+ * @returns The increase (signed totals: the change).
  */
-export function cumulativeIncrease(previous: number, current: number): number {
-  return current >= previous ? current - previous : current;
+export function cumulativeIncrease(previous: number, current: number, signed = false): number {
+  return signed || current >= previous ? current - previous : current;
 }
 
 /**
  * Creates an empty cumulative state.
  *
+ * @param signed Whether a decrease is a real change (`signed_cumulative`) rather than a restart.
  * @returns The state.
  */
-export function cumulativeInit(): CumulativeState {
-  return { kind: "cumulative", seqs: [], firsts: [], lasts: [], gains: [] };
+export function cumulativeInit(signed = false): CumulativeState {
+  return { kind: "cumulative", signed, seqs: [], firsts: [], lasts: [], gains: [] };
 }
 
 /** Halves the entry list by joining neighbouring pairs into one run under the later sequence. */
@@ -70,7 +76,7 @@ function _coalesceRuns(s: CumulativeState): void {
     if (r + 1 < seqs.length) {
       seqs[w] = seqs[r + 1]!;
       firsts[w] = firsts[r]!;
-      gains[w] = gains[r]! + cumulativeIncrease(lasts[r]!, firsts[r + 1]!) + gains[r + 1]!;
+      gains[w] = gains[r]! + cumulativeIncrease(lasts[r]!, firsts[r + 1]!, s.signed) + gains[r + 1]!;
       lasts[w] = lasts[r + 1]!;
     } else {
       seqs[w] = seqs[r]!;
@@ -98,7 +104,7 @@ export function cumulativeAdd(s: CumulativeState, value: number, seq: number): v
   const last = seqs.length - 1;
   if (last >= 0 && seqs[last] === seq) {
     // The same frame again: the value follows the entry's last one.
-    s.gains[last]! += cumulativeIncrease(s.lasts[last]!, value);
+    s.gains[last]! += cumulativeIncrease(s.lasts[last]!, value, s.signed);
     s.lasts[last] = value;
     return;
   }
@@ -112,7 +118,7 @@ export function cumulativeAdd(s: CumulativeState, value: number, seq: number): v
     let i = last;
     while (i > 0 && seqs[i - 1]! >= seq) i--;
     if (seqs[i] === seq) {
-      s.gains[i]! += cumulativeIncrease(s.lasts[i]!, value);
+      s.gains[i]! += cumulativeIncrease(s.lasts[i]!, value, s.signed);
       s.lasts[i] = value;
       return;
     }
@@ -164,7 +170,9 @@ export function cumulativeMerge(into: CumulativeState, from: CumulativeState): v
       } else {
         seqs.push(a[i]!);
         firsts.push(into.firsts[i]!);
-        gains.push(into.gains[i]! + cumulativeIncrease(into.lasts[i]!, from.firsts[j]!) + from.gains[j]!);
+        gains.push(
+          into.gains[i]! + cumulativeIncrease(into.lasts[i]!, from.firsts[j]!, into.signed) + from.gains[j]!,
+        );
         lasts.push(from.lasts[j]!);
         i++;
         j++;
@@ -180,7 +188,10 @@ export function cumulativeMerge(into: CumulativeState, from: CumulativeState): v
 
 /** What a finished cumulative state reports. */
 export interface CumulativeResult {
-  /** The increase over the window, from the carried previous value through every value in order. */
+  /**
+   * The increase over the window, from the carried previous value through every value in order (signed
+   * states: the change, negative when the total fell).
+   */
   readonly delta: number;
   /** The last raw value of the window, or `NaN` when the state is empty. */
   readonly last: number;
@@ -199,7 +210,7 @@ export function cumulativeFinish(s: CumulativeState, previous: number): Cumulati
   let delta = 0;
   let prev = previous;
   for (let i = 0; i < n; i++) {
-    if (!Number.isNaN(prev)) delta += cumulativeIncrease(prev, s.firsts[i]!);
+    if (!Number.isNaN(prev)) delta += cumulativeIncrease(prev, s.firsts[i]!, s.signed);
     delta += s.gains[i]!;
     prev = s.lasts[i]!;
   }

@@ -52,7 +52,9 @@ export function reducerInit(kind: SampleKind): ReducerState {
     case "set":
       return setInit();
     case "cumulative":
-      return cumulativeInit();
+      return cumulativeInit(false);
+    case "signed_cumulative":
+      return cumulativeInit(true);
   }
 }
 

@@ -135,7 +135,9 @@ export class SeriesTable {
    * Cumulative series (raw running totals) finish as counter points: the window's `delta` walks the
    * carried last raw value and then the window's values in frame order, adding `cur - prev` for each
    * step up and `cur` for each step down (a decrease is a restart from 0; a 32/64-bit wrap is taken
-   * for a restart too). The first value ever seen adds 0, since where the source started is unknown.
+   * for a restart too). Signed cumulative series add `cur - prev` for every step, so a fall is a
+   * negative delta, never a restart. The first value ever seen adds 0, since where the source started
+   * is unknown.
    * `total` is the last raw value, so it drops when the source restarts, as a Prometheus counter
    * does; `rate` is `delta` per second of the interval. A late bucket reports delta 0 and its own last
    * raw value, and moves neither the carry nor the snapshot: its increase is already part of the
@@ -248,10 +250,12 @@ export class SeriesTable {
         break;
       }
     }
+    // A known series lends its own name, labels and key: the same string objects flush after flush (the
+    // partials' are fresh copies from the workers), so consumers' maps keyed by them hash each key once.
     const metric: Metric = {
-      name: p.name,
-      labels: p.labels,
-      key: p.key,
+      name: series?.name ?? p.name,
+      labels: series?.labels ?? p.labels,
+      key: series?.key ?? p.key,
       kind: p.kind,
       point,
       timeMs: windowMs,

@@ -1,5 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { createCollectdFormat } from "../../formats/collectd.ts";
+import { encodeCollectdParts } from "../../formats/_collectd_parts.ts";
 import type { Metric, Point } from "../../model/metric.ts";
 import type { Sample, SampleKind } from "../../model/sample.ts";
 import { type AggregatePartial, Aggregator } from "./aggregator.ts";
@@ -154,6 +158,58 @@ describe("SeriesTable", () => {
     const m2 = t.merge([partialOf(W(2), [[c(3), 5]])]);
     assert.deepEqual(pointOf(m2, "k"), { kind: "counter", delta: 3, total: 3, rate: 0.3 });
     assert.deepEqual(t.snapshot()[0]!.point, { kind: "counter", delta: 3, total: 3, rate: 0.3 });
+  });
+
+  it("merge() counts a signed cumulative fall as a negative change, never a restart", () => {
+    const t = table();
+    const c = (v: number): Sample => sample("k", "signed_cumulative", v);
+    t.merge([partialOf(W(0), [[c(500), 1]])]);
+    // 500 → 520 (+20) → 4 (-516) → 10 (+6).
+    const m = t.merge([partialOf(W(1), [[c(520), 2], [c(4), 3], [c(10), 4]])]);
+    assert.equal(m[0]!.kind, "signed_cumulative");
+    assert.deepEqual(pointOf(m, "k"), { kind: "counter", delta: -490, total: 10, rate: -49 });
+    const split = table();
+    split.merge([partialOf(W(0), [[c(500), 1]])]);
+    const merged = split.merge([partialOf(W(1), [[c(520), 2], [c(10), 4]]), partialOf(W(1), [[c(4), 3]])]);
+    assert.deepEqual(merged, m);
+  });
+
+  it("golden: collectd DERIVE values that fall are carried by their types.db minimum", () => {
+    const golden = JSON.parse(
+      readFileSync(fileURLToPath(new URL("./testdata/collectd_derive.json", import.meta.url).href), "utf8"),
+    ) as {
+      types_db: string;
+      values: Record<string, number[]>;
+      expected: Record<string, { kind: string; points: Array<{ delta: number; total: number }> }>;
+    };
+    const parse = createCollectdFormat({ typesDb: golden.types_db });
+    const t = table();
+    const got: Record<string, { kind: string; points: Array<{ delta: number; total: number }> }> = {};
+    const windows = golden.values["balance"]!.length;
+    for (let w = 0; w < windows; w++) {
+      const agg = new Aggregator({ intervalMs: INTERVAL, exactLimit: 256, maxSeries: 1000 });
+      for (const [type, values] of Object.entries(golden.values)) {
+        const packet = encodeCollectdParts([
+          { kind: "string", type: 0x0000, text: "edge1" },
+          { kind: "string", type: 0x0002, text: "bank" },
+          { kind: "string", type: 0x0004, text: type },
+          { kind: "values", values: [{ code: 2, value: values[w]! }] },
+        ]);
+        parse(packet, {
+          sample: (s) => agg.add(s, w, W(w)),
+          event: () => assert.fail("no events"),
+          bad: (reason) => assert.fail(`bad ${reason}`),
+        });
+      }
+      for (const metric of t.merge([agg.take(W(w))])) {
+        const point = metric.point;
+        assert.equal(point.kind, "counter");
+        if (point.kind !== "counter") continue;
+        got[metric.name] ??= { kind: metric.kind, points: [] };
+        got[metric.name]!.points.push({ delta: point.delta, total: point.total });
+      }
+    }
+    assert.deepEqual(got, golden.expected);
   });
 
   it("merge() orders cumulative values of several partials by frame sequence", () => {

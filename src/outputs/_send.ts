@@ -1,0 +1,215 @@
+/**
+ * The HTTP side every forwarder shares: one POST of one body to the receiver, with a timeout, classified
+ * into delivered, rejected (never retried) or retry (with the receiver's `Retry-After`). Retrying, backoff
+ * and counting are the caller's (`_forwarder.ts`); the policy lives in `_retry.ts`.
+ *
+ * @module
+ */
+
+// undici from its index.js: Bun replaces a bare "undici" import with its own partial stub.
+import { Agent, request } from "undici/index.js";
+import { classifyStatus, firstLine, parseRetryAfter } from "./_retry.ts";
+
+/** How much of an error response body is read for the log line. */
+const ERROR_BODY_BYTES = 4096;
+
+/** Where and how a forwarder posts. */
+export interface SenderOptions {
+  /** The receiver's URL. */
+  readonly url: string;
+  /** The request headers (content type and encoding, protocol version, authorisation, user agent). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The bound on one request, from connecting to the end of the response, in ms. */
+  readonly timeoutMs: number;
+  /** The clock for `Retry-After` dates; `Date.now` by default. */
+  readonly now?: () => number;
+}
+
+/** Why an attempt is to be retried. */
+export type RetryReason = "http_429" | "http_5xx" | "network" | "timeout";
+
+/** What one attempt came to. */
+export type SendResult =
+  | {
+    readonly kind: "delivered";
+    /** The 2xx status. */
+    readonly status: number;
+    /** How long the request took, in ms. */
+    readonly durationMs: number;
+  }
+  | {
+    readonly kind: "rejected";
+    /** The 4xx status (not 429). */
+    readonly status: number;
+    /** The first line of the response body. */
+    readonly message: string;
+    /** How long the request took, in ms. */
+    readonly durationMs: number;
+  }
+  | {
+    readonly kind: "retry";
+    /** Why. */
+    readonly reason: RetryReason;
+    /** The status, or 0 when no response came. */
+    readonly status: number;
+    /** The receiver's `Retry-After` in ms, if it sent one. */
+    readonly retryAfterMs: number | undefined;
+    /** The first line of the response body, or the network error. */
+    readonly message: string;
+    /** How long the request took, in ms. */
+    readonly durationMs: number;
+  }
+  | {
+    /** The caller's signal aborted the attempt (shutdown). */
+    readonly kind: "aborted";
+  };
+
+/**
+ * Posts bodies to one receiver over a kept-alive connection. A resource: `close()` releases the
+ * connections.
+ *
+ * @example
+ * ```ts
+ * const sender = new Sender({ url: "http://127.0.0.1:8428/api/v1/write", headers, timeoutMs: 30_000 });
+ * const result = await sender.send(body, signal);
+ * if (result.kind === "retry") await sleep(retryDelay(attempt, result.retryAfterMs, backoff));
+ * await sender.close();
+ * ```
+ */
+export class Sender {
+  readonly #options: SenderOptions;
+  readonly #agent: Agent;
+  readonly #now: () => number;
+
+  /**
+   * Creates a sender; it connects on the first `send`.
+   *
+   * @param options The URL, headers and timeout.
+   */
+  constructor(options: SenderOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#agent = new Agent({
+      connections: 1,
+      connect: { timeout: options.timeoutMs },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+  }
+
+  /**
+   * Posts one body.
+   *
+   * @param body The request body.
+   * @param signal Aborts the attempt (shutdown); the result is then `aborted`.
+   * @returns What the attempt came to; never throws.
+   */
+  async send(body: Uint8Array, signal: AbortSignal): Promise<SendResult> {
+    if (signal.aborted) return { kind: "aborted" };
+    const started = performance.now();
+    // One controller per attempt, aborted by the caller's signal or the timeout, both released after: a
+    // long-lived signal combined with AbortSignal.any() per attempt would keep every attempt reachable.
+    const attempt = new AbortController();
+    const onAbort = (): void => attempt.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort(new Error(`no response within ${this.#options.timeoutMs} ms`));
+    }, this.#options.timeoutMs);
+    try {
+      const response = await request(this.#options.url, {
+        method: "POST",
+        headers: { ...this.#options.headers, "content-length": String(body.length) },
+        body,
+        dispatcher: this.#agent,
+        signal: attempt.signal,
+      });
+      const status = response.statusCode;
+      const verdict = classifyStatus(status);
+      if (verdict === "delivered") {
+        await response.body.dump();
+        return { kind: "delivered", status, durationMs: performance.now() - started };
+      }
+      const message = firstLine(await readCapped(response.body, ERROR_BODY_BYTES));
+      const durationMs = performance.now() - started;
+      if (verdict === "rejected") return { kind: "rejected", status, message, durationMs };
+      const header = response.headers["retry-after"];
+      const retryAfterMs = parseRetryAfter(Array.isArray(header) ? header[0] : header, this.#now());
+      return {
+        kind: "retry",
+        reason: status === 429 ? "http_429" : "http_5xx",
+        status,
+        retryAfterMs,
+        message,
+        durationMs,
+      };
+    } catch (error) {
+      if (signal.aborted) return { kind: "aborted" };
+      const durationMs = performance.now() - started;
+      const late = timedOut || isTimeout(error);
+      return {
+        kind: "retry",
+        reason: late ? "timeout" : "network",
+        status: 0,
+        retryAfterMs: undefined,
+        message: late ? `no response within ${this.#options.timeoutMs} ms` : errorText(error),
+        durationMs,
+      };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Closes the connections; an attempt in flight is aborted.
+   *
+   * @returns Resolves when they are closed.
+   */
+  async close(): Promise<void> {
+    await this.#agent.destroy().catch(() => {});
+  }
+}
+
+/** Reads at most `max` bytes of a body as text, then drops the rest. */
+async function readCapped(
+  body: AsyncIterable<Uint8Array> & { destroy(): unknown },
+  max: number,
+): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= max) break;
+    }
+  } catch {
+    // A body cut off midway still gives what arrived.
+  } finally {
+    body.destroy();
+  }
+  const all = new Uint8Array(Math.min(size, max));
+  let at = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, all.length - at);
+    all.set(part, at);
+    at += part.length;
+    if (at >= all.length) break;
+  }
+  return new TextDecoder().decode(all);
+}
+
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" ||
+    code === "UND_ERR_CONNECT_TIMEOUT" || (error as Error).name === "TimeoutError";
+}
+
+function errorText(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  const code = (error as { code?: unknown }).code ?? (cause as { code?: unknown } | undefined)?.code;
+  const message = (error as Error).message ?? String(error);
+  return typeof code === "string" && !message.includes(code) ? `${message} (${code})` : message;
+}

@@ -1,0 +1,352 @@
+/**
+ * The compiled `dist/tally` forwarding over remote-write to Debian's Prometheus 2.42
+ * (`--web.enable-remote-write-receiver`) and VictoriaMetrics 1.79, each started here on a loopback port
+ * and stopped by PID. tally's own store is the oracle: every point a flush stored went into the outboxes
+ * first, so each receiver must end up with exactly the stored points, same timestamps, same values.
+ *
+ * - values: StatsD counters, gauges and timers for a few 1 s windows, read back through each receiver's
+ *   query API (raw samples, `irate()` of the counter, summary quantiles, `_sum`, `_count`);
+ * - outage: the receiver is down while tally flushes, tally is killed with SIGKILL and started again, then
+ *   the receiver comes up: every point arrives, none missing, none moved (Prometheus refuses samples out
+ *   of order, so it also holds the order per series);
+ * - cap: a 64 KiB outbox evicts the oldest windows and says how much;
+ * - torn write: the newest outbox segment loses its tail to a "crash"; tally skips it, says so, and
+ *   delivers the rest.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../harness/free_port.ts";
+import { metricKey, scrape } from "../harness/scrape.ts";
+import { REPO_ROOT, spawnTally } from "../harness/spawn_tally.ts";
+import type { RunningTally } from "../harness/spawn_tally.ts";
+import {
+  PROMETHEUS_BINARY,
+  startPrometheus,
+  startVictoriaMetrics,
+  tsdbMissing,
+  VICTORIA_METRICS_BINARY,
+} from "../harness/tsdb.ts";
+import type { StoredSeries, Tsdb } from "../harness/tsdb.ts";
+import { waitFor } from "../harness/wait_for.ts";
+
+/** One stored point as tally's `/api/v1/query` returns it. */
+interface StorePoint {
+  readonly t: number;
+  readonly value: number;
+  readonly fields?: Readonly<Record<string, number>>;
+}
+
+const WINDOWS = 4;
+const missing = tsdbMissing(VICTORIA_METRICS_BINARY, "-version") ?? tsdbMissing(PROMETHEUS_BINARY);
+
+describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetrics 1.79", () => {
+  let root = "";
+  const daemons: Tsdb[] = [];
+  const tallies: RunningTally[] = [];
+
+  before(() => {
+    if (missing !== undefined) return;
+    assert.ok(
+      existsSync(join(REPO_ROOT, "dist", "tally")),
+      "dist/tally is missing: run `npm run build` first",
+    );
+    root = mkdtempSync(join(tmpdir(), "tally-e2e-rw-"));
+  });
+
+  after(async () => {
+    await Promise.all(daemons.map((daemon) => daemon.stop()));
+    await Promise.all(tallies.map((tally) => tally.stop()));
+    if (root !== "") rmSync(root, { recursive: true, force: true });
+  });
+
+  /** Starts tally from a config with the given outputs (TOML), statsd on a free port, 1 s flushes. */
+  async function startTally(
+    name: string,
+    outputs: string,
+    dataDir = join(root, name, "data"),
+  ): Promise<RunningTally> {
+    const config = join(root, name, "tally.toml");
+    mkdirSync(join(root, name), { recursive: true });
+    writeFileSync(config, `[agent]\nflush_interval = "1s"\n\n${outputs}`);
+    const tally = await spawnTally({ shape: "binary", dataDir, args: ["--config", config] });
+    tallies.push(tally);
+    return tally;
+  }
+
+  function output(id: string, url: string, extra = ""): string {
+    return `[outputs.${id}]\ntype = "remote_write"\nurl = "${url}"\nmin_backoff = "100ms"\nmax_backoff = "500ms"\n` +
+      `external_labels = { site = "e2e" }\n${extra}\n`;
+  }
+
+  async function daemon(start: Promise<Tsdb>): Promise<Tsdb> {
+    const started = await start;
+    daemons.push(started);
+    return started;
+  }
+
+  it("stores exactly what tally aggregated: counter totals and rates, gauges, summary quantiles", async (t) => {
+    if (missing !== undefined) return t.skip(missing);
+    const vm = await daemon(startVictoriaMetrics(join(root, "values", "vm")));
+    const prom = await daemon(startPrometheus(join(root, "values", "prom")));
+    const tally = await startTally(
+      "values",
+      output("vm", vm.writeUrl) + output("prom", prom.writeUrl),
+    );
+    for (let w = 0; w < WINDOWS; w++) {
+      const lines = [`e2e.hits:${w + 1}|c`, `e2e.hits:2|c`, `e2e.temp:${20 + w * 0.5}|g`];
+      for (let v = 1; v <= 20; v++) lines.push(`e2e.lat:${v * (w + 1)}|ms`);
+      await sendStatsd(tally.statsdPort!, lines);
+      await pause(1000);
+    }
+    const hits = await storePoints(tally, "e2e.hits", WINDOWS);
+    const temp = await storePoints(tally, "e2e.temp", WINDOWS);
+    const lat = await storePoints(tally, "e2e.lat", WINDOWS);
+    await delivered(tally, ["vm", "prom"]);
+
+    for (const receiver of [vm, prom]) {
+      const site = { site: "e2e" };
+      assert.deepEqual(
+        await samplesOf(receiver, "e2e_hits_total", site, hits.length),
+        hits.map((p) => [p.t, p.fields!["total"]]),
+      );
+      assert.deepEqual(
+        await samplesOf(receiver, "e2e_temp", site, temp.length),
+        temp.map((p) => [p.t, p.value]),
+      );
+      for (const [quantile, field] of [["0.5", "p50"], ["0.99", "p99"]] as const) {
+        assert.deepEqual(
+          await samplesOf(receiver, "e2e_lat", { ...site, quantile }, lat.length),
+          lat.map((p) => [p.t, p.fields![field]]),
+        );
+      }
+      assert.deepEqual(
+        await samplesOf(receiver, "e2e_lat_sum", site, lat.length),
+        lat.map((p) => [p.t, p.fields!["totalSum"]]),
+      );
+      assert.deepEqual(
+        await samplesOf(receiver, "e2e_lat_count", site, lat.length),
+        lat.map((p) => [p.t, p.fields!["totalCount"]]),
+      );
+      // The receiver's per-second rate between the last two points is the increase tally counted over
+      // them; with consecutive windows it is the rate tally stored for the last one.
+      const last = hits.at(-1)!;
+      const previous = hits.at(-2)!;
+      const expected = (last.fields!["total"]! - previous.fields!["total"]!) / ((last.t - previous.t) / 1000);
+      if (last.t - previous.t === 1000) assert.equal(expected, last.fields!["rate"]);
+      const [rate] = await receiver.instant('irate(e2e_hits_total{site="e2e"}[1m])', last.t);
+      assert.ok(rate !== undefined, "irate has a value");
+      assert.ok(Math.abs(rate.value - expected) < 1e-9, `irate ${rate.value} vs ${expected}`);
+    }
+  });
+
+  it("delivers every point in order with its timestamp after an outage that spans a kill -9", async (t) => {
+    if (missing !== undefined) return t.skip(missing);
+    const port = await freePort("tcp");
+    const url = `http://127.0.0.1:${port}/api/v1/write`;
+    const dataDir = join(root, "outage", "data");
+    const first = await startTally("outage", output("prom", url, 'stall_after = "2s"'), dataDir);
+    for (let w = 0; w < WINDOWS; w++) {
+      await sendStatsd(first.statsdPort!, [`e2e.out.hits:${w + 1}|c`, `e2e.out.level:${100 + w}|g`]);
+      await pause(1000);
+    }
+    const hits = await storePoints(first, "e2e.out.hits", WINDOWS);
+    const level = await storePoints(first, "e2e.out.level", WINDOWS);
+    await waitFor(
+      async () => (await metric(first, "tally_output_retries_total", { reason: "network" })) > 0,
+      {
+        what: "a failed attempt",
+      },
+    );
+    // Four seconds without a delivery and data waiting: /readyz names the output.
+    const readyz = await fetch(`${first.url}/readyz`);
+    assert.equal(readyz.status, 503);
+    assert.match(await readyz.text(), /^not ready\noutput remote_write "prom" has not delivered for \d+ s/);
+    process.kill(first.pid, "SIGKILL");
+    await first.exited;
+    const second = await startTally("outage", output("prom", url), dataDir);
+    const prom = await daemon(startPrometheus(join(root, "outage", "prom"), { port }));
+    await delivered(second, ["prom"]);
+    assert.deepEqual(
+      await samplesOf(prom, "e2e_out_hits_total", { site: "e2e" }, hits.length),
+      hits.map((p) => [p.t, p.fields!["total"]]),
+    );
+    assert.deepEqual(
+      await samplesOf(prom, "e2e_out_level", { site: "e2e" }, level.length),
+      level.map((p) => [p.t, p.value]),
+    );
+    assert.equal(await metric(second, "tally_output_failed_batches_total", { reason: "rejected" }), 0);
+    assert.equal((await fetch(`${second.url}/readyz`)).status, 200);
+  });
+
+  it("evicts the oldest batches past a small cap and says how many samples it dropped", async (t) => {
+    if (missing !== undefined) return t.skip(missing);
+    const port = await freePort("tcp");
+    const url = `http://127.0.0.1:${port}/api/v1/write`;
+    const tally = await startTally("cap", output("vm", url, 'outbox_max_size = "64KiB"'));
+    const series = 300;
+    const firstWindow = Math.floor(Date.now() / 1000) * 1000;
+    for (let w = 0; w < 6; w++) {
+      // Random names so snappy cannot shrink the batches below the cap.
+      const lines = Array.from(
+        { length: series },
+        (_, i) => `e2e.cap.${randomName()}:${w}|g|#i:${i},r:${randomName()}${randomName()}${randomName()}`,
+      );
+      await sendStatsd(tally.statsdPort!, lines);
+      await pause(1000);
+    }
+    await waitFor(async () => (await metric(tally, "tally_output_evicted_batches_total")) > 0, {
+      timeoutMs: 15_000,
+      what: "an eviction",
+    });
+    const evictedSamples = await metric(tally, "tally_component_dropped_events_total", { reason: "evicted" });
+    assert.ok(evictedSamples >= series, `${evictedSamples} samples evicted`);
+    assert.match(
+      tally.stderr(),
+      /msg="Outbox full; evicted the oldest batches" .*batches=\d+ samples=\d+ bytes=\d+/,
+    );
+    const vm = await daemon(startVictoriaMetrics(join(root, "cap", "vm"), { port }));
+    await delivered(tally, ["vm"]);
+    const received = await metric(tally, "tally_component_received_events_total", { component_id: "vm" });
+    const sent = await metric(tally, "tally_component_sent_events_total", { component_id: "vm" });
+    assert.equal(sent + evictedSamples, received, "every sample was either delivered or counted as evicted");
+    const stored = await waitFor(async () => {
+      const found = await vm.series('{__name__=~"e2e_cap_.*"}');
+      const count = found.reduce((sum, s) => sum + s.samples.length, 0);
+      return count === sent ? found : undefined;
+    }, { timeoutMs: 15_000, what: `${sent} samples in VictoriaMetrics` });
+    // The oldest windows went first: what arrived is the newest ones.
+    const times = [...new Set(stored.flatMap((s) => s.samples.map((p) => p.timestampMs)))].sort();
+    assert.ok(times.length >= 1 && times.length < 6, `windows delivered: ${times.length}`);
+    assert.ok(times[0]! > firstWindow, "the first window was evicted");
+  });
+
+  it("skips a torn newest segment after a crash, says so, and delivers what came before", async (t) => {
+    if (missing !== undefined) return t.skip(missing);
+    const port = await freePort("tcp");
+    const url = `http://127.0.0.1:${port}/api/v1/write`;
+    const dataDir = join(root, "torn", "data");
+    const first = await startTally("torn", output("vm", url), dataDir);
+    for (let w = 0; w < 3; w++) {
+      await sendStatsd(first.statsdPort!, [`e2e.torn.level:${w + 1}|g`]);
+      await pause(1000);
+    }
+    const level = await storePoints(first, "e2e.torn.level", 3);
+    process.kill(first.pid, "SIGKILL");
+    await first.exited;
+    const outbox = join(dataDir, "outbox", "vm");
+    const newest = readdirSync(outbox).filter((name) => name.endsWith(".seg")).sort().at(-1)!;
+    truncateSync(join(outbox, newest), statSync(join(outbox, newest)).size - 5);
+    const vm = await daemon(startVictoriaMetrics(join(root, "torn", "vm"), { port }));
+    const second = await startTally("torn", output("vm", url), dataDir);
+    await delivered(second, ["vm"]);
+    assert.match(second.stderr(), /msg="Skipped unreadable outbox data" .*reason=truncated/);
+    assert.ok((await metric(second, "tally_output_skipped_bytes_total", { reason: "truncated" })) > 0);
+    // Every window but the torn last batch arrived, with its timestamp and value.
+    const expected = level.slice(0, -1).map((p) => [p.t, p.value]);
+    const got = await samplesOf(vm, "e2e_torn_level", { site: "e2e" }, expected.length);
+    assert.deepEqual(got.slice(0, expected.length), expected);
+  });
+});
+
+/** Reads a series' points from tally's store once it has at least `count`. */
+async function storePoints(tally: RunningTally, name: string, count: number): Promise<StorePoint[]> {
+  return await waitFor(async () => {
+    const body = await fetchJson<{ series: Array<{ points: StorePoint[] }> }>(
+      `${tally.url}/api/v1/query?${new URLSearchParams({ name, since: "5m" })}`,
+    );
+    const points = body.series[0]?.points ?? [];
+    return points.length >= count ? points : undefined;
+  }, { timeoutMs: 15_000, what: `${count} stored points of ${name}` });
+}
+
+/** Waits until the outputs have nothing queued and have delivered at least once. */
+async function delivered(tally: RunningTally, ids: readonly string[]): Promise<void> {
+  for (const id of ids) {
+    await waitFor(async () => {
+      const queued = await metric(tally, "tally_output_queued_batches", { component_id: id });
+      const sent = await metric(tally, "tally_output_sent_batches_total", { component_id: id });
+      return queued === 0 && sent > 0;
+    }, { timeoutMs: 20_000, what: `output ${id} to deliver everything` });
+  }
+}
+
+/** The samples of one series as `[timestampMs, value]`, once the receiver has at least `count`. */
+async function samplesOf(
+  receiver: Tsdb,
+  name: string,
+  labels: Readonly<Record<string, string>>,
+  count: number,
+): Promise<Array<[number, number]>> {
+  const selector = `{${
+    Object.entries({ __name__: name, ...labels }).map(([k, v]) => `${k}="${v}"`).join(",")
+  }}`;
+  const series = await waitFor(async () => {
+    const found: StoredSeries[] = await receiver.series(selector);
+    return found.length === 1 && found[0]!.samples.length >= count ? found[0]! : undefined;
+  }, { timeoutMs: 15_000, what: `${count} samples of ${selector} at ${receiver.url}` });
+  return series.samples.map((s) => [s.timestampMs, s.value]);
+}
+
+/** The sum of tally's own `/metrics` series of one family that carry these labels (among others). */
+async function metric(
+  tally: RunningTally,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): Promise<number> {
+  const wanted = Object.entries(labels).map(([k, v]) => metricKey("x", { [k]: v }).slice(2, -1));
+  let total = 0;
+  for (const [key, value] of await scrape(tally.url)) {
+    if (key !== name && !key.startsWith(`${name}{`)) continue;
+    const text = key.slice(name.length + 1, -1).split(/,(?=[a-zA-Z_]+=")/);
+    if (wanted.every((pair) => text.includes(pair))) total += value;
+  }
+  return total;
+}
+
+async function fetchJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  assert.equal(response.status, 200, url);
+  return (await response.json()) as T;
+}
+
+/** Sends StatsD lines over UDP, packed into datagrams under 1 200 bytes. */
+async function sendStatsd(port: number, lines: readonly string[]): Promise<void> {
+  const socket = createSocket("udp4");
+  const datagrams: string[] = [];
+  let current = "";
+  for (const line of lines) {
+    if (current !== "" && current.length + line.length + 1 > 1200) {
+      datagrams.push(current);
+      current = "";
+    }
+    current += current === "" ? line : `\n${line}`;
+  }
+  if (current !== "") datagrams.push(current);
+  for (const datagram of datagrams) {
+    await new Promise<void>((resolve, reject) =>
+      socket.send(datagram, port, "127.0.0.1", (error) => (error ? reject(error) : resolve()))
+    );
+  }
+  socket.close();
+}
+
+function randomName(): string {
+  return Math.random().toString(36).slice(2, 12);
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
