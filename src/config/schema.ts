@@ -146,7 +146,10 @@ const AGGREGATION = v.strictObject({
   series_idle: v.optional(
     v.pipe(
       duration({ min: 1000 }),
-      v.description("How long a series may go without samples before it expires."),
+      v.description(
+        "How long a series may go without samples before it leaves /metrics; a counter that comes back " +
+          "continues its total.",
+      ),
     ),
     DEFAULTS.aggregation.series_idle,
   ),

@@ -64,6 +64,19 @@ interface _Series {
   last: Metric;
 }
 
+/**
+ * What an expired series leaves behind so that it continues where it stopped when it comes back: its
+ * start and running totals (a counter's total, a summary's count and sum, a cumulative source's last raw
+ * value). A few numbers per series, so a counter never goes back to zero just because it idled.
+ */
+interface _Dormant {
+  readonly startMs: number;
+  readonly total: number;
+  readonly totalCount: number;
+  readonly totalSum: number;
+  readonly raw: number;
+}
+
 /** One series of one bucket while the partials are merged. */
 interface _Pending {
   readonly key: string;
@@ -96,6 +109,11 @@ export class SeriesTable {
   readonly #now: () => number;
   /** The live series by {@link seriesKindKey}: a key used by several kinds is several series. */
   readonly #series = new Map<string, _Series>();
+  /**
+   * Expired series that carry running totals, by {@link seriesKindKey}, oldest first; at most `maxSeries`
+   * (the oldest are forgotten first), so what idles costs a few numbers each and stays bounded.
+   */
+  readonly #dormant = new Map<string, _Dormant>();
   #rejected = 0;
   #invalid = 0;
 
@@ -193,14 +211,18 @@ export class SeriesTable {
       return undefined;
     }
     const late = series !== undefined && windowMs < series.latestMs;
-    const startMs = series?.startMs ?? windowMs;
+    // A series back from idle continues its totals (and its start) instead of reading as a reset.
+    const resumed = series === undefined ? this.#dormant.get(id) : undefined;
+    if (resumed !== undefined) this.#dormant.delete(id);
+    const since = series ?? resumed;
+    const startMs = since?.startMs ?? windowMs;
     const carried = series?.gauge ?? 0;
     let point: Point;
     let gauge = carried;
-    let raw = series?.raw ?? NaN;
-    let total = series?.total ?? 0;
-    let totalCount = series?.totalCount ?? 0;
-    let totalSum = series?.totalSum ?? 0;
+    let raw = since?.raw ?? NaN;
+    let total = since?.total ?? 0;
+    let totalCount = since?.totalCount ?? 0;
+    let totalSum = since?.totalSum ?? 0;
     const state = p.state;
     switch (state.kind) {
       case "counter": {
@@ -297,9 +319,12 @@ export class SeriesTable {
   }
 
   /**
-   * Drops the series that got no samples for `idleMs`. A dropped series that comes back starts over:
-   * new `startMs`, cumulative totals from zero, gauge carry from zero, and a cumulative series' first
-   * value adds 0 again.
+   * Drops the series that got no samples for `idleMs`: they leave `/metrics` and free room under the cap.
+   * A counter, summary or cumulative series keeps its start and running totals aside (a few numbers, at
+   * most `maxSeries` of them, the oldest forgotten first), so when it comes back its `_total`, `_sum` and
+   * `_count` continue where they stopped rather than drop to zero (which Prometheus would read as a
+   * reset, and a Telegraf user as lost counts), and a cumulative source's next value yields the increase
+   * over the gap. A gauge or set that comes back starts over (its gauge carry from zero).
    *
    * @param nowMs The current time in ms since the epoch.
    * @returns How many series were dropped.
@@ -310,6 +335,16 @@ export class SeriesTable {
       if (nowMs - series.seenAtMs >= this.#idleMs) {
         this.#series.delete(key);
         dropped++;
+        if (series.kind === "gauge" || series.kind === "set") continue;
+        this.#dormant.delete(key);
+        this.#dormant.set(key, {
+          startMs: series.startMs,
+          total: series.total,
+          totalCount: series.totalCount,
+          totalSum: series.totalSum,
+          raw: series.raw,
+        });
+        if (this.#dormant.size > this.#maxSeries) this.#dormant.delete(this.#dormant.keys().next().value!);
       }
     }
     return dropped;

@@ -262,14 +262,16 @@ describe("SeriesTable", () => {
     });
   });
 
-  it("expire() forgets a cumulative carry: a returning series' first value adds 0", () => {
+  it("expire() keeps a cumulative carry: a returning series' first value yields the increase over the gap", () => {
     let now = T0;
     const t = table({ idleMs: 60_000, now: () => now });
     t.merge([partialOf(W(0), [[sample("k", "cumulative", 10), 1]])]);
     now += 60_000;
     assert.equal(t.expire(now), 1);
+    assert.equal(t.size, 0);
     const m = t.merge([partialOf(W(7), [[sample("k", "cumulative", 50), 2]])]);
-    assert.deepEqual(pointOf(m, "k"), { kind: "counter", delta: 0, total: 50, rate: 0 });
+    // An hourly script's Difference metric gets its delta even though the series idled in between.
+    assert.deepEqual(pointOf(m, "k"), { kind: "counter", delta: 40, total: 50, rate: 4 });
   });
 
   it("merge() finishes timers as summaries with the configured percentiles ascending", () => {
@@ -309,7 +311,7 @@ describe("SeriesTable", () => {
     assert.equal(t.rejected, 7);
   });
 
-  it("expire() drops idle series and a returning series restarts its totals", () => {
+  it("expire() drops idle series, and a returning counter continues its total and start", () => {
     let now = 1_000;
     const t = table({ idleMs: 60_000, now: () => now });
     t.merge([partialOf(W(0), [[sample("old", "counter", 5), 1], [sample("kept", "counter", 1), 1]])]);
@@ -320,8 +322,51 @@ describe("SeriesTable", () => {
     assert.equal(t.size, 1);
     assert.deepEqual(t.snapshot().map((m) => m.key), ["kept"]);
     const back = t.merge([partialOf(W(9), [[sample("old", "counter", 2), 3]])]);
-    assert.deepEqual(back[0]!.point, { kind: "counter", delta: 2, total: 2, rate: 0.2 });
-    assert.equal(back[0]!.startMs, W(9));
+    // Not a reset: /metrics and remote-write see old_total go 5 → 7, with the same start.
+    assert.deepEqual(back[0]!.point, { kind: "counter", delta: 2, total: 7, rate: 0.2 });
+    assert.equal(back[0]!.startMs, W(0));
+  });
+
+  it("expire() lets a returning summary continue its count and sum, and a gauge start over", () => {
+    let now = 0;
+    const t = table({ idleMs: 1000, now: () => now, percentiles: [50] });
+    t.merge([
+      partialOf(W(0), [[sample("lat", "timer", 4), 1], [
+        sample("temp", "gauge", 9, { gaugeDelta: false }),
+        2,
+      ]]),
+    ]);
+    now = 5000;
+    assert.equal(t.expire(now), 2);
+    const back = t.merge([
+      partialOf(W(3), [[sample("lat", "timer", 6), 3], [
+        sample("temp", "gauge", 1, { gaugeDelta: true }),
+        4,
+      ]]),
+    ]);
+    const lat = pointOf(back, "lat");
+    assert.equal(lat.kind === "summary" && lat.totalCount, 2);
+    assert.equal(lat.kind === "summary" && lat.totalSum, 10);
+    assert.deepEqual(pointOf(back, "temp"), { kind: "gauge", value: 1 });
+  });
+
+  it("expire() keeps at most maxSeries expired totals, forgetting the oldest first", () => {
+    let now = 0;
+    const t = table({ idleMs: 1000, maxSeries: 2, now: () => now });
+    for (const [i, name] of ["a", "b", "c"].entries()) {
+      t.merge([partialOf(W(i), [[sample(name, "counter", 10), i]])]);
+      now += 2000;
+      t.expire(now);
+    }
+    const back = t.merge([
+      partialOf(W(9), [["a", "b", "c"].map((n, i) => [sample(n, "counter", 1), 10 + i] as const)].flat()),
+    ]);
+    const totals = Object.fromEntries(
+      back.map((m) => [m.key, m.point.kind === "counter" ? m.point.total : NaN]),
+    );
+    // "a" idled first and was forgotten when "c" expired; "b" and "c" continue.
+    assert.deepEqual(totals, { a: 1, b: 11 });
+    assert.equal(t.rejected, 1, "c is past the live cap of 2 this window");
   });
 
   it("expire() frees room under the cap for new series", () => {
