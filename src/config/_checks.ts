@@ -9,7 +9,7 @@ import { parseListenAddress } from "./address.ts";
 import type { ConfigIssue, PathSegment } from "./config_error.ts";
 import type { HostPort } from "./fields.ts";
 import { renderPath } from "./_issues.ts";
-import type { InputRegistry } from "./schema.ts";
+import type { InputRegistry } from "./configurable_plugin.ts";
 import type { FlagPath } from "./_issues.ts";
 
 /** What the cross-checks look at: the validated HTTP table and inputs. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { InputRegistry } from "./schema.ts";
+import type { InputRegistry } from "./configurable_plugin.ts";
 
 /** The defaults of every global table, in config-file form. */
 export const DEFAULTS = {

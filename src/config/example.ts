@@ -9,7 +9,7 @@ import * as v from "valibot";
 import { BARE_KEY_REGEXP } from "./config_error.ts";
 import { describeDefaultInputs } from "./defaults.ts";
 import { configSchema } from "./schema.ts";
-import type { InputRegistry, OutputRegistry } from "./schema.ts";
+import type { InputRegistry, OutputRegistry } from "./configurable_plugin.ts";
 
 /** Options for {@link exampleConfig}. */
 export interface ExampleOptions {

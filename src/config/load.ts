@@ -12,18 +12,13 @@ import { parse, TomlError } from "smol-toml";
 import { ConfigError } from "./config_error.ts";
 import { resolveConfig } from "./resolve.ts";
 import type { ConfigOverrides } from "./resolve.ts";
-import type { ConfigOf, InputRegistry, NoOutputs, OutputRegistry } from "./schema.ts";
+import type { InputRegistry, NoOutputs, OutputRegistry } from "./configurable_plugin.ts";
+import type { ConfigOf } from "./schema.ts";
 
 export { ConfigError } from "./config_error.ts";
 export type { ConfigOverrides } from "./resolve.ts";
-export type {
-  ConfigOf,
-  InputConfigOf,
-  InputRegistry,
-  NoOutputs,
-  OutputConfigOf,
-  OutputRegistry,
-} from "./schema.ts";
+export type { ConfigOf, InputConfigOf, OutputConfigOf } from "./schema.ts";
+export type { InputRegistry, NoOutputs, OutputRegistry } from "./configurable_plugin.ts";
 
 /** Options for {@link loadConfig}: the plugin registries the config is checked against, and the flags. */
 export interface LoadOptions<P extends InputRegistry, O extends OutputRegistry = NoOutputs>

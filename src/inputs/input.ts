@@ -12,7 +12,7 @@
  */
 
 import type { GenericSchema, InferOutput } from "valibot";
-import type { ConfigurablePlugin } from "../config/schema.ts";
+import type { ConfigurablePlugin } from "../config/configurable_plugin.ts";
 import type { RouteSet } from "../internal/http_app.ts";
 import type { ComponentStats, SelfStats } from "../internal/self_stats.ts";
 import type { Logger } from "../internal/log.ts";

@@ -16,7 +16,7 @@
  */
 
 import type { GenericSchema, InferOutput } from "valibot";
-import type { ConfigurablePlugin } from "../config/schema.ts";
+import type { ConfigurablePlugin } from "../config/configurable_plugin.ts";
 import type { ComponentStats, SelfStats } from "../internal/self_stats.ts";
 import type { Logger } from "../internal/log.ts";
 import type { Metric } from "../model/metric.ts";
