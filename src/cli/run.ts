@@ -272,6 +272,8 @@ class Collector {
         serve: (set) => this.#addRoutes(set, `input "${id}"`),
         accept: inbox.acceptor(id, emit),
         events: store,
+        httpToken: config.http.token,
+        coscale: store.coscale,
         signal: this.#abort.signal,
         runtime,
         log: this.#log.child({ component_type: component.type, component_id: id }),
