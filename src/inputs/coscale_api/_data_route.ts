@@ -63,8 +63,7 @@ export function dataRoute(app: Hono, api: Api, lookup: PayloadLookup): void {
     const refused = outcomes.find((outcome) => outcome !== "accepted");
     const kept = outcomes.filter((outcome) => outcome === "accepted").length;
     if (refused !== undefined) return refusedFrames(c, api, refused, kept, frames.length);
-    api.stats.received.add(result.points);
-    api.stats.receivedBytes.add(encoder.encode(payload.text).length);
+    // The pipeline counts the frames' metrics and bytes as this input's received events and bytes.
     let undefinedPoints = 0;
     for (const n of result.undefinedIds.values()) undefinedPoints += n;
     api.undefinedPoints.add(undefinedPoints);

@@ -29,7 +29,7 @@ export const schema = v.pipe(
       v.pipe(
         size({ min: 1024, max: 256 * MIB }),
         v.description(
-          "The largest metric data one POST data/ may carry, as JSON once cdata is decoded (CoScale's 10 MiB).",
+          "The most metric data one POST data/ may carry, as JSON once cdata is unzipped (CoScale's limit).",
         ),
       ),
       "10MiB",
