@@ -149,7 +149,7 @@ describe("createHttpApp()", () => {
       ready: () => true,
       bodyLimitBytes: 10,
     });
-    const post = (path: string, body: Uint8Array, headers: Record<string, string> = {}) =>
+    const post = (path: string, body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) =>
       app.request(path, { method: "POST", body, headers });
     assert.equal(await (await post("/big/echo", new Uint8Array(100))).text(), "100");
     assert.equal((await post("/big/echo", new Uint8Array(101))).status, 413);
