@@ -48,6 +48,26 @@ function tokenConfig(): string {
   return file;
 }
 
+/** A tally with the token on a data directory and port of its own, restartable on both. */
+interface TokenTally {
+  readonly dataDir: string;
+  readonly httpPort: number;
+  /** Starts tally there, flushing every `flush`. */
+  start(flush?: string): Promise<RunningTally>;
+}
+
+async function tokenTally(): Promise<TokenTally> {
+  const dataDir = tempDir();
+  const config = tokenConfig();
+  const httpPort = await freePort("tcp");
+  return {
+    dataDir,
+    httpPort,
+    start: (flush = "1s") =>
+      spawnTally({ dataDir, httpPort, args: ["--config", config, "--flush-interval", flush], statsd: [] }),
+  };
+}
+
 function bash(line: string): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync("bash", ["-c", line], { encoding: "utf8", timeout: 20_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -121,15 +141,9 @@ describe("e2e: the CoScale-compatible API against dist/tally", () => {
   });
 
   it("the CoScale CLI's requests work unchanged, across a restart that forgets the sessions", async () => {
-    const dataDir = tempDir();
-    const config = tokenConfig();
-    const httpPort = await freePort("tcp");
-    let tally = await spawnTally({
-      dataDir,
-      httpPort,
-      args: ["--config", config, "--flush-interval", "1s"],
-      statsd: [],
-    });
+    const place = await tokenTally();
+    const { dataDir } = place;
+    let tally = await place.start();
     try {
       const cli = new CoscaleCli(`${tally.url}/`, APP, TOKEN);
       const metric = await cli.metricNew("queue depth", "DOUBLE", "SERVER");
@@ -175,12 +189,7 @@ describe("e2e: the CoScale-compatible API against dist/tally", () => {
 
       // tally restarts: the CLI's session is gone, so it gets a 401, logs in again and retries.
       await tally.stop();
-      tally = await spawnTally({
-        dataDir,
-        httpPort,
-        args: ["--config", config, "--flush-interval", "1s"],
-        statsd: [],
-      });
+      tally = await place.start();
       const again = await cli.metricNew("queue depth", "DOUBLE", "SERVER");
       assert.deepEqual(JSON.parse(again.output), JSON.parse(metric.output), "the metric, found by its name");
       assert.deepEqual(cli.log.slice(-4), [
@@ -230,15 +239,9 @@ describe("e2e: the CoScale-compatible API against dist/tally", () => {
   });
 
   it("the CoScale statsd backend, inside a real Etsy statsd, works unchanged, across a restart of tally", async () => {
-    const dataDir = tempDir();
-    const config = tokenConfig();
-    const httpPort = await freePort("tcp");
-    let tally = await spawnTally({
-      dataDir,
-      httpPort,
-      args: ["--config", config, "--flush-interval", "1s"],
-      statsd: [],
-    });
+    const place = await tokenTally();
+    const { dataDir, httpPort } = place;
+    let tally = await place.start();
     const statsd = await startCoscaleStatsd({
       apiPort: httpPort,
       accessToken: TOKEN,
@@ -291,12 +294,7 @@ describe("e2e: the CoScale-compatible API against dist/tally", () => {
 
       // A restart: the backend's session is gone (401), it logs in again and resends, with its cached ids.
       await tally.stop();
-      tally = await spawnTally({
-        dataDir,
-        httpPort,
-        args: ["--config", config, "--flush-interval", "1s"],
-        statsd: [],
-      });
+      tally = await place.start();
       await send("queue.depth:43|g");
       await waitForValues(tally, new Map([[metricKey("StatsD_queue_depth", { subject: host }), 43]]));
       assert.match(statsd.output(), /POST data\/ 401[\s\S]*POST data\/ 200/);
@@ -316,16 +314,9 @@ describe("e2e: the CoScale-compatible API against dist/tally", () => {
   });
 
   it("a kill -9 right after data/'s 200 loses nothing, and the restart finds the definitions", async () => {
-    const dataDir = tempDir();
-    const config = tokenConfig();
-    const httpPort = await freePort("tcp");
+    const place = await tokenTally();
     // A window of an hour: nothing is flushed before the kill, so the data must come from the inbox.
-    const first = await spawnTally({
-      dataDir,
-      httpPort,
-      args: ["--config", config, "--flush-interval", "1h"],
-      statsd: [],
-    });
+    const first = await place.start("1h");
     let second: RunningTally | undefined;
     try {
       const cli = new CoscaleCli(first.url, APP, TOKEN);
@@ -334,12 +325,7 @@ describe("e2e: the CoScale-compatible API against dist/tally", () => {
       assert.equal(inserted.code, 0, inserted.output);
       process.kill(first.pid, "SIGKILL");
       assert.equal((await first.exited).signal, "SIGKILL");
-      second = await spawnTally({
-        dataDir,
-        httpPort,
-        args: ["--config", config, "--flush-interval", "1s"],
-        statsd: [],
-      });
+      second = await place.start();
       await waitForValues(second, new Map([[metricKey("jobs_total", { subject: "application" }), 5]]));
       cli.newProcess();
       const found = await cli.metricNew("jobs", "COUNT", "APPLICATION");

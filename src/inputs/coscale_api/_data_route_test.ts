@@ -4,22 +4,10 @@ import { Buffer } from "node:buffer";
 import { gzipSync } from "node:zlib";
 import { FRAME_BYTES, pushFrames } from "./_data_route.ts";
 import type { PushedMetric } from "./_payload.ts";
-import { coscaleCollector } from "./_test_collector.ts";
-import type { CoscaleCollector, CoscaleCollectorOptions } from "./_test_collector.ts";
+import { withCoscaleCollector } from "./_test_collector.ts";
+import type { CoscaleCollector } from "./_test_collector.ts";
 
 const APP = "/api/v1/app/my-app";
-
-async function withCollector(
-  options: CoscaleCollectorOptions,
-  body: (c: CoscaleCollector) => Promise<void>,
-): Promise<void> {
-  const c = await coscaleCollector(options);
-  try {
-    await body(c);
-  } finally {
-    await c.close();
-  }
-}
 
 /** The sample lines of `/metrics` for one name (HELP/TYPE lines left out). */
 function lines(scrape: string, name: string): string[] {
@@ -42,7 +30,7 @@ async function msg(res: Response): Promise<string> {
 
 describe("POST data/", () => {
   it("POST data/ with form data: values reach /metrics and the store exactly, by data type, subject and dimension", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const depth = await metric(c, "queue depth", "DOUBLE");
       const jobs = await metric(c, "jobs", "COUNT");
       const sent = await metric(c, "bytes sent", "COUNTER");
@@ -92,7 +80,7 @@ describe("POST data/", () => {
   });
 
   it("POST data/ with cdata (base64 of gzip, as the CoScale CLI sends since 2018) gives the same values", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const depth = await metric(c, "queue depth", "DOUBLE");
       const res = await c.form(`${APP}/data/`, {
         cdata: cdata([{
@@ -114,7 +102,7 @@ describe("POST data/", () => {
   });
 
   it("POST data/ takes a JSON body carrying data as an array or text, or cdata", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const id = await metric(c, "temp", "DOUBLE");
       const post = (body: unknown) =>
         c.request(`${APP}/data`, {
@@ -134,7 +122,7 @@ describe("POST data/", () => {
   });
 
   it("POST data/ keeps an undefined metric id as coscale_metric_<id>, says so and counts it", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const res = await c.form(`${APP}/data/`, { data: '[{"m":675,"s":"A","d":[[0,1.23],[-60,4.2]]}]' });
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), {
@@ -151,7 +139,7 @@ describe("POST data/", () => {
   });
 
   it("POST data/ answers 400 {msg, issues} for a bad payload and keeps nothing of it", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const id = await metric(c, "temp", "DOUBLE");
       const bad = await c.form(`${APP}/data/`, {
         data: JSON.stringify([{ m: id, s: "a", d: [[0, 1]] }, { m: id, s: "b2", d: [[0, "1"]] }]),
@@ -193,7 +181,7 @@ describe("POST data/", () => {
   });
 
   it("POST data/ answers 413 {msg} past max_data, for data and for cdata once unzipped", async () => {
-    await withCollector({ config: { max_data: "2KiB" } }, async (c) => {
+    await withCoscaleCollector({ config: { max_data: "2KiB" } }, async (c) => {
       const id = await metric(c, "temp", "DOUBLE");
       const points = (n: number) =>
         JSON.stringify([{ m: id, s: "a", d: Array.from({ length: n }, () => [0, 1]) }]);

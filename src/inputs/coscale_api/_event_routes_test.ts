@@ -1,18 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { coscaleCollector } from "./_test_collector.ts";
+import { withCoscaleCollector } from "./_test_collector.ts";
 import type { CoscaleCollector } from "./_test_collector.ts";
 
 const APP = "/api/v1/app/my-app";
-
-async function withCollector(body: (c: CoscaleCollector) => Promise<void>): Promise<void> {
-  const c = await coscaleCollector({});
-  try {
-    await body(c);
-  } finally {
-    await c.close();
-  }
-}
 
 async function category(c: CoscaleCollector, name: string): Promise<number> {
   return (await (await c.form(`${APP}/events/`, { name, attributeDescriptions: "[]" })).json() as {
@@ -35,7 +26,7 @@ interface EventData {
 
 describe("CoScale event data", () => {
   it("POST events/{id}/data/ without stopTime stores an open event, shown by GET /api/v1/events", async () => {
-    await withCollector(async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const cron = await category(c, "cron backup");
       const server = (await (await c.form(`${APP}/servers/`, { name: "db-1" })).json() as { id: number }).id;
       const before = Math.floor(Date.now() / 1000);
@@ -82,7 +73,7 @@ describe("CoScale event data", () => {
   });
 
   it("PUT events/{id}/data/{dataId}/ as the CLI's updatedata sends it closes the event and bumps the version", async () => {
-    await withCollector(async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const cron = await category(c, "cron");
       const data = await (await c.form(`${APP}/events/${cron}/data/`, {
         attribute: "{}",
@@ -128,7 +119,7 @@ describe("CoScale event data", () => {
   });
 
   it("POST events/{id}/data/ with a stop time stores a closed event; JSON bodies work alike", async () => {
-    await withCollector(async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const deploy = await category(c, "deploy");
       const t = 1_767_614_400;
       const res = await c.request(`${APP}/events/${deploy}/data`, {
@@ -153,7 +144,7 @@ describe("CoScale event data", () => {
   });
 
   it("event data routes answer 404 {msg} for an unknown event or data, and 400 naming bad fields", async () => {
-    await withCollector(async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const cron = await category(c, "cron");
       const other = await category(c, "other");
       const missing = await c.form(`${APP}/events/99/data/`, { message: "x" });

@@ -127,6 +127,24 @@ export async function coscaleCollector(options: CoscaleCollectorOptions = {}): P
   };
 }
 
+/**
+ * Runs `body` against a fresh collector and closes it whatever happens.
+ *
+ * @param options The input's config and the token.
+ * @param body The test.
+ */
+export async function withCoscaleCollector(
+  options: CoscaleCollectorOptions,
+  body: (c: CoscaleCollector) => Promise<void>,
+): Promise<void> {
+  const c = await coscaleCollector(options);
+  try {
+    await body(c);
+  } finally {
+    await c.close();
+  }
+}
+
 async function start(dir: string, options: CoscaleCollectorOptions): Promise<Running> {
   const store = Store.open(dir);
   const stats = new SelfStats();

@@ -1,22 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { coscaleCollector } from "./_test_collector.ts";
-import type { CoscaleCollector, CoscaleCollectorOptions } from "./_test_collector.ts";
+import { withCoscaleCollector } from "./_test_collector.ts";
+import type { CoscaleCollector } from "./_test_collector.ts";
 
 const APP = "/api/v1/app/0b8f3c9e-1111-4c4c-9a9a-123456789abc";
-
-/** Runs `body` against a fresh collector and closes it whatever happens. */
-async function withCollector(
-  options: CoscaleCollectorOptions,
-  body: (c: CoscaleCollector) => Promise<void>,
-): Promise<void> {
-  const c = await coscaleCollector(options);
-  try {
-    await body(c);
-  } finally {
-    await c.close();
-  }
-}
 
 /** Logs in with the access token and returns the session header. */
 async function login(c: CoscaleCollector, accessToken = "s3cret"): Promise<Record<string, string>> {
@@ -32,7 +19,7 @@ async function json(res: Response): Promise<unknown> {
 
 describe("coscale_api authentication", () => {
   it("login/ hands out a token for the configured accessToken and 401 {msg} for another or none", async () => {
-    await withCollector({ token: "s3cret" }, async (c) => {
+    await withCoscaleCollector({ token: "s3cret" }, async (c) => {
       const ok = await c.form(`${APP}/login/`, { accessToken: "s3cret" });
       assert.equal(ok.status, 200);
       assert.deepEqual(Object.keys(await json(ok) as object), ["token"]);
@@ -54,7 +41,7 @@ describe("coscale_api authentication", () => {
   });
 
   it("every other route answers 401 {msg} without a valid HTTPAuthorization, and takes the bearer token", async () => {
-    await withCollector({ token: "s3cret" }, async (c) => {
+    await withCoscaleCollector({ token: "s3cret" }, async (c) => {
       const missing = await c.request(`${APP}/metrics/`);
       assert.equal(missing.status, 401);
       assert.match((await json(missing) as { msg: string }).msg, /^Authentication required/);
@@ -73,7 +60,7 @@ describe("coscale_api authentication", () => {
   });
 
   it("a restart forgets the sessions (401, so clients log in again) but keeps every definition", async () => {
-    await withCollector({ token: "s3cret" }, async (c) => {
+    await withCoscaleCollector({ token: "s3cret" }, async (c) => {
       const before = await login(c);
       const created = await json(
         await c.form(
@@ -101,7 +88,7 @@ describe("coscale_api authentication", () => {
   });
 
   it("without a token, anything logs in and no header is needed, as on tally's other routes", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       assert.equal((await c.form(`${APP}/login/`, { accessToken: "anything" })).status, 200);
       assert.equal((await c.form(`${APP}/login/`, {})).status, 200);
       assert.equal((await c.request(`${APP}/metrics/`)).status, 200);
@@ -113,7 +100,7 @@ describe("coscale_api authentication", () => {
   });
 
   it("an unknown CoScale path answers 404 {msg}", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const res = await c.request(`${APP}/alerts/`);
       assert.equal(res.status, 404);
       assert.deepEqual(await json(res), {
@@ -126,7 +113,7 @@ describe("coscale_api authentication", () => {
 
 describe("coscale_api definitions", () => {
   it("POST metrics/ creates a metric with CoScale's fields, then answers 409 DUPLICATE with its id", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const res = await c.form(`${APP}/metrics/`, {
         dataType: "double",
         description: "messages waiting",
@@ -170,7 +157,7 @@ describe("coscale_api definitions", () => {
   });
 
   it("POST metrics/ takes a JSON body with the same field names, and defaults what CoScale defaulted", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const res = await c.request(`${APP}/metrics/`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -192,7 +179,7 @@ describe("coscale_api definitions", () => {
   });
 
   it("POST metrics/ answers 400 {msg, issues} naming every bad field, and creates nothing", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const res = await c.form(`${APP}/metrics/`, {
         name: " ",
         dataType: "FLOAT",
@@ -236,7 +223,7 @@ describe("coscale_api definitions", () => {
   });
 
   it("dimensions, servers, server groups and event categories are create-or-get alike", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const cases: Array<[string, Record<string, string>, Record<string, unknown>]> = [
         ["dimensions", { name: "Queue" }, { state: "ENABLED", name: "Queue" }],
         ["servers", { name: "web-1", description: "Server web-1", type: "type", source: "statsd" }, {
@@ -288,7 +275,7 @@ describe("coscale_api definitions", () => {
   });
 
   it("metric groups nest with parentId: one name per parent, and an unknown parent is a 400", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const root = await json(
         await c.form(`${APP}/metricgroups/`, { name: "StatsD", subject: "SERVER" }),
       ) as {
@@ -324,7 +311,7 @@ describe("coscale_api definitions", () => {
   });
 
   it("links: a dimension to a metric is create-or-get (409 DUPLICATE), group membership a plain 409", async () => {
-    await withCollector({}, async (c) => {
+    await withCoscaleCollector({}, async (c) => {
       const metric = await json(await c.form(`${APP}/metrics/`, { name: "jobs", dataType: "COUNT" })) as {
         id: number;
       };
