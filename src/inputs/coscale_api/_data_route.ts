@@ -19,8 +19,8 @@ import type { AcceptResult } from "../../store/inbox.ts";
 import { check, readFields } from "./_fields.ts";
 import { PAYLOAD_SCHEMA, payloadMetrics } from "./_payload.ts";
 import type { PayloadLookup, PushedMetric } from "./_payload.ts";
-import { invalid, reply, route } from "./_replies.ts";
-import type { Api } from "./_replies.ts";
+import { invalid, reply, route } from "./_api.ts";
+import type { Api } from "./_api.ts";
 
 /** The size a request's metrics are cut at into frames: well inside a ring (half of `agent.ring_size`). */
 export const FRAME_BYTES = 256 * 1024;

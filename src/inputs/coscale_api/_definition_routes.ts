@@ -23,8 +23,8 @@ import type { CoscaleDefinition, CoscaleLinkKind } from "../../store/coscale_cat
 import { check, readFields } from "./_fields.ts";
 import { OBJECT_SPECS, renderObject, storedFields } from "./_objects.ts";
 import type { ObjectSpec } from "./_objects.ts";
-import { idParam, invalid, notFound, reply, route } from "./_replies.ts";
-import type { Api } from "./_replies.ts";
+import { idParam, invalid, notFound, reply, route } from "./_api.ts";
+import type { Api } from "./_api.ts";
 
 const ID = "{[0-9]+}";
 

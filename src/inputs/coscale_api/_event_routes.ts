@@ -24,8 +24,8 @@ import { PUSH_LABELS_SCHEMA } from "../../formats/json.ts";
 import type { BodyIssue } from "../../internal/body_issues.ts";
 import type { CoscaleEventData } from "../../store/coscale_catalog.ts";
 import { check, integerField, numberField, readFields, SUBJECT_SCHEMA } from "./_fields.ts";
-import { idParam, invalid, notFound, route } from "./_replies.ts";
-import type { Api } from "./_replies.ts";
+import { idParam, invalid, notFound, route } from "./_api.ts";
+import type { Api } from "./_api.ts";
 
 const SECONDS = numberField("seconds: 0 now, < 0 seconds ago, > 0 Unix time");
 const ATTRIBUTE = v.pipe(

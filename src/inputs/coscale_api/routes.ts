@@ -29,8 +29,8 @@ import { dataTypeOf } from "./_objects.ts";
 import type { DataType } from "./_objects.ts";
 import { subjectLabel } from "./_payload.ts";
 import type { PayloadLookup } from "./_payload.ts";
-import { APP_PREFIX, invalid, reply, route } from "./_replies.ts";
-import type { Api } from "./_replies.ts";
+import { APP_PREFIX, invalid, reply, route } from "./_api.ts";
+import type { Api } from "./_api.ts";
 import { Sessions } from "./_sessions.ts";
 
 /** The path prefix of every CoScale route, for the endpoint's per-prefix body limit. */
