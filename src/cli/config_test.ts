@@ -32,7 +32,7 @@ describe("config check", () => {
     assert.equal(code, 0);
     assert.equal(
       out,
-      `Config "ok.toml" is valid: 2 inputs (statsd: udp:127.0.0.1:8125; http), http 127.0.0.1:8127, ` +
+      `Config "ok.toml" is valid: 3 inputs (statsd: udp:127.0.0.1:8125; http; coscale_api), http 127.0.0.1:8127, ` +
         `data dir ${join(dir, "data")}, flush every 1s\n`,
     );
   });

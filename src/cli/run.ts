@@ -41,8 +41,8 @@ const USAGE = `Usage: tally run [options]
 
 Runs the collector. Without --config, embedded defaults apply: StatsD on udp:127.0.0.1:8125,
 HTTP on 127.0.0.1:8127 (push: /api/v1/push, /write, /api/v2/write, /api/v1/import/prometheus,
-/api/v1/statsd, /api/v1/events; read: /metrics, /api/v1/query), data under ./data. Flags override
-the file.
+/api/v1/statsd, /api/v1/events, CoScale's /api/v1/app/{appId}/...; read: /metrics, /api/v1/query),
+data under ./data. Flags override the file.
 
 Options:
   -c, --config FILE          TOML config file (see "tally config example")
@@ -298,6 +298,8 @@ class Collector {
         serve: (set) => this.#addRoutes(set, `input "${id}"`),
         accept: inbox.acceptor(id, emit),
         events: store,
+        httpToken: config.http.token,
+        coscale: store.coscale,
         signal: this.#abort.signal,
         runtime,
         log: this.#log.child({ component_type: component.type, component_id: id }),

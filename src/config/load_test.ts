@@ -40,7 +40,7 @@ function addresses(config: Config): string[] {
 describe("loadConfig()", () => {
   it("runs on the embedded defaults without a file", () => {
     const config = loadConfig(undefined, { plugins: INPUTS });
-    assert.deepEqual(Object.keys(config.inputs), ["statsd", "http"]);
+    assert.deepEqual(Object.keys(config.inputs), ["statsd", "http", "coscale_api"]);
     assert.equal(config.inputs["statsd"]?.type, "statsd");
     assert.deepEqual(addresses(config), ["udp:127.0.0.1:8125"]);
     assert.deepEqual(config.http.listen, { hostname: "127.0.0.1", port: 8127 });

@@ -6,8 +6,10 @@
  * ```
  *
  * - `name`: the metric name as sent (no control characters).
- * - `type`: `counter`, `gauge`, `timer`, `histogram`, `distribution` or `set`: the {@link SampleKind} of
- *   the same name, aggregated as the StatsD sample of that type is.
+ * - `type`: `counter`, `gauge`, `timer`, `histogram`, `distribution`, `set` or `cumulative`: the
+ *   {@link SampleKind} of the same name, aggregated as the StatsD sample of that type is; `cumulative` is a
+ *   running total as its source counts it (collectd's COUNTER, CoScale's COUNTER data type), turned into
+ *   window deltas with a restart from 0 when it decreases.
  * - `value`: a finite number; for a `set`, the member, a string or a number (counted as its text).
  * - `labels`: optional, string values.
  * - `timestamp`: optional, Unix **milliseconds**; absent means arrival time (the window the body arrived
@@ -71,7 +73,15 @@ export const TIMESTAMP_MS_SCHEMA = v.pipe(
 const FINITE = v.pipe(v.number("a finite number"), v.finite("a finite number"));
 
 /** The metric types: the StatsD kinds of the same name. */
-export const PUSH_TYPES = ["counter", "gauge", "timer", "histogram", "distribution", "set"] as const;
+export const PUSH_TYPES = [
+  "counter",
+  "gauge",
+  "timer",
+  "histogram",
+  "distribution",
+  "set",
+  "cumulative",
+] as const;
 
 /**
  * One metric of a push body. Not a variant on `type`: a variant stops at a bad `type`, and a 400 should
@@ -80,7 +90,10 @@ export const PUSH_TYPES = ["counter", "gauge", "timer", "histogram", "distributi
 export const PUSH_METRIC_SCHEMA = v.pipe(
   v.strictObject({
     name: NAME,
-    type: v.picklist(PUSH_TYPES, 'one of "counter", "gauge", "timer", "histogram", "distribution" or "set"'),
+    type: v.picklist(
+      PUSH_TYPES,
+      'one of "counter", "gauge", "timer", "histogram", "distribution", "set" or "cumulative"',
+    ),
     value: v.union([FINITE, v.string()], "a finite number (or, for a set, a string member)"),
     labels: v.optional(PUSH_LABELS_SCHEMA),
     timestamp: v.optional(TIMESTAMP_MS_SCHEMA),

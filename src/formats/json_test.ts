@@ -30,9 +30,10 @@ describe("parseJson()", () => {
         { name: "latency", type: "distribution", value: 0.5 },
         { name: "users", type: "set", value: "alice" },
         { name: "users", type: "set", value: 42 },
+        { name: "bytes.sent", type: "cumulative", value: 1e9 },
       ],
     });
-    assert.equal(r.lines, 7);
+    assert.equal(r.lines, 8);
     assert.deepEqual(r.bad, []);
     assert.deepEqual(r.samples.map((s) => [s.name, s.kind, s.value, s.member, s.labels, s.timeMs]), [
       ["deploys", "counter", 1, "", [["app", "api"], ["env", "prod"]], 1764748800000],
@@ -42,6 +43,7 @@ describe("parseJson()", () => {
       ["latency", "distribution", 0.5, "", [], 0],
       ["users", "set", 0, "alice", [], 0],
       ["users", "set", 0, "42", [], 0],
+      ["bytes.sent", "cumulative", 1e9, "", [], 0],
     ]);
     assert.ok(r.samples.every((s) => s.rate === 1 && !s.gaugeDelta));
   });

@@ -18,6 +18,7 @@ import type { ComponentStats, SelfStats } from "../internal/self_stats.ts";
 import type { Logger } from "../internal/log.ts";
 import type { FormatId } from "../model/frame.ts";
 import type { Runtime } from "../runtime/types.ts";
+import type { CoscaleCatalog } from "../store/coscale_catalog.ts";
 import type { EventWriter } from "../store/event_table.ts";
 import type { Accept } from "../store/inbox.ts";
 
@@ -58,6 +59,13 @@ export interface InputContext {
   readonly accept?: Accept;
   /** Where events go straight to the store, with their ids (not through the pipeline). Optional. */
   readonly events?: EventWriter;
+  /**
+   * The `http.token` the endpoint's bearer routes require (empty: none), for a route set that
+   * authenticates on its own (`auth: "own"`) and must honour the same credential. Optional.
+   */
+  readonly httpToken?: string;
+  /** The store's CoScale definitions and event data, for the CoScale-compatible API. Optional. */
+  readonly coscale?: CoscaleCatalog;
   /** Aborted when the collector shuts down. */
   readonly signal: AbortSignal;
   /** The runtime facade. */

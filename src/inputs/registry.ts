@@ -7,9 +7,17 @@
 
 import { collectd } from "./collectd/mod.ts";
 import { collectdUnixsock } from "./collectd_unixsock/mod.ts";
+import { coscaleApi } from "./coscale_api/mod.ts";
 import { http } from "./http/mod.ts";
 import { scripts } from "./scripts/mod.ts";
 import { statsd } from "./statsd/mod.ts";
 
 /** Every input plugin, keyed by its config `type`. */
-export const INPUTS = { statsd, collectd, collectd_unixsock: collectdUnixsock, scripts, http } as const;
+export const INPUTS = {
+  statsd,
+  collectd,
+  collectd_unixsock: collectdUnixsock,
+  scripts,
+  http,
+  coscale_api: coscaleApi,
+} as const;

@@ -28,12 +28,12 @@ describe("bodyIssues()", () => {
       {
         path: "metrics[1].type",
         message:
-          'expected one of "counter", "gauge", "timer", "histogram", "distribution" or "set", found "meter"',
+          'expected one of "counter", "gauge", "timer", "histogram", "distribution", "set" or "cumulative", found "meter"',
       },
       {
         path: "metrics[2].type",
         message:
-          'expected one of "counter", "gauge", "timer", "histogram", "distribution" or "set", found nothing',
+          'expected one of "counter", "gauge", "timer", "histogram", "distribution", "set" or "cumulative", found nothing',
       },
       { path: 'metrics[3].labels["a.b"]', message: "expected a string label value, found 1" },
       { path: "metrics[3].extra", message: 'expected no such field, found the unknown field "extra"' },

@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createLogger } from "./log.ts";
-import { createHttpApp, DEFAULT_BODY_LIMIT_BYTES } from "./http_app.ts";
+import { createHttpApp, DEFAULT_BODY_LIMIT_BYTES, sameToken } from "./http_app.ts";
 import type { RouteSet } from "./http_app.ts";
 
 function bearer(app: Hono): RouteSet {
@@ -149,6 +149,34 @@ describe("createHttpApp()", () => {
       body: new Uint8Array(DEFAULT_BODY_LIMIT_BYTES + 1),
     });
     assert.equal(over.status, 413);
+  });
+
+  it("createHttpApp() applies a route set's own body limit under its prefix, gzip included, and the endpoint's elsewhere", async () => {
+    const big = new Hono();
+    big.post("/big/echo", async (c) => c.text(String((await c.req.arrayBuffer()).byteLength)));
+    const app = createHttpApp({
+      routes: [echoRoutes(), { app: big, auth: "own", bodyLimit: { prefix: "/big/", maxBytes: 100 } }],
+      ready: () => true,
+      bodyLimitBytes: 10,
+    });
+    const post = (path: string, body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) =>
+      app.request(path, { method: "POST", body, headers });
+    assert.equal(await (await post("/big/echo", new Uint8Array(100))).text(), "100");
+    assert.equal((await post("/big/echo", new Uint8Array(101))).status, 413);
+    const gzipped = await post("/big/echo", gzipSync(new Uint8Array(100)), { "content-encoding": "gzip" });
+    assert.equal(await gzipped.text(), "100");
+    const inflated = await post("/big/echo", gzipSync(new Uint8Array(101)), { "content-encoding": "gzip" });
+    assert.deepEqual(await inflated.json(), {
+      error: "Request body is larger than the limit of 100 bytes once decompressed",
+    });
+    assert.equal((await post("/echo", new Uint8Array(11))).status, 413);
+    assert.equal(await (await post("/echo", new Uint8Array(10))).text(), "10");
+  });
+
+  it("sameToken() compares tokens of any length", () => {
+    assert.equal(sameToken("s3cret", "s3cret"), true);
+    assert.equal(sameToken("s3cret", "s3cre"), false);
+    assert.equal(sameToken("", "s3cret"), false);
   });
 
   it("createHttpApp() decompresses gzip request bodies for every route", async () => {

@@ -4,6 +4,9 @@
  * - Version 1: `series`, `points`, `events (id, t, kind, title, text, labels, status)`.
  * - Version 2: events get an end (`end_t`: ms since the epoch; `t` for an instant event, NULL for one that
  *   has not ended yet); `inbox` holds what the HTTP input acknowledged but no flush has stored yet.
+ * - Version 3: the CoScale-compatible API's definitions (`coscale_definitions`: metrics, dimensions, metric
+ *   groups, servers, server groups, event categories), the links between them (`coscale_links`) and what
+ *   CoScale keeps of an event beyond the `events` row (`coscale_event_data`); see `coscale_catalog.ts`.
  *
  * A migration runs in one transaction and keeps every row: a version-1 file's events become instant
  * events (`end_t = t`).
@@ -14,7 +17,7 @@
 import type { DatabaseSync } from "node:sqlite";
 
 /** The schema version this tally writes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const SERIES_AND_POINTS = `
 CREATE TABLE IF NOT EXISTS series (
@@ -68,8 +71,41 @@ CREATE TABLE IF NOT EXISTS inbox (
 CREATE INDEX IF NOT EXISTS inbox_window ON inbox (window_ms);
 `;
 
+/**
+ * Version 3's additions. A definition is unique by kind, parent (0 for none: only groups nest) and name, as
+ * CoScale's create-or-get (409 DUPLICATE) has it; its kind-specific fields are a JSON object. A link row
+ * ties two definitions (a dimension to a metric, a metric to a group, a server to a group). An event data
+ * row shares its id with the `events` row it describes.
+ */
+const V3 = `
+CREATE TABLE IF NOT EXISTS coscale_definitions (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  parent_id INTEGER NOT NULL,
+  fields TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created INTEGER NOT NULL,
+  UNIQUE (kind, parent_id, name)
+);
+CREATE TABLE IF NOT EXISTS coscale_links (
+  kind TEXT NOT NULL,
+  parent_id INTEGER NOT NULL,
+  child_id INTEGER NOT NULL,
+  PRIMARY KEY (kind, parent_id, child_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS coscale_event_data (
+  id INTEGER PRIMARY KEY,
+  category_id INTEGER NOT NULL,
+  subject TEXT NOT NULL,
+  attribute TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  updated INTEGER NOT NULL
+);
+`;
+
 /** Each version's step from the one before; index 0 creates version 1 on an empty file. */
-const STEPS: readonly string[] = [SERIES_AND_POINTS + EVENTS_V1, V2];
+const STEPS: readonly string[] = [SERIES_AND_POINTS + EVENTS_V1, V2, V3];
 
 /** The file holds a schema this tally cannot use. */
 export class SchemaVersionError extends Error {

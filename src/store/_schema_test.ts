@@ -45,8 +45,64 @@ PRAGMA user_version = 1;`);
   return dir;
 }
 
+/**
+ * A data directory holding a store exactly as the tally before the CoScale tables (schema version 2) wrote
+ * it: version 1's tables plus events with an end and the inbox, with a few rows.
+ */
+function versionTwoStore(): string {
+  const dir = versionOneStore();
+  const db = new DatabaseSync(join(dir, STORE_FILE));
+  db.exec(`
+ALTER TABLE events ADD COLUMN end_t INTEGER;
+UPDATE events SET end_t = t;
+CREATE TABLE inbox (id INTEGER PRIMARY KEY, window_ms INTEGER NOT NULL, input TEXT NOT NULL,
+  format INTEGER NOT NULL, bytes BLOB NOT NULL);
+CREATE INDEX inbox_window ON inbox (window_ms);
+PRAGMA user_version = 2;`);
+  db.prepare(
+    "INSERT INTO events (t, end_t, kind, title, text, labels, status) VALUES (?, NULL, 'event', ?, '', '{}', -1)",
+  )
+    .run(T0 + 2000, "open");
+  db.prepare("INSERT INTO inbox (window_ms, input, format, bytes) VALUES (?, 'http', 1, ?)")
+    .run(T0, new TextEncoder().encode("a:1|c"));
+  db.close();
+  return dir;
+}
+
 describe("store schema migration", () => {
-  it("Store.open() migrates a version-1 store to version 2, keeping every row and making its events instant", () => {
+  it("Store.open() migrates a version-2 store to version 3, keeping every row and adding the CoScale tables", () => {
+    const dir = versionTwoStore();
+    const store = Store.open(dir, { now: () => T0 });
+    assert.deepEqual(store.query({ name: "old", sinceMs: 0 }).map((s) => s.points), [[{ t: T0, value: 7 }]]);
+    assert.deepEqual(
+      store.events({ sinceMs: 0 }).map((e) => [e.id, e.title, e.t, e.end]),
+      [[3, "open", T0 + 2000, null], [2, "disk", T0 + 1000, T0 + 1000], [1, "deploy", T0, T0]],
+    );
+    assert.deepEqual(
+      store.inboxRows().map((row) => [row.windowMs, row.input, new TextDecoder().decode(row.bytes)]),
+      [[T0, "http", "a:1|c"]],
+    );
+    const { definition } = store.coscale.define("metric", "queue depth", null, { dataType: "DOUBLE" }, T0);
+    const data = store.coscale.addEventData({
+      categoryId: 9,
+      event: { kind: "event", title: "cron", text: "", timeMs: T0 + 3000, labels: [], status: -1 },
+      open: true,
+      subject: "a",
+      attribute: "{}",
+    }, T0);
+    assert.equal(data.id, 4, "event data continue the events' ids");
+    store.close();
+    const db = new DatabaseSync(join(dir, STORE_FILE), { readOnly: true });
+    assert.equal(userVersion(db), SCHEMA_VERSION);
+    assert.equal(SCHEMA_VERSION, 3);
+    db.close();
+    const reader = Store.open(dir, { readOnly: true });
+    assert.deepEqual(reader.coscale.get("metric", definition.id), definition);
+    assert.equal(reader.coscale.eventData(9, 4)?.event.end, null);
+    reader.close();
+  });
+
+  it("Store.open() migrates a version-1 store to the current version, keeping every row and making its events instant", () => {
     const dir = versionOneStore();
     const store = Store.open(dir);
     assert.deepEqual(store.query({ name: "old", sinceMs: 0 }).map((s) => s.points), [[{ t: T0, value: 7 }]]);
@@ -80,7 +136,7 @@ describe("store schema migration", () => {
   it("Store.open() read-only refuses a version-1 store, saying how to upgrade it", () => {
     assert.throws(
       () => Store.open(versionOneStore(), { readOnly: true }),
-      /schema version 1, expected 2 \(start "tally run" on it once to upgrade it\)$/,
+      /schema version 1, expected 3 \(start "tally run" on it once to upgrade it\)$/,
     );
   });
 
@@ -89,7 +145,7 @@ describe("store schema migration", () => {
     const db = new DatabaseSync(join(dir, STORE_FILE));
     db.exec("PRAGMA user_version = 99");
     db.close();
-    assert.throws(() => Store.open(dir), /schema version 99 is newer than this tally \(2\)$/);
+    assert.throws(() => Store.open(dir), /schema version 99 is newer than this tally \(3\)$/);
     const after = new DatabaseSync(join(dir, STORE_FILE), { readOnly: true });
     assert.equal(userVersion(after), 99);
     after.close();

@@ -2,7 +2,7 @@
  * The embedded store: every flushed point and every event, kept in `<data_dir>/tally.db` (node:sqlite,
  * WAL mode) for a bounded time and size, and read back by the query API and `tally query`.
  *
- * Schema (version 2, in `PRAGMA user_version`; migrations in `_schema.ts`):
+ * Schema (version 3, in `PRAGMA user_version`; migrations in `_schema.ts`):
  *
  * - `series (id, key, name, labels, kind, created)`: one row per series key and sample kind. `labels` is a
  *   JSON object; `kind` is the {@link SampleKind}. Unique on `(key, kind)` rather than `key` alone, because
@@ -13,6 +13,8 @@
  *   on `t` for retention.
  * - `events (id, t, end_t, kind, title, text, labels, status)`, indexed on `t` (`event_table.ts`).
  * - `inbox (id, window_ms, input, format, bytes)`: acknowledged frames not yet stored (`inbox_table.ts`).
+ * - `coscale_definitions`, `coscale_links`, `coscale_event_data`: what the CoScale-compatible API defined
+ *   (`coscale_catalog.ts`, reached through {@link Store.coscale}).
  *
  * Other components (the per-output outboxes) may add their own tables or files under the same data
  * directory: this store never takes an exclusive lock and never touches tables it does not own.
@@ -28,6 +30,7 @@ import type { TallyEvent } from "../model/sample.ts";
 import { enforceLimits } from "./_retention.ts";
 import type { EnforceResult } from "./_retention.ts";
 import { checkSchema, migrateSchema } from "./_schema.ts";
+import { CoscaleCatalog } from "./coscale_catalog.ts";
 import { EventTable } from "./event_table.ts";
 import type { EventQuery, EventUpdate, EventWriter, StoredEvent } from "./event_table.ts";
 import { InboxTable } from "./inbox_table.ts";
@@ -102,6 +105,7 @@ export class Store implements EventWriter {
   #points: PointTable;
   #events: EventTable;
   #inbox: InboxTable;
+  #coscale: CoscaleCatalog;
   /**
    * The newest window whose flush failed to be stored: its inbox rows (and older ones) stay until the next
    * start replays them, instead of going with a later window's successful flush.
@@ -127,6 +131,7 @@ export class Store implements EventWriter {
     this.#points = new PointTable(db);
     this.#events = new EventTable(db);
     this.#inbox = new InboxTable(db);
+    this.#coscale = new CoscaleCatalog(db, this.#events, (what, write) => this.#transaction(what, write));
   }
 
   /**
@@ -177,6 +182,11 @@ export class Store implements EventWriter {
   /** The database file path. */
   get path(): string {
     return this.#path;
+  }
+
+  /** The CoScale-compatible API's definitions and event data; its writes run in this store's transactions. */
+  get coscale(): CoscaleCatalog {
+    return this.#coscale;
   }
 
   /**

@@ -5,8 +5,8 @@
  * with exit code 1 and wrap must still return its command's exit code.
  *
  * The tests that need the HTTP push routes run once `src/inputs/http/` exists in the tree (issue 7's HTTP
- * half); until then they are skipped, saying so. The CoScale grammar's end-to-end test also needs the
- * CoScale-compatible `data/` route, and is skipped while the agent answers 404 there.
+ * half); until then they are skipped, saying so. The CoScale grammar's end-to-end test goes to the
+ * CoScale-compatible `data/` route (`src/inputs/coscale_api/`).
  */
 import { after, before, describe, it } from "node:test";
 import type { TestContext } from "node:test";
@@ -325,18 +325,28 @@ describe(
       },
     );
 
-    routeTest("push --stdin --format coscale reaches the CoScale data route", async (t) => {
-      const probe = await fetch(`${tally.url}/api/v1/app/default/data/`, { method: "POST" });
-      await probe.body?.cancel();
-      if (probe.status === 404) {
-        t.skip("the CoScale-compatible data/ route is not there yet");
-        return;
-      }
-      const result = await runCli(["push", "--stdin", "--format", "coscale"], {
-        env,
-        stdin: "M1:A:0:-1.5e2;M1:A:[-60:1,0:2]\n",
-      });
-      assert.equal(result.code, 0, result.stderr);
-    });
+    routeTest(
+      "push --stdin --format coscale sends the data insert grammar to the CoScale data route",
+      async () => {
+        const created = await fetch(`${tally.url}/api/v1/app/default/metrics/`, {
+          method: "POST",
+          body: new URLSearchParams({ name: "e2e coscale", dataType: "DOUBLE", subject: "APPLICATION" }),
+        });
+        assert.equal(created.status, 200);
+        const { id } = await created.json() as { id: number };
+        const result = await runCli(["push", "--stdin", "--format", "coscale"], {
+          env,
+          stdin: `M${id}:A:0:-1.5e2;M${id}:A:[-60:1,0:2];M${id}:A:0:3.5:{"Queue":"q;1"}\n`,
+        });
+        assert.equal(result.code, 0, result.stderr);
+        await waitForValues(
+          tally.url,
+          new Map([
+            [metricKey("e2e_coscale", { subject: "application" }), 2],
+            [metricKey("e2e_coscale", { Queue: "q;1", subject: "application" }), 3.5],
+          ]),
+        );
+      },
+    );
   },
 );

@@ -37,7 +37,7 @@ describe("http config schema", () => {
     );
   });
 
-  it("the http input runs by default, next to statsd, and not when [inputs] lists others", () => {
+  it("the http input runs by default, next to statsd and coscale_api, and not when [inputs] lists others", () => {
     assert.deepEqual(resolveConfig({}, { plugins: INPUTS }).inputs, {
       statsd: {
         type: "statsd",
@@ -47,6 +47,7 @@ describe("http config schema", () => {
         max_tcp_connections: 256,
       },
       http: { type: "http", database_tag: "", retention_policy_tag: "", bucket_tag: "", ack_wait: 5000 },
+      coscale_api: { type: "coscale_api", max_data: 10 * 1024 * 1024, ack_wait: 5000 },
     });
     const only = resolveConfig({ inputs: { s: { type: "statsd" } } }, { plugins: INPUTS });
     assert.deepEqual(Object.keys(only.inputs), ["s"]);

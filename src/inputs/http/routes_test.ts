@@ -99,7 +99,7 @@ describe("POST /api/v1/push", () => {
           {
             path: "metrics[3].type",
             message:
-              'expected one of "counter", "gauge", "timer", "histogram", "distribution" or "set", found "bogus"',
+              'expected one of "counter", "gauge", "timer", "histogram", "distribution", "set" or "cumulative", found "bogus"',
           },
           {
             path: "metrics[3].value",
