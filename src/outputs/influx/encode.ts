@@ -27,7 +27,13 @@ import type { SampleKind, TallyEvent } from "../../model/sample.ts";
 import type { OutboxInput } from "../../store/outbox.ts";
 import type { EncodedFlush, Encoder } from "../_forwarder.ts";
 import type { OutputFlush } from "../output.ts";
-import { escapeKey, escapeMeasurement, formatFloat, quoteString } from "./line_protocol.ts";
+import {
+  escapeKey,
+  escapeMeasurement,
+  formatFloat,
+  quoteString,
+  trimTrailingBackslashes,
+} from "./line_protocol.ts";
 
 /** The timestamps' unit. */
 export type Precision = "ns" | "us" | "ms" | "s";
@@ -55,6 +61,11 @@ export const METRIC_TYPES: Readonly<Record<SampleKind, string>> = {
 
 /** Options of {@link createInfluxEncoder}. */
 export interface InfluxEncoderOptions {
+  /**
+   * The write API: with `v1` a backslash that ends a measurement, tag key or tag value is dropped, since
+   * InfluxDB 1.x cannot parse one there (`line_protocol.ts`); `v2` doubles it. `v2` by default.
+   */
+  readonly api?: "v1" | "v2";
   /** The timestamps' unit. */
   readonly precision: Precision;
   /** Counters' value and summaries' count and sum: each window's, or running totals. */
@@ -110,7 +121,8 @@ export function createInfluxEncoder(options: InfluxEncoderOptions): Encoder {
   const cacheLimit = options.cacheBytes ?? PREFIX_CACHE_BYTES;
   const caches = new Map<SampleKind, Map<string, _Prefix>>();
   const utf8 = new TextEncoder();
-  const eventsMeasurement = escapeMeasurement(options.eventsMeasurement);
+  const trim = options.api === "v1" ? trimTrailingBackslashes : (text: string) => text;
+  const eventsMeasurement = escapeMeasurement(trim(options.eventsMeasurement));
   let cachedBytes = 0;
   /** The percentile field keys by quantile (`0.9` → `90_percentile`). */
   const percentileKeys = new Map<number, string>();
@@ -125,7 +137,8 @@ export function createInfluxEncoder(options: InfluxEncoderOptions): Encoder {
     }
     const found = byKey.get(metric.key);
     if (found !== undefined) return found;
-    const text = `${escapeMeasurement(metric.name)}${tagText(metric.labels, METRIC_TYPES[metric.kind])} `;
+    const tags = tagText(metric.labels, METRIC_TYPES[metric.kind], trim);
+    const text = `${escapeMeasurement(trim(metric.name))}${tags} `;
     const entry = { text, bytes: utf8.encode(text).length };
     byKey.set(metric.key, entry);
     cachedBytes += text.length * 2 + metric.key.length * 2 + ENTRY_OVERHEAD_BYTES;
@@ -209,7 +222,7 @@ export function createInfluxEncoder(options: InfluxEncoderOptions): Encoder {
       if (eventsMeasurement !== "") {
         const nowMs = now();
         for (const event of flush.events) {
-          const line = eventLine(eventsMeasurement, event, nowMs, precision);
+          const line = eventLine(eventsMeasurement, event, nowMs, { precision, trim });
           add(line, utf8.encode(line).length);
         }
       }
@@ -233,7 +246,11 @@ function field(key: string, value: number): string {
  * The tags of a series: its labels and `metric_type` (unless a label has that name), sorted by key, as
  * InfluxDB prefers; labels with an empty name or value are left out (line protocol has no empty tag).
  */
-function tagText(labels: Metric["labels"], metricType: string | undefined): string {
+function tagText(
+  labels: Metric["labels"],
+  metricType: string | undefined,
+  trim: (text: string) => string,
+): string {
   let out = "";
   let typed = metricType === undefined || labels.some(([name]) => name === "metric_type");
   for (const [name, value] of labels) {
@@ -241,14 +258,20 @@ function tagText(labels: Metric["labels"], metricType: string | undefined): stri
       out += `,metric_type=${metricType}`;
       typed = true;
     }
-    if (name !== "" && value !== "") out += `,${escapeKey(name)}=${escapeKey(value)}`;
+    if (name !== "" && value !== "") out += `,${escapeKey(trim(name))}=${escapeKey(trim(value))}`;
   }
   if (!typed) out += `,metric_type=${metricType}`;
   return out;
 }
 
 /** One event's line: tags from its labels, strings and numbers as fields, its start as the time. */
-function eventLine(measurement: string, event: TallyEvent, nowMs: number, precision: Precision): string {
+function eventLine(
+  measurement: string,
+  event: TallyEvent,
+  nowMs: number,
+  how: { readonly precision: Precision; readonly trim: (text: string) => string },
+): string {
+  const { precision, trim } = how;
   const startMs = Math.round(event.timeMs === 0 ? nowMs : event.timeMs);
   let fields = `title=${quoteString(event.title)},text=${quoteString(event.text)},kind=${
     quoteString(event.kind)
@@ -258,7 +281,9 @@ function eventLine(measurement: string, event: TallyEvent, nowMs: number, precis
     const endMs = Math.round(event.endMs);
     fields += `,end_ms=${endMs},duration_ms=${Math.max(0, endMs - startMs)}`;
   }
-  return `${measurement}${tagText(event.labels, undefined)} ${fields} ${timestampText(startMs, precision)}\n`;
+  return `${measurement}${tagText(event.labels, undefined, trim)} ${fields} ${
+    timestampText(startMs, precision)
+  }\n`;
 }
 
 /**

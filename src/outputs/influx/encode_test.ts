@@ -8,7 +8,7 @@ import type { Labels, TallyEvent } from "../../model/sample.ts";
 import { seriesKey } from "../../model/series_key.ts";
 import type { OutputFlush } from "../output.ts";
 import { createInfluxEncoder, type InfluxEncoderOptions, influxFormat, timestampText } from "./encode.ts";
-import { escapeKey, escapeMeasurement, quoteString } from "./line_protocol.ts";
+import { escapeKey, escapeMeasurement, quoteString, trimTrailingBackslashes } from "./line_protocol.ts";
 
 type RawMetric = Omit<Metric, "key" | "labels" | "point"> & {
   labels: Array<[string, string]>;
@@ -96,6 +96,23 @@ describe("createInfluxEncoder()", () => {
     assert.equal(escapeKey("dir\\"), "dir\\\\");
     assert.equal(escapeKey("a\\b"), "a\\b");
     assert.equal(escapeKey("a\nb"), "a\\nb");
+  });
+
+  it("api v1: drops the backslashes that end a name or tag, which InfluxDB 1.x cannot parse; v2 doubles them", () => {
+    assert.equal(trimTrailingBackslashes("C:\\Temp\\"), "C:\\Temp");
+    assert.equal(trimTrailingBackslashes("a\\\\"), "a");
+    assert.equal(trimTrailingBackslashes("\\"), "\\", "nothing would be left");
+    assert.equal(trimTrailingBackslashes("a\\b"), "a\\b");
+    const metric = gauge("m\\", 1, [["dir\\", "C:\\Temp\\"]]);
+    const flush = { windowMs: 0, metrics: [metric], events: [] };
+    assert.equal(
+      text(encoder({ api: "v1" }).encode(flush).batches),
+      "m,dir=C:\\Temp,metric_type=gauge value=1 1700000000000\n",
+    );
+    assert.equal(
+      text(encoder({ api: "v2" }).encode(flush).batches),
+      "m\\\\,dir\\\\=C:\\Temp\\\\,metric_type=gauge value=1 1700000000000\n",
+    );
   });
 
   it("quotes string fields: double quote and backslash escaped, newline and carriage return as \\n and \\r", () => {

@@ -11,8 +11,10 @@
  * A literal backslash in a measurement, tag or field key is written as it is when an ordinary character
  * follows it, which every reader (InfluxDB 1.x, 2, 3 and VictoriaMetrics) reads back as one backslash
  * (`C:\Temp`); it is doubled when it ends the text or precedes another backslash or a character escaped
- * there, so the line always parses: InfluxDB 2, 3 and VictoriaMetrics then read one backslash, InfluxDB 1.x
- * keeps both (its parser takes backslashes literally outside `\,`, `\ ` and `\=`).
+ * there, which InfluxDB 2, 3 and VictoriaMetrics read back as one backslash. InfluxDB 1.x reads backslashes
+ * literally except before a comma, space or equals sign, which they always escape: a doubled backslash inside
+ * the text is kept as two, and one that ends a tag or a measurement escapes the separator after it, so the
+ * line cannot parse. For the v1 API, {@link trimTrailingBackslashes} drops those first.
  *
  * Newlines end a line everywhere (VictoriaMetrics splits on them even inside quoted strings), so a newline
  * in a name or value is written as the two characters `\n`, which receivers store as they are: lossy, but
@@ -58,6 +60,19 @@ export function quoteString(value: string): string {
     out += ch === '"' ? '\\"' : ch === "\\" ? "\\\\" : ch === "\n" ? "\\n" : ch === "\r" ? "\\r" : ch;
   }
   return `${out}"`;
+}
+
+/**
+ * Drops the backslashes that end a name or tag, which InfluxDB 1.x cannot parse (its parser takes a
+ * backslash before the separator that follows as escaping it), unless nothing would be left.
+ *
+ * @param text A measurement, tag key or tag value.
+ * @returns The text without trailing backslashes.
+ */
+export function trimTrailingBackslashes(text: string): string {
+  if (!text.endsWith("\\")) return text;
+  const trimmed = text.replace(/\\+$/, "");
+  return trimmed === "" ? text : trimmed;
 }
 
 /**

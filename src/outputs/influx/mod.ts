@@ -73,6 +73,7 @@ export function influxTarget(config: InfluxConfig): { url: string; headers: Reco
  */
 function createInfluxOutput(config: InfluxConfig, id: string): Forwarder {
   const encoder = createInfluxEncoder({
+    api: config.api,
     precision: config.precision,
     temporality: config.temporality,
     compression: config.compression,
