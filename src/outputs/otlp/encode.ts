@@ -24,8 +24,8 @@ export const METRICS_ROUTE = 0;
 export const LOGS_ROUTE = 1;
 
 /**
- * The gzip level: 1 compresses OTLP protobuf about 4× at several times the speed of the default 6, which
- * gains little more on these bodies (`tests/bench/forward.ts`).
+ * The gzip level: 1 shrinks OTLP protobuf about 8× at 4-5× the speed of the default 6, which shrinks it about
+ * 13× (`tests/bench/forward.ts --only otlp`, `docs/BENCHMARKS.md`): an edge box is short of CPU first.
  */
 const GZIP_LEVEL = 1;
 

@@ -28,7 +28,7 @@ import {
   type Temporality,
 } from "./metric_shape.ts";
 import type { EncodedBody, ProtobufMetricsOptions } from "./protobuf_metrics.ts";
-import { jsonAttributes, SCOPE_NAME } from "./resource.ts";
+import { jsonAttributes, type JsonKeyValue, SCOPE_NAME } from "./resource.ts";
 
 /** The most series whose start state is kept before the table is emptied (as the protobuf cache is). */
 const START_STATES = 200_000;
@@ -69,22 +69,7 @@ export function createJsonMetrics(
   }
 
   function encodeBatch(points: ReadonlyArray<readonly [Metric, number]>, out: EncodedBody[]): void {
-    const families = new Map<string, { metric: Record<string, unknown>; dataPoints: unknown[] }>();
-    for (const [metric, startMs] of points) {
-      const id = `${metric.kind}\x00${metric.name}`;
-      let family = families.get(id);
-      if (family === undefined) {
-        family = newFamily(metric, temporality);
-        families.set(id, family);
-      }
-      family.dataPoints.push(dataPoint(metric, startMs, temporality));
-    }
-    const body = utf8.encode(JSON.stringify({
-      resourceMetrics: [{
-        resource,
-        scopeMetrics: [{ scope, metrics: [...families.values()].map((f) => f.metric) }],
-      }],
-    }));
+    const body = utf8.encode(JSON.stringify(metricsRequest(points, { temporality, resource, scope })));
     if (body.length > maxBatchBytes && points.length > 1) {
       const half = Math.ceil(points.length / 2);
       encodeBatch(points.slice(0, half), out);
@@ -102,6 +87,46 @@ export function createJsonMetrics(
       encodeBatch(points.slice(from, from + maxBatchPoints), out);
     }
     return out;
+  };
+}
+
+/** What every request of an output repeats, in OTLP/JSON form. */
+export interface JsonRequestParts {
+  /** Counters' and summaries' temporality. */
+  readonly temporality: Temporality;
+  /** The resource object. */
+  readonly resource: { readonly attributes: readonly JsonKeyValue[] };
+  /** The scope object. */
+  readonly scope: { readonly name: string; readonly version: string };
+}
+
+/**
+ * One `ExportMetricsServiceRequest` as an OTLP/JSON object: the series of one name and kind are the data
+ * points of one Metric.
+ *
+ * @param points The metrics with their data points' starts (see `pointStart`), in order.
+ * @param parts The temporality, resource and scope.
+ * @returns The request object, for `JSON.stringify` (or for a protobuf library's `fromObject`).
+ */
+export function metricsRequest(
+  points: ReadonlyArray<readonly [Metric, number]>,
+  parts: JsonRequestParts,
+): Record<string, unknown> {
+  const families = new Map<string, { metric: Record<string, unknown>; dataPoints: unknown[] }>();
+  for (const [metric, startMs] of points) {
+    const id = `${metric.kind}\x00${metric.name}`;
+    let family = families.get(id);
+    if (family === undefined) {
+      family = newFamily(metric, parts.temporality);
+      families.set(id, family);
+    }
+    family.dataPoints.push(dataPoint(metric, startMs, parts.temporality));
+  }
+  return {
+    resourceMetrics: [{
+      resource: parts.resource,
+      scopeMetrics: [{ scope: parts.scope, metrics: [...families.values()].map((f) => f.metric) }],
+    }],
   };
 }
 
