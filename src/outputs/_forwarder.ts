@@ -362,7 +362,8 @@ export class Forwarder implements Output {
           stats.component.errors("http_4xx").add();
           stats.component.dropped("rejected").add(entry.events);
           log.every("rejected", LOG_EVERY_MS, "Receiver rejected a batch; dropped it", {
-            url: target.url,
+            // The path only: a URL may carry credentials (https://user:password@host/…).
+            path: new URL(target.url).pathname,
             status: result.status,
             samples: entry.events,
             response: result.message,
