@@ -14,7 +14,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Metric } from "../../src/model/metric.ts";
@@ -22,9 +22,16 @@ import type { Labels } from "../../src/model/sample.ts";
 import { seriesKey } from "../../src/model/series_key.ts";
 import { createInfluxEncoder } from "../../src/outputs/influx/encode.ts";
 import { freePort } from "../harness/free_port.ts";
-import { delivered, pause, selfMetric, sendStatsd, storePoints } from "../harness/forwarding.ts";
+import {
+  delivered,
+  pause,
+  selfMetric,
+  sendStatsd,
+  startForwardingTally,
+  storePoints,
+} from "../harness/forwarding.ts";
 import { type Influxd, influxdMissing, startInfluxd } from "../harness/influxd.ts";
-import { REPO_ROOT, spawnTally } from "../harness/spawn_tally.ts";
+import { REPO_ROOT } from "../harness/spawn_tally.ts";
 import type { RunningTally } from "../harness/spawn_tally.ts";
 import { startVictoriaMetrics, type Tsdb, tsdbMissing, VICTORIA_METRICS_BINARY } from "../harness/tsdb.ts";
 import { waitFor } from "../harness/wait_for.ts";
@@ -52,11 +59,8 @@ describe("e2e: influx from dist/tally to InfluxDB 1.6 and VictoriaMetrics 1.79",
     if (root !== "") rmSync(root, { recursive: true, force: true });
   });
 
-  async function startTally(name: string, outputs: string, dataDir = join(root, name, "data")) {
-    const config = join(root, name, "tally.toml");
-    mkdirSync(join(root, name), { recursive: true });
-    writeFileSync(config, `[agent]\nflush_interval = "1s"\n\n${outputs}`);
-    const tally = await spawnTally({ shape: "binary", dataDir, args: ["--config", config] });
+  async function startTally(name: string, outputs: string, dataDir?: string): Promise<RunningTally> {
+    const tally = await startForwardingTally(root, name, outputs, dataDir);
     tallies.push(tally);
     return tally;
   }

@@ -13,11 +13,18 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../harness/free_port.ts";
-import { delivered, pause, selfMetric, sendStatsd, storePoints } from "../harness/forwarding.ts";
+import {
+  delivered,
+  pause,
+  selfMetric,
+  sendStatsd,
+  startForwardingTally,
+  storePoints,
+} from "../harness/forwarding.ts";
 import type { StorePoint } from "../harness/forwarding.ts";
 import { decodeOtlpLogs, decodeOtlpMetrics } from "../harness/otlp_request.ts";
 import type {
@@ -28,7 +35,7 @@ import type {
 } from "../harness/otlp_request.ts";
 import { startRecordingReceiver } from "../harness/recording_receiver.ts";
 import type { ReceivedRequest, RecordingReceiver } from "../harness/recording_receiver.ts";
-import { REPO_ROOT, spawnTally } from "../harness/spawn_tally.ts";
+import { REPO_ROOT } from "../harness/spawn_tally.ts";
 import type { RunningTally } from "../harness/spawn_tally.ts";
 import { waitFor } from "../harness/wait_for.ts";
 
@@ -54,11 +61,8 @@ describe("e2e: otlp from dist/tally to a recording receiver, decoded with OpenTe
     if (root !== "") rmSync(root, { recursive: true, force: true });
   });
 
-  async function startTally(name: string, outputs: string, dataDir = join(root, name, "data")) {
-    const config = join(root, name, "tally.toml");
-    mkdirSync(join(root, name), { recursive: true });
-    writeFileSync(config, `[agent]\nflush_interval = "1s"\n\n${outputs}`);
-    const tally = await spawnTally({ shape: "binary", dataDir, args: ["--config", config] });
+  async function startTally(name: string, outputs: string, dataDir?: string): Promise<RunningTally> {
+    const tally = await startForwardingTally(root, name, outputs, dataDir);
     tallies.push(tally);
     return tally;
   }

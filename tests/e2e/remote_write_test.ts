@@ -15,21 +15,19 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../harness/free_port.ts";
-import { delivered, pause, selfMetric as metric, sendStatsd, storePoints } from "../harness/forwarding.ts";
-import { REPO_ROOT, spawnTally } from "../harness/spawn_tally.ts";
+import {
+  delivered,
+  pause,
+  selfMetric as metric,
+  sendStatsd,
+  startForwardingTally,
+  storePoints,
+} from "../harness/forwarding.ts";
+import { REPO_ROOT } from "../harness/spawn_tally.ts";
 import type { RunningTally } from "../harness/spawn_tally.ts";
 import {
   PROMETHEUS_BINARY,
@@ -65,15 +63,8 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
   });
 
   /** Starts tally from a config with the given outputs (TOML), statsd on a free port, 1 s flushes. */
-  async function startTally(
-    name: string,
-    outputs: string,
-    dataDir = join(root, name, "data"),
-  ): Promise<RunningTally> {
-    const config = join(root, name, "tally.toml");
-    mkdirSync(join(root, name), { recursive: true });
-    writeFileSync(config, `[agent]\nflush_interval = "1s"\n\n${outputs}`);
-    const tally = await spawnTally({ shape: "binary", dataDir, args: ["--config", config] });
+  async function startTally(name: string, outputs: string, dataDir?: string): Promise<RunningTally> {
+    const tally = await startForwardingTally(root, name, outputs, dataDir);
     tallies.push(tally);
     return tally;
   }

@@ -7,9 +7,34 @@
  */
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { metricKey, scrape } from "./scrape.ts";
+import { spawnTally } from "./spawn_tally.ts";
 import type { RunningTally } from "./spawn_tally.ts";
 import { waitFor } from "./wait_for.ts";
+
+/**
+ * Starts the compiled `dist/tally` with 1 s flushes, StatsD on a free port, and the given outputs, from a
+ * config written to `<root>/<name>/tally.toml`.
+ *
+ * @param root The test's temporary directory.
+ * @param name A name for this tally's folder.
+ * @param outputs The `[outputs.<id>]` tables, as TOML.
+ * @param dataDir The data directory; `<root>/<name>/data` by default (pass the same one to restart).
+ * @returns The running tally; the caller stops it.
+ */
+export async function startForwardingTally(
+  root: string,
+  name: string,
+  outputs: string,
+  dataDir: string = join(root, name, "data"),
+): Promise<RunningTally> {
+  const config = join(root, name, "tally.toml");
+  mkdirSync(join(root, name), { recursive: true });
+  writeFileSync(config, `[agent]\nflush_interval = "1s"\n\n${outputs}`);
+  return await spawnTally({ shape: "binary", dataDir, args: ["--config", config] });
+}
 
 /** One stored point as tally's `/api/v1/query` returns it. */
 export interface StorePoint {

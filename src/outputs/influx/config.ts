@@ -10,7 +10,7 @@
 
 import * as v from "valibot";
 import { httpUrl, size } from "../../config/fields.ts";
-import { FORWARD_ENTRIES } from "../_forward_config.ts";
+import { FORWARD_ENTRIES, FORWARD_EXAMPLE } from "../_forward_config.ts";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -170,13 +170,7 @@ export type InfluxConfig = v.InferOutput<typeof schema>;
  */
 export const example: v.InferInput<typeof schema> = {
   url: "http://127.0.0.1:8086",
-  headers: {},
-  timeout: "30s",
-  min_backoff: "500ms",
-  max_backoff: "30s",
-  outbox: "disk",
-  outbox_max_size: "512MiB",
-  stall_after: "5m",
+  ...FORWARD_EXAMPLE,
   api: "v1",
   database: "tally",
   retention_policy: "",
