@@ -245,6 +245,31 @@ describe("e2e: influx from dist/tally to InfluxDB 1.6 and VictoriaMetrics 1.79",
     ]);
   });
 
+  it("authenticates with HTTP Basic as InfluxDB 1.x takes it; a wrong password is refused and logged", async (t) => {
+    if (missing !== undefined) return t.skip(missing);
+    const admin = { username: "edge", password: "s3cret:pw" };
+    const influxd = await daemon(
+      startInfluxd(join(root, "auth", "influxd"), { databases: ["tally"], admin }),
+    );
+    const output = (id: string, password: string) =>
+      `[outputs.${id}]\ntype = "influx"\nurl = "${influxd.url}"\ndatabase = "tally"\nusername = "edge"\n` +
+      `password = "${password}"\n\n`;
+    const tally = await startTally("auth", output("good", admin.password) + output("bad", "wrong"));
+    await sendStatsd(tally.statsdPort!, ["e2e.auth.level:7|g"]);
+    const [stored] = await storePoints(tally, "e2e.auth.level", 1);
+    await delivered(tally, ["good"]);
+    await waitFor(
+      async () => (await selfMetric(tally, "tally_output_failed_batches_total", { component_id: "bad" })) > 0,
+      { what: "the refused batch" },
+    );
+    const [series] = await influxd.query(`SELECT "value" FROM "e2e.auth.level"`, "tally");
+    assert.deepEqual(series!.values, [[stored!.t, 7]]);
+    assert.match(
+      tally.stderr(),
+      /msg="Receiver rejected a batch; dropped it" .*component_id=bad.*status=401/,
+    );
+  });
+
   it("delivers every point with its timestamp after an outage that spans a kill -9", async (t) => {
     if (missing !== undefined) return t.skip(missing);
     const port = await freePort("tcp");

@@ -80,6 +80,8 @@ export interface InfluxdOptions {
   readonly port?: number;
   /** Databases to create once it answers. */
   readonly databases?: readonly string[];
+  /** Turns authentication on with this admin user (created first); queries then authenticate as it. */
+  readonly admin?: { readonly username: string; readonly password: string };
 }
 
 /**
@@ -113,6 +115,7 @@ export async function startInfluxd(dir: string, options: InfluxdOptions = {}): P
       "[http]",
       `  bind-address = "127.0.0.1:${port}"`,
       "  log-enabled = false",
+      `  auth-enabled = ${options.admin !== undefined}`,
       "[continuous_queries]",
       "  enabled = false",
       "[logging]",
@@ -122,7 +125,7 @@ export async function startInfluxd(dir: string, options: InfluxdOptions = {}): P
   );
   const child = spawn(INFLUXD_BINARY, ["run", "-config", config], { stdio: ["ignore", "pipe", "pipe"] });
   const url = `http://127.0.0.1:${port}`;
-  const daemon = running(child, port, url);
+  const daemon = running(child, port, url, options.admin);
   try {
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
@@ -130,15 +133,27 @@ export async function startInfluxd(dir: string, options: InfluxdOptions = {}): P
       await response?.body?.cancel();
       return response?.status === 204;
     }, { timeoutMs: WAIT_MS, intervalMs: 100, what: `${url}/ping to answer` });
+    if (options.admin !== undefined) {
+      // With no user yet, influxd lets the first admin be created without credentials.
+      const { username, password } = options.admin;
+      await daemon.execute(`CREATE USER "${username}" WITH PASSWORD '${password}' WITH ALL PRIVILEGES`);
+    }
     for (const db of options.databases ?? []) await daemon.execute(`CREATE DATABASE "${db}"`);
   } catch (error) {
     await daemon.stop();
-    throw new Error(`Cannot start influxd: ${(error as Error).message}\n${daemon.output()}`, { cause: error });
+    throw new Error(`Cannot start influxd: ${(error as Error).message}\n${daemon.output()}`, {
+      cause: error,
+    });
   }
   return daemon;
 }
 
-function running(child: ChildProcess, port: number, url: string): Influxd {
+function running(
+  child: ChildProcess,
+  port: number,
+  url: string,
+  admin: InfluxdOptions["admin"],
+): Influxd {
   let text = "";
   child.stdout?.on("data", (chunk: Buffer) => (text += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (text += chunk.toString()));
@@ -148,6 +163,10 @@ function running(child: ChildProcess, port: number, url: string): Influxd {
   });
   async function call(q: string, db: string | undefined, method: "GET" | "POST"): Promise<InfluxSeries[]> {
     const params = new URLSearchParams({ q, epoch: "ms", ...(db !== undefined ? { db } : {}) });
+    if (admin !== undefined && !q.startsWith("CREATE USER")) {
+      params.set("u", admin.username);
+      params.set("p", admin.password);
+    }
     const response = await fetch(`${url}/query?${params}`, { method });
     const body = await response.text();
     if (!response.ok) throw new Error(`influxd /query answered ${response.status}: ${body}`);
