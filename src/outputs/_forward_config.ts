@@ -87,3 +87,17 @@ export const FORWARD_ENTRIES = {
 
 /** The validated shared part of a forwarder's config. */
 export type ForwardConfig = v.InferOutput<v.ObjectSchema<typeof FORWARD_ENTRIES, undefined>>;
+
+/**
+ * The example values of the shared keys (their defaults, `headers` empty), which every forwarder's `example`
+ * spreads after its own `url`, so that `tally config example <type>` shows them all alike.
+ */
+export const FORWARD_EXAMPLE = {
+  headers: {},
+  timeout: "30s",
+  min_backoff: "500ms",
+  max_backoff: "30s",
+  outbox: "disk",
+  outbox_max_size: DEFAULT_OUTBOX_MAX_SIZE,
+  stall_after: "5m",
+} as const;

@@ -43,6 +43,13 @@ export interface Encoder {
   /** The protocol's request headers (content type, encoding, version); the user's `headers` add to them. */
   readonly headers: Readonly<Record<string, string>>;
   /**
+   * The URLs of an output that posts to more than one endpoint (OTLP's `/v1/metrics` and `/v1/logs`).
+   * Each body then starts with one byte, the index here of the URL it goes to (see {@link routedBody}),
+   * which the forwarder strips before sending; the outbox keeps it, so a replayed batch goes where it was
+   * meant to. Absent: every body goes to the config's `url` as it is.
+   */
+  readonly routes?: readonly string[];
+  /**
    * Turns one flush into request bodies, each within the output's batch limits. Pure apart from caches.
    *
    * @param flush The flush.
@@ -61,6 +68,26 @@ export interface EncodedFlush {
    * `tally_component_dropped_events_total{reason}`.
    */
   readonly dropped?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Prefixes a body with the index of its route, for an encoder with {@link Encoder.routes}.
+ *
+ * @param route The index of the URL in `routes` (0-255).
+ * @param body The request body.
+ * @returns The body as it is stored in the outbox.
+ */
+export function routedBody(route: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.length + 1);
+  out[0] = route;
+  out.set(body, 1);
+  return out;
+}
+
+/** Where a stored body goes and what is sent: the stored bytes without their route prefix, if any. */
+interface _Target {
+  readonly url: string;
+  readonly body: Uint8Array;
 }
 
 /** Options of {@link Forwarder}. */
@@ -302,8 +329,19 @@ export class Forwarder implements Output {
     const { outbox, sender, stats, log } = running;
     const { config } = this.#options;
     const backoff = { minMs: config.min_backoff, maxMs: config.max_backoff };
+    const target = this.#target(entry.body);
+    if (target === undefined) {
+      // Only a body stored under another routes list could name no route; the format guards against it.
+      outbox.ack(entry);
+      stats.failed("unroutable").add();
+      stats.component.dropped("unroutable").add(entry.events);
+      log.every("unroutable", LOG_EVERY_MS, "Dropped a batch that names no known endpoint", {
+        route: entry.body[0] ?? -1,
+      });
+      return;
+    }
     for (let attempt = 1; !this.#abort.signal.aborted; attempt++) {
-      const result = await sender.send(entry.body, this.#abort.signal);
+      const result = await sender.send(target.body, this.#abort.signal, { url: target.url });
       switch (result.kind) {
         case "aborted":
           return;
@@ -312,7 +350,7 @@ export class Forwarder implements Output {
           this.#progressMs = running.now();
           stats.component.sent.add(entry.events);
           stats.sentBatches.add();
-          stats.sentBytes.add(entry.body.length);
+          stats.sentBytes.add(target.body.length);
           stats.sendSeconds.add(result.durationMs / 1000);
           stats.lastSendSeconds.set(result.durationMs / 1000);
           stats.lastDelivery.set(running.now() / 1000);
@@ -324,6 +362,8 @@ export class Forwarder implements Output {
           stats.component.errors("http_4xx").add();
           stats.component.dropped("rejected").add(entry.events);
           log.every("rejected", LOG_EVERY_MS, "Receiver rejected a batch; dropped it", {
+            // The path only: a URL may carry credentials (https://user:password@host/…).
+            path: new URL(target.url).pathname,
             status: result.status,
             samples: entry.events,
             response: result.message,
@@ -350,6 +390,15 @@ export class Forwarder implements Output {
         }
       }
     }
+  }
+
+  /** Where a stored body goes: the config's `url`, or the route its first byte names. */
+  #target(stored: Uint8Array): _Target | undefined {
+    const { encoder, config } = this.#options;
+    const routes = encoder.routes;
+    if (routes === undefined) return { url: config.url, body: stored };
+    const url = routes[stored[0] ?? routes.length];
+    return url === undefined ? undefined : { url, body: stored.subarray(1) };
   }
 
   /** Tells a waiting `stop()` that the loop is idle or backing off. */

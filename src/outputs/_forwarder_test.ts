@@ -7,7 +7,7 @@ import { outputContext } from "../../tests/harness/output_context.ts";
 import { startRecordingReceiver, status } from "../../tests/harness/recording_receiver.ts";
 import { waitFor } from "../../tests/harness/wait_for.ts";
 import { FORWARD_ENTRIES } from "./_forward_config.ts";
-import { type Encoder, Forwarder } from "./_forwarder.ts";
+import { type Encoder, Forwarder, routedBody } from "./_forwarder.ts";
 import type { OutputFlush } from "./output.ts";
 
 const receiver = await startRecordingReceiver();
@@ -186,6 +186,41 @@ describe("Forwarder", () => {
       "not sent again once evicted",
     );
     assert.ok(selfMetric("tally_component_dropped_events_total", { reason: "evicted" }) >= 1);
+  });
+
+  it("posts each body to the route its encoder chose, strips the route byte, and keeps it across a restart", async () => {
+    // Names starting with "l" go to the second route, as OTLP's logs go to /v1/logs.
+    const routed: Encoder = {
+      format: "routed/1",
+      headers: { "content-type": "text/plain" },
+      routes: [`${receiver.url}/routed/metrics`, `${receiver.url}/routed/logs`],
+      encode(flush: OutputFlush) {
+        return {
+          batches: flush.metrics.map((m) => ({
+            body: routedBody(m.name.startsWith("l") ? 1 : 0, new TextEncoder().encode(m.name)),
+            events: 1,
+          })),
+        };
+      },
+    };
+    const config = v.parse(SCHEMA, { url: `${receiver.url}/unused`, min_backoff: "1m", max_backoff: "1m" });
+    receiver.reply(status(503));
+    const first = new Forwarder({ type: "test", id: "routed", config, encoder: routed, random: () => 0 });
+    const recording = outputContext({ type: "test", id: "routed" });
+    dirs.push(recording.ctx.stateDir);
+    await first.start(recording.ctx);
+    first.write(flush("m1", "l1", "m2"));
+    await waitFor(() => bodiesAt("/routed/metrics").length === 1, { what: "the failed attempt" });
+    await first.stop();
+    const second = new Forwarder({ type: "test", id: "routed", config, encoder: routed, random: () => 0 });
+    const state = outputContext({ type: "test", id: "routed" }, { stateDir: recording.ctx.stateDir });
+    await second.start(state.ctx);
+    await waitFor(() => state.selfMetric("tally_output_sent_batches_total") === 3, { what: "the replay" });
+    await second.stop();
+    assert.deepEqual(bodiesAt("/routed/metrics"), ["m1", "m1", "m2"]);
+    assert.deepEqual(bodiesAt("/routed/logs"), ["l1"]);
+    assert.deepEqual(bodiesAt("/unused"), []);
+    assert.equal(state.selfMetric("tally_output_sent_bytes_total"), 6, "the route byte is not sent");
   });
 
   it("counts what the memory outbox evicts past its cap", async () => {

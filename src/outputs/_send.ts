@@ -25,6 +25,12 @@ export interface SenderOptions {
   readonly now?: () => number;
 }
 
+/** Options of {@link Sender.send}. */
+export interface SendOptions {
+  /** The URL to post to; the sender's own `url` by default. */
+  readonly url?: string;
+}
+
 /** Why an attempt is to be retried. */
 export type RetryReason = "http_429" | "http_5xx" | "network" | "timeout";
 
@@ -102,9 +108,11 @@ export class Sender {
    *
    * @param body The request body.
    * @param signal Aborts the attempt (shutdown); the result is then `aborted`.
+   * @param options Where to post when not to the sender's own `url` (an output with several endpoints,
+   *   such as OTLP's `/v1/metrics` and `/v1/logs`; the kept-alive connections are per origin).
    * @returns What the attempt came to; never throws.
    */
-  async send(body: Uint8Array, signal: AbortSignal): Promise<SendResult> {
+  async send(body: Uint8Array, signal: AbortSignal, options: SendOptions = {}): Promise<SendResult> {
     if (signal.aborted) return { kind: "aborted" };
     const started = performance.now();
     // One controller per attempt, aborted by the caller's signal or the timeout, both released after: a
@@ -118,7 +126,7 @@ export class Sender {
       attempt.abort(new Error(`no response within ${this.#options.timeoutMs} ms`));
     }, this.#options.timeoutMs);
     try {
-      const response = await request(this.#options.url, {
+      const response = await request(options.url ?? this.#options.url, {
         method: "POST",
         headers: { ...this.#options.headers, "content-length": String(body.length) },
         body,

@@ -1,5 +1,5 @@
 /**
- * The contract every output plugin implements: the forwarders (`remote_write`, later `otlp` and `influx`),
+ * The contract every output plugin implements: the forwarders (`remote_write`, `otlp` and `influx`),
  * each one folder under `src/outputs/` and one line in `registry.ts`.
  *
  * An output receives every flush the pipeline makes through {@link Output.write}, synchronously, before the

@@ -8,7 +8,9 @@
  * @module
  */
 
+import { influx } from "./influx/mod.ts";
+import { otlp } from "./otlp/mod.ts";
 import { remoteWrite } from "./remote_write/mod.ts";
 
 /** Every output plugin, keyed by its config `type`. */
-export const OUTPUTS = { remote_write: remoteWrite } as const;
+export const OUTPUTS = { remote_write: remoteWrite, otlp, influx } as const;

@@ -58,7 +58,8 @@ describe("OUTPUTS (the contract every output folder keeps)", () => {
       () =>
         resolveConfig({ outputs: { vm: { type: "carrier_pigeon" } } }, { plugins: INPUTS, outputs: OUTPUTS }),
       {
-        message: /at outputs\.vm\.type: expected "remote_write", found "carrier_pigeon"/,
+        message:
+          /at outputs\.vm\.type: expected one of "remote_write", "otlp" or "influx", found "carrier_pigeon"/,
       },
     );
   });

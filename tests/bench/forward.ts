@@ -12,15 +12,21 @@
  *    per second for `--outage-seconds`, with a `--outage-cap` outbox: RSS sampled every 2 s must stay flat
  *    once the outbox is full and evicting. `--baseline` first runs the same feed with no output, for
  *    comparison.
+ * 4. `otlp`: the otlp encoder over the same flushes (one data point per series): protobuf alone, gzip at
+ *    levels 1 and 6, JSON, and the library alternative (plain objects encoded by protobufjs through the
+ *    OpenTelemetry project's generated classes); then encode (protobuf + gzip) and send to a recording
+ *    receiver in a process of its own (`otlp_sink.ts`), which decodes every request and counts the points.
+ * 5. `influx`: the influx encoder (line protocol, with and without gzip) and encode + send to
+ *    VictoriaMetrics' `/write` on loopback, read back through its export API.
  *
- * Run: `./node_modules/.bin/bun tests/bench/forward.ts [--only send,outbox,outage] [--series N]
+ * Run: `./node_modules/.bin/bun tests/bench/forward.ts [--only send,outbox,outage,otlp,influx] [--series N]
  * [--flushes N] [--outage-seconds S] [--outage-series N] [--outage-cap SIZE] [--baseline]` (after
  * `npm run build`).
  *
  * @module
  */
 import { createSocket } from "node:dgram";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -39,9 +45,12 @@ import { snappyUncompress } from "../harness/write_request.ts";
 import { REPO_ROOT, spawnTally } from "../harness/spawn_tally.ts";
 import { startVictoriaMetrics, tsdbMissing, VICTORIA_METRICS_BINARY } from "../harness/tsdb.ts";
 import { describeMachine } from "./_shared/bench_cli.ts";
-import { CLOCK_TICKS_PER_SECOND, processTree, treeMemory } from "./_shared/proc_stats.ts";
+import { benchInfluxPart } from "./_forward_influx.ts";
+import { benchOtlpPart } from "./_forward_otlp.ts";
+import { cpuMsSince, mib, processCpuMs, rate } from "./_forward_figures.ts";
+import { processTree, treeMemory } from "./_shared/proc_stats.ts";
 
-const PARTS = ["send", "outbox", "outage"] as const;
+const PARTS = ["send", "outbox", "outage", "otlp", "influx"] as const;
 type Part = typeof PARTS[number];
 
 const { values } = parseArgs({
@@ -123,26 +132,6 @@ function flushOf(flush: number, timeMs: number): Metric[] {
     intervalMs: 10_000,
     startMs: timeMs,
   }));
-}
-
-function cpuMsSince(before: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000;
-}
-
-/** A process's CPU time so far (user + system), from `/proc/PID/stat`, in ms. */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_SECOND);
-}
-
-function rate(n: number, ms: number): string {
-  const perSecond = n / (ms / 1000);
-  return perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)} M/s` : `${(perSecond / 1e3).toFixed(1)} k/s`;
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /** Part 1: encode + send to VictoriaMetrics. Returns the bodies of the last flush for part 2. */
@@ -407,6 +396,16 @@ async function benchOutage(): Promise<void> {
   }
 }
 
+/** Part 4: the otlp encoder and sender. */
+async function benchOtlp(): Promise<void> {
+  await benchOtlpPart({ say, flushOf, flushes: FLUSHES, root });
+}
+
+/** Part 5: the influx encoder and sender to VictoriaMetrics. */
+async function benchInflux(): Promise<void> {
+  await benchInfluxPart({ say, flushOf, flushes: FLUSHES, root });
+}
+
 say(`Forwarding benchmark, ${new Date().toISOString()}`);
 say(`machine: ${describeMachine()}; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at start`);
 say(`command: ./node_modules/.bin/bun tests/bench/forward.ts ${process.argv.slice(2).join(" ")}`.trimEnd());
@@ -414,6 +413,8 @@ try {
   const bodies = only.has("send") ? await benchSend() : [];
   if (only.has("outbox")) await benchOutbox(bodies);
   if (only.has("outage")) await benchOutage();
+  if (only.has("otlp")) await benchOtlp();
+  if (only.has("influx")) await benchInflux();
   say(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -15,22 +15,19 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createSocket } from "node:dgram";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../harness/free_port.ts";
-import { metricKey, scrape } from "../harness/scrape.ts";
-import { REPO_ROOT, spawnTally } from "../harness/spawn_tally.ts";
+import {
+  delivered,
+  pause,
+  selfMetric as metric,
+  sendStatsd,
+  startForwardingTally,
+  storePoints,
+} from "../harness/forwarding.ts";
+import { REPO_ROOT } from "../harness/spawn_tally.ts";
 import type { RunningTally } from "../harness/spawn_tally.ts";
 import {
   PROMETHEUS_BINARY,
@@ -41,13 +38,6 @@ import {
 } from "../harness/tsdb.ts";
 import type { StoredSeries, Tsdb } from "../harness/tsdb.ts";
 import { waitFor } from "../harness/wait_for.ts";
-
-/** One stored point as tally's `/api/v1/query` returns it. */
-interface StorePoint {
-  readonly t: number;
-  readonly value: number;
-  readonly fields?: Readonly<Record<string, number>>;
-}
 
 const WINDOWS = 4;
 const missing = tsdbMissing(VICTORIA_METRICS_BINARY, "-version") ?? tsdbMissing(PROMETHEUS_BINARY);
@@ -73,15 +63,8 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
   });
 
   /** Starts tally from a config with the given outputs (TOML), statsd on a free port, 1 s flushes. */
-  async function startTally(
-    name: string,
-    outputs: string,
-    dataDir = join(root, name, "data"),
-  ): Promise<RunningTally> {
-    const config = join(root, name, "tally.toml");
-    mkdirSync(join(root, name), { recursive: true });
-    writeFileSync(config, `[agent]\nflush_interval = "1s"\n\n${outputs}`);
-    const tally = await spawnTally({ shape: "binary", dataDir, args: ["--config", config] });
+  async function startTally(name: string, outputs: string, dataDir?: string): Promise<RunningTally> {
+    const tally = await startForwardingTally(root, name, outputs, dataDir);
     tallies.push(tally);
     return tally;
   }
@@ -261,28 +244,6 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
   });
 });
 
-/** Reads a series' points from tally's store once it has at least `count`. */
-async function storePoints(tally: RunningTally, name: string, count: number): Promise<StorePoint[]> {
-  return await waitFor(async () => {
-    const body = await fetchJson<{ series: Array<{ points: StorePoint[] }> }>(
-      `${tally.url}/api/v1/query?${new URLSearchParams({ name, since: "5m" })}`,
-    );
-    const points = body.series[0]?.points ?? [];
-    return points.length >= count ? points : undefined;
-  }, { timeoutMs: 15_000, what: `${count} stored points of ${name}` });
-}
-
-/** Waits until the outputs have nothing queued and have delivered at least once. */
-async function delivered(tally: RunningTally, ids: readonly string[]): Promise<void> {
-  for (const id of ids) {
-    await waitFor(async () => {
-      const queued = await metric(tally, "tally_output_queued_batches", { component_id: id });
-      const sent = await metric(tally, "tally_output_sent_batches_total", { component_id: id });
-      return queued === 0 && sent > 0;
-    }, { timeoutMs: 20_000, what: `output ${id} to deliver everything` });
-  }
-}
-
 /** The samples of one series as `[timestampMs, value]`, once the receiver has at least `count`. */
 async function samplesOf(
   receiver: Tsdb,
@@ -300,53 +261,6 @@ async function samplesOf(
   return series.samples.map((s) => [s.timestampMs, s.value]);
 }
 
-/** The sum of tally's own `/metrics` series of one family that carry these labels (among others). */
-async function metric(
-  tally: RunningTally,
-  name: string,
-  labels: Readonly<Record<string, string>> = {},
-): Promise<number> {
-  const wanted = Object.entries(labels).map(([k, v]) => metricKey("x", { [k]: v }).slice(2, -1));
-  let total = 0;
-  for (const [key, value] of await scrape(tally.url)) {
-    if (key !== name && !key.startsWith(`${name}{`)) continue;
-    const text = key.slice(name.length + 1, -1).split(/,(?=[a-zA-Z_]+=")/);
-    if (wanted.every((pair) => text.includes(pair))) total += value;
-  }
-  return total;
-}
-
-async function fetchJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
-  assert.equal(response.status, 200, url);
-  return (await response.json()) as T;
-}
-
-/** Sends StatsD lines over UDP, packed into datagrams under 1 200 bytes. */
-async function sendStatsd(port: number, lines: readonly string[]): Promise<void> {
-  const socket = createSocket("udp4");
-  const datagrams: string[] = [];
-  let current = "";
-  for (const line of lines) {
-    if (current !== "" && current.length + line.length + 1 > 1200) {
-      datagrams.push(current);
-      current = "";
-    }
-    current += current === "" ? line : `\n${line}`;
-  }
-  if (current !== "") datagrams.push(current);
-  for (const datagram of datagrams) {
-    await new Promise<void>((resolve, reject) =>
-      socket.send(datagram, port, "127.0.0.1", (error) => (error ? reject(error) : resolve()))
-    );
-  }
-  socket.close();
-}
-
 function randomName(): string {
   return Math.random().toString(36).slice(2, 12);
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -60,12 +60,21 @@ export function status(status: number, body = "", headers: Record<string, string
   return (res) => res.writeHead(status, headers).end(body);
 }
 
+/** Options of {@link startRecordingReceiver}. */
+export interface RecordingReceiverOptions {
+  /** The port; a free one by default (pass one to start the receiver where a sender already posts). */
+  readonly port?: number;
+}
+
 /**
- * Starts a receiver on 127.0.0.1 and a free port.
+ * Starts a receiver on 127.0.0.1 and a free port (or the one given).
  *
+ * @param options The port.
  * @returns The receiver.
  */
-export async function startRecordingReceiver(): Promise<RecordingReceiver> {
+export async function startRecordingReceiver(
+  options: RecordingReceiverOptions = {},
+): Promise<RecordingReceiver> {
   const requests: ReceivedRequest[] = [];
   const scripted: Reply[] = [];
   const server: Server = createServer((req, res) => {
@@ -82,7 +91,10 @@ export async function startRecordingReceiver(): Promise<RecordingReceiver> {
       (scripted.shift() ?? receiver.fallback)(res, request);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   const receiver: RecordingReceiver = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,

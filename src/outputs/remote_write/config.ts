@@ -9,7 +9,7 @@
 
 import * as v from "valibot";
 import { size } from "../../config/fields.ts";
-import { FORWARD_ENTRIES } from "../_forward_config.ts";
+import { FORWARD_ENTRIES, FORWARD_EXAMPLE } from "../_forward_config.ts";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -73,13 +73,7 @@ export type RemoteWriteConfig = v.InferOutput<typeof schema>;
  */
 export const example: v.InferInput<typeof schema> = {
   url: "http://127.0.0.1:8428/api/v1/write",
-  headers: {},
-  timeout: "30s",
-  min_backoff: "500ms",
-  max_backoff: "30s",
-  outbox: "disk",
-  outbox_max_size: "512MiB",
-  stall_after: "5m",
+  ...FORWARD_EXAMPLE,
   external_labels: { site: "edge-7" },
   max_batch_samples: 10_000,
   max_batch_size: "4MiB",
