@@ -33,6 +33,8 @@ import type { EmitFrame, FlushResult } from "../pipeline/pipeline.ts";
 import { defaultTypesDb } from "../formats/_load_types_db.ts";
 import { detectRuntime } from "../runtime/detect.ts";
 import type { Server } from "../runtime/types.ts";
+import { storedToEvent } from "../store/event_table.ts";
+import type { StoredEvent } from "../store/event_table.ts";
 import { Inbox } from "../store/inbox.ts";
 import { Store } from "../store/store.ts";
 import { storeRoutes } from "../store/routes.ts";
@@ -58,6 +60,8 @@ Options:
 
 /** How long shutdown may take before it is abandoned (the issue's bound). */
 const SHUTDOWN_LIMIT_MS = 5000;
+/** The most events stored outside the pipeline that one flush hands to the outputs (the rest wait). */
+const MAX_FORWARDED_EVENTS = 10_000;
 /** How often retention and the size cap are enforced. */
 const RETENTION_EVERY_MS = 60_000;
 
@@ -243,9 +247,22 @@ class Collector {
       log: this.#log.child({ component_type: "pipeline" }),
       async onFlush(result) {
         let release = true;
+        // Events stored outside the pipeline (HTTP push, the CoScale routes) reach the outputs with the
+        // next flush; they are unmarked in the commit below, once every consumer took them.
+        let direct: StoredEvent[] = [];
+        try {
+          direct = store.eventsToForward(MAX_FORWARDED_EVENTS);
+        } catch (error) {
+          flushLog.every("events_to_forward", 10_000, "Cannot read the events to forward", {
+            error: (error as Error).message,
+          });
+        }
+        const handed = direct.length === 0
+          ? result
+          : { ...result, events: [...result.events, ...direct.map(storedToEvent)] };
         for (const consumer of consumers) {
           try {
-            await consumer.persist(result);
+            await consumer.persist(handed);
           } catch (error) {
             release = false;
             flushLog.every(`persist_${consumer.name}`, 10_000, "A flush consumer cannot persist a flush", {
@@ -255,7 +272,7 @@ class Collector {
           }
         }
         try {
-          store.commitFlush(result, { receivedMs: Date.now(), release });
+          store.commitFlush(result, { receivedMs: Date.now(), release, forwarded: direct.map((e) => e.id) });
         } catch (error) {
           flushLog.every("store_append", 10_000, "Cannot write flushed points to the store", {
             error: (error as Error).message,

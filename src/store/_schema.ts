@@ -7,6 +7,8 @@
  * - Version 3: the CoScale-compatible API's definitions (`coscale_definitions`: metrics, dimensions, metric
  *   groups, servers, server groups, event categories), the links between them (`coscale_links`) and what
  *   CoScale keeps of an event beyond the `events` row (`coscale_event_data`); see `coscale_catalog.ts`.
+ * - Version 4: `events.forward` marks events stored straight away (HTTP push, the CoScale routes) or
+ *   changed since, that the next flush still has to hand to the outputs.
  *
  * A migration runs in one transaction and keeps every row: a version-1 file's events become instant
  * events (`end_t = t`).
@@ -17,7 +19,7 @@
 import type { DatabaseSync } from "node:sqlite";
 
 /** The schema version this tally writes. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const SERIES_AND_POINTS = `
 CREATE TABLE IF NOT EXISTS series (
@@ -104,8 +106,17 @@ CREATE TABLE IF NOT EXISTS coscale_event_data (
 );
 `;
 
+/**
+ * Version 4's addition: 1 for an event the outputs have not been handed yet (one stored outside a flush, or
+ * changed after it), with a partial index so that finding them costs nothing when there are none.
+ */
+const V4 = `
+ALTER TABLE events ADD COLUMN forward INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS events_forward ON events (id) WHERE forward = 1;
+`;
+
 /** Each version's step from the one before; index 0 creates version 1 on an empty file. */
-const STEPS: readonly string[] = [SERIES_AND_POINTS + EVENTS_V1, V2, V3];
+const STEPS: readonly string[] = [SERIES_AND_POINTS + EVENTS_V1, V2, V3, V4];
 
 /** The file holds a schema this tally cannot use. */
 export class SchemaVersionError extends Error {

@@ -70,7 +70,7 @@ PRAGMA user_version = 2;`);
 }
 
 describe("store schema migration", () => {
-  it("Store.open() migrates a version-2 store to version 3, keeping every row and adding the CoScale tables", () => {
+  it("Store.open() migrates a version-2 store to the current version, keeping every row and adding the CoScale tables", () => {
     const dir = versionTwoStore();
     const store = Store.open(dir, { now: () => T0 });
     assert.deepEqual(store.query({ name: "old", sinceMs: 0 }).map((s) => s.points), [[{ t: T0, value: 7 }]]);
@@ -94,12 +94,25 @@ describe("store schema migration", () => {
     store.close();
     const db = new DatabaseSync(join(dir, STORE_FILE), { readOnly: true });
     assert.equal(userVersion(db), SCHEMA_VERSION);
-    assert.equal(SCHEMA_VERSION, 3);
+    assert.equal(SCHEMA_VERSION, 4);
     db.close();
     const reader = Store.open(dir, { readOnly: true });
     assert.deepEqual(reader.coscale.get("metric", definition.id), definition);
     assert.equal(reader.coscale.eventData(9, 4)?.event.end, null);
     reader.close();
+  });
+
+  it("Store.open() migrates a version-3 store: its events are not handed to the outputs again", () => {
+    const dir = versionTwoStore();
+    Store.open(dir, { now: () => T0 }).close();
+    const db = new DatabaseSync(join(dir, STORE_FILE));
+    // Back to what version 3 wrote: no forward column.
+    db.exec("DROP INDEX events_forward; ALTER TABLE events DROP COLUMN forward; PRAGMA user_version = 3;");
+    db.close();
+    const store = Store.open(dir, { now: () => T0 });
+    assert.deepEqual(store.eventsToForward(100), []);
+    assert.equal(store.events({ sinceMs: 0 }).length, 3);
+    store.close();
   });
 
   it("Store.open() migrates a version-1 store to the current version, keeping every row and making its events instant", () => {
@@ -136,7 +149,7 @@ describe("store schema migration", () => {
   it("Store.open() read-only refuses a version-1 store, saying how to upgrade it", () => {
     assert.throws(
       () => Store.open(versionOneStore(), { readOnly: true }),
-      /schema version 1, expected 3 \(start "tally run" on it once to upgrade it\)$/,
+      /schema version 1, expected 4 \(start "tally run" on it once to upgrade it\)$/,
     );
   });
 
@@ -145,7 +158,7 @@ describe("store schema migration", () => {
     const db = new DatabaseSync(join(dir, STORE_FILE));
     db.exec("PRAGMA user_version = 99");
     db.close();
-    assert.throws(() => Store.open(dir), /schema version 99 is newer than this tally \(3\)$/);
+    assert.throws(() => Store.open(dir), /schema version 99 is newer than this tally \(4\)$/);
     const after = new DatabaseSync(join(dir, STORE_FILE), { readOnly: true });
     assert.equal(userVersion(after), 99);
     after.close();

@@ -290,7 +290,7 @@ export class CoscaleCatalog {
   addEventData(data: NewEventData, nowMs: number): CoscaleEventData {
     return this.#transaction(`store an event of CoScale category ${data.categoryId} in`, () => {
       this.#pruneEventData.run();
-      const [id] = this.#events.insert([data.event], nowMs);
+      const [id] = this.#events.insert([data.event], nowMs, true);
       const event = data.open ? this.#events.update(id!, { end: null }) : this.#events.get(id!);
       this.#insertEventData.run(id!, data.categoryId, data.subject, data.attribute, nowMs);
       return {

@@ -106,6 +106,8 @@ const COLUMNS = "id, t, end_t, kind, title, text, labels, status";
  */
 export class EventTable {
   readonly #insert: StatementSync;
+  readonly #selectForward: StatementSync;
+  readonly #clearForward: StatementSync;
   readonly #select: StatementSync;
   readonly #selectOne: StatementSync;
   readonly #update: StatementSync;
@@ -121,14 +123,16 @@ export class EventTable {
    */
   constructor(db: DatabaseSync) {
     this.#insert = db.prepare(
-      "INSERT INTO events (t, end_t, kind, title, text, labels, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO events (t, end_t, kind, title, text, labels, status, forward) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
+    this.#selectForward = db.prepare(`SELECT ${COLUMNS} FROM events WHERE forward = 1 ORDER BY id LIMIT ?`);
+    this.#clearForward = db.prepare("UPDATE events SET forward = 0 WHERE id = ? AND forward = 1");
     this.#select = db.prepare(
       `SELECT ${COLUMNS} FROM events WHERE t >= ? AND t <= ? ORDER BY t DESC, id DESC LIMIT ?`,
     );
     this.#selectOne = db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`);
     this.#update = db.prepare(
-      "UPDATE events SET t = ?, end_t = ?, title = ?, text = ?, labels = ?, status = ? WHERE id = ?",
+      "UPDATE events SET t = ?, end_t = ?, title = ?, text = ?, labels = ?, status = ?, forward = 1 WHERE id = ?",
     );
     this.#deleteBefore = db.prepare("DELETE FROM events WHERE t < ?");
     this.#deleteUpTo = db.prepare("DELETE FROM events WHERE t <= ?");
@@ -141,9 +145,10 @@ export class EventTable {
    *
    * @param events The events; an end before the start is stored as the start (an instant event).
    * @param receivedMs The arrival time, stamped on events whose `timeMs` is 0.
+   * @param forward Whether the outputs still have to be handed these events (stored outside a flush).
    * @returns The new ids, in order.
    */
-  insert(events: readonly TallyEvent[], receivedMs: number): number[] {
+  insert(events: readonly TallyEvent[], receivedMs: number, forward: boolean): number[] {
     const ids: number[] = [];
     for (const event of events) {
       const t = event.timeMs === 0 ? receivedMs : event.timeMs;
@@ -156,6 +161,7 @@ export class EventTable {
         event.text,
         labelsJson(event.labels),
         event.status,
+        forward ? 1 : 0,
       );
       ids.push(Number(result.lastInsertRowid));
     }
@@ -163,7 +169,27 @@ export class EventTable {
   }
 
   /**
-   * Changes some fields of one event; the caller holds the transaction.
+   * The events the outputs have not been handed yet, oldest first.
+   *
+   * @param limit The most returned.
+   * @returns The events.
+   */
+  toForward(limit: number): StoredEvent[] {
+    return (this.#selectForward.all(limit) as unknown as EventRow[]).map(storedEvent);
+  }
+
+  /**
+   * Marks events as handed to the outputs; the caller holds the transaction.
+   *
+   * @param ids The events' ids.
+   */
+  forwarded(ids: readonly number[]): void {
+    for (const id of ids) this.#clearForward.run(id);
+  }
+
+  /**
+   * Changes some fields of one event, and marks it for the outputs again (they get it as it stands now,
+   * e.g. a CoScale event once it is closed); the caller holds the transaction.
    *
    * @param id The event id.
    * @param fields The fields to change.
@@ -272,4 +298,27 @@ function storedEvent(row: EventRow): StoredEvent {
  */
 export function labelsJson(labels: Labels): string {
   return JSON.stringify(Object.fromEntries(labels));
+}
+
+/**
+ * Turns a stored event back into the pipeline's shape, for the outputs: labels sorted by name, the start
+ * as `timeMs`, the end as `endMs` (none while the event is open).
+ *
+ * @param stored The stored event.
+ * @returns The event.
+ */
+export function storedToEvent(stored: StoredEvent): TallyEvent {
+  const labels: Labels = Object.entries(stored.labels).sort((
+    a,
+    b,
+  ) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return {
+    kind: stored.kind,
+    title: stored.title,
+    text: stored.text,
+    timeMs: stored.t,
+    ...(stored.end === null ? {} : { endMs: stored.end }),
+    labels,
+    status: stored.status,
+  };
 }

@@ -211,7 +211,9 @@ export class Store implements EventWriter {
    *
    * @param flush The flushed window, its metrics and its events, and whether it was the last flush (which
    *   took every frame, so it lets go of every inbox row not held).
-   * @param options The arrival time stamped on events without one, and whether the inbox may let go.
+   * @param options The arrival time stamped on events without one, whether the inbox may let go, and the
+   *   events stored outside a flush that this flush handed to the outputs (no longer marked for them once
+   *   it is released).
    * @throws {StoreError} When the write fails (everything is rolled back).
    */
   commitFlush(
@@ -221,13 +223,19 @@ export class Store implements EventWriter {
       readonly events: readonly TallyEvent[];
       readonly final?: boolean;
     },
-    options: { readonly receivedMs: number; readonly release: boolean },
+    options: {
+      readonly receivedMs: number;
+      readonly release: boolean;
+      /** The ids of {@link Store.eventsToForward} events this flush handed to the outputs. */
+      readonly forwarded?: readonly number[];
+    },
   ): void {
     if (!options.release) this.#hold(flush.windowMs);
     try {
       this.#transaction(`store the flush of window ${flush.windowMs} in`, () => {
         this.#points.insert(flush.metrics, this.#now());
-        if (flush.events.length > 0) this.#events.insert(flush.events, options.receivedMs);
+        if (flush.events.length > 0) this.#events.insert(flush.events, options.receivedMs, false);
+        if (options.release && options.forwarded !== undefined) this.#events.forwarded(options.forwarded);
         // The last flush took every frame emitted, whatever its window: all their rows can go.
         const upTo = flush.final === true ? Number.MAX_SAFE_INTEGER : flush.windowMs;
         if (options.release) this.#inbox.release(upTo, this.#heldUpToMs);
@@ -235,6 +243,28 @@ export class Store implements EventWriter {
     } catch (error) {
       this.#hold(flush.windowMs);
       throw error;
+    }
+  }
+
+  /**
+   * The events stored outside a flush (HTTP push, the CoScale routes) or changed since they were stored,
+   * that the outputs have not been handed yet, oldest first. A flush hands them over and names their ids
+   * to {@link Store.commitFlush}.
+   *
+   * @param limit The most returned.
+   * @returns The events.
+   * @throws {StoreError} When the read fails.
+   */
+  eventsToForward(limit: number): StoredEvent[] {
+    try {
+      return this.#events.toForward(limit);
+    } catch (error) {
+      throw new StoreError(
+        `Cannot read the events to forward from store "${this.#path}": ${errorText(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -250,7 +280,7 @@ export class Store implements EventWriter {
     if (events.length === 0) return [];
     return this.#transaction(
       `append ${events.length} events to`,
-      () => this.#events.insert(events, receivedMs),
+      () => this.#events.insert(events, receivedMs, true),
     );
   }
 

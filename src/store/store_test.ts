@@ -53,6 +53,23 @@ describe("Store", () => {
     assert.equal(vacuum.auto_vacuum, 2);
   });
 
+  it("Store.eventsToForward() holds events stored outside a flush until a released flush hands them over", () => {
+    const store = Store.open(tempDir());
+    const [pushed] = store.appendEvents([event("deploy", T0)], T0);
+    const flush = { windowMs: T0, metrics: [], events: [event("from statsd", T0)] };
+    // Events that came through the pipeline went to the outputs with their flush already.
+    store.commitFlush(flush, { receivedMs: T0, release: false, forwarded: [pushed!] });
+    assert.deepEqual(store.eventsToForward(10).map((e) => e.title), ["deploy"], "kept: a consumer failed");
+    store.commitFlush(flush, { receivedMs: T0, release: true, forwarded: [pushed!] });
+    assert.deepEqual(store.eventsToForward(10), []);
+    // A change (a CoScale event closed) hands the event over again, as it stands now.
+    store.updateEvent(pushed!, { end: T0 + 5000 });
+    const [again] = store.eventsToForward(10);
+    assert.equal(again?.end, T0 + 5000);
+    assert.equal(store.events({ sinceMs: 0 }).length, 3);
+    store.close();
+  });
+
   it("Store.open() names the directory it cannot create", () => {
     const root = tempDir();
     writeFileSync(join(root, "file"), "x");

@@ -178,6 +178,33 @@ describe("e2e: otlp from dist/tally to a recording receiver, decoded with OpenTe
     assert.equal(await selfMetric(tally, "tally_output_failed_batches_total"), 0);
   });
 
+  it("hands events pushed over HTTP to the outputs, once", async () => {
+    const receiver = await startRecordingReceiver();
+    receivers.push(receiver);
+    const tally = await startTally("pushed", `[outputs.logs]\ntype = "otlp"\nurl = "${receiver.url}"\n`);
+    const start = Date.now() - 60_000;
+    const response = await fetch(`${tally.url}/api/v1/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        events: [{ title: "Backup", text: "nightly", start, end: start + 30_000, labels: { env: "prod" } }],
+      }),
+    });
+    assert.equal(response.status, 200, await response.text());
+    const records = await waitFor(() => {
+      const found = logsAt(receiver.requests, "/v1/logs", { gzip: true });
+      return found.length > 0 ? found : undefined;
+    }, { timeoutMs: 10_000, what: "the pushed event on /v1/logs" });
+    assert.equal(records[0]!.body?.stringValue, "nightly");
+    assert.equal(records[0]!.timeUnixNano, String(BigInt(start) * MS_NS));
+    assert.ok(
+      records[0]!.attributes.some((a) => a.key === "tally.event.title" && a.value.stringValue === "Backup"),
+    );
+    // Later flushes do not hand it over again.
+    await pause(2500);
+    assert.equal(logsAt(receiver.requests, "/v1/logs", { gzip: true }).length, 1);
+  });
+
   it("delivers every point once the receiver is back, with its original time, after a kill -9", async () => {
     const port = await freePort("tcp");
     const url = `http://127.0.0.1:${port}`;
