@@ -37,6 +37,7 @@ Options:
       --http HOST:PORT       HTTP endpoint address
       --flush-interval DUR   aggregation window, e.g. 10s, 1s
       --workers N            parser/aggregator threads; 0 parses on the main thread
+      --udp-receive MODE     how statsd and collectd read UDP: auto, recvmmsg or dgram
   -h, --help                 show this help
 `;
 
@@ -65,6 +66,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         http: { type: "string" },
         "flush-interval": { type: "string" },
         workers: { type: "string" },
+        "udp-receive": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: false,
@@ -90,6 +92,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       ...(flags.http !== undefined ? { http: flags.http } : {}),
       ...(flags["flush-interval"] !== undefined ? { flushInterval: flags["flush-interval"] } : {}),
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+      ...(flags["udp-receive"] !== undefined ? { udpReceive: flags["udp-receive"] } : {}),
     });
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -1,5 +1,6 @@
 /**
- * The Bun adapter: `Bun.serve` for HTTP and `bun:ffi` over libc for Unix datagram sockets.
+ * The Bun adapter: `Bun.serve` for HTTP and `bun:ffi` over libc for Unix datagram sockets and batched
+ * UDP receive (`recvmmsg`).
  *
  * `bun:ffi` is imported lazily so this module loads under Deno too (`detect.ts` imports both adapters, and
  * the esbuild bundle that Deno runs contains both).
@@ -8,13 +9,22 @@
  */
 
 import type * as BunFfi from "bun:ffi";
-import type { Closer, Runtime, Server } from "./types.ts";
+import type { Closer, DatagramBatch, Runtime, Server, UdpSocket, UdpSocketOptions } from "./types.ts";
 import { hostPort, listenError } from "./_listen_error.ts";
-import { type Libc, UnixDatagramListener } from "./_unix_datagram_listener.ts";
+import { UnixDatagramListener } from "./_unix_datagram_listener.ts";
+import { ffiUnavailable, type Libc } from "./_libc.ts";
 import { libcNames } from "./_libc_names.ts";
+import { datagramBatch, openUdpSocket } from "./_udp_socket.ts";
 
 /** The runtime facade on Bun. */
-export const bunRuntime: Runtime = { name: "bun", dgramReceiveBuffer: true, serve, listenUnixDatagram };
+export const bunRuntime: Runtime = {
+  name: "bun",
+  dgramReceiveBuffer: true,
+  serve,
+  listenUnixDatagram,
+  openUdp,
+  datagramBatch: bunDatagramBatch,
+};
 
 function serve(
   fetch: (req: Request) => Response | Promise<Response>,
@@ -49,6 +59,14 @@ async function listenUnixDatagram(path: string, onData: (bytes: Uint8Array) => v
   return new UnixDatagramListener(await bunLibc(), { path, onData });
 }
 
+async function openUdp(options: UdpSocketOptions): Promise<UdpSocket> {
+  return openUdpSocket(await bunLibc(), options);
+}
+
+async function bunDatagramBatch(fd: number, capacity: number): Promise<DatagramBatch> {
+  return datagramBatch(await bunLibc(), fd, capacity);
+}
+
 type Library<S extends Record<string, BunFfi.FFIFunction>> = BunFfi.Library<S>;
 
 let libc: Libc | undefined;
@@ -62,14 +80,23 @@ async function bunLibc(): Promise<Libc> {
     bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
     connect: { args: ["i32", "ptr", "u32"], returns: "i32" },
     setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+    getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
+    getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
     recv: { args: ["i32", "ptr", "u64", "i32"], returns: ffi.FFIType.i64_fast },
+    recvmmsg: { args: ["i32", "ptr", "u32", "i32", "ptr"], returns: "i32" },
     close: { args: ["i32"], returns: "i32" },
     __errno_location: { args: [], returns: "ptr" },
     strerror: { args: ["i32"], returns: "ptr" },
   } as const;
   let lib: Library<typeof symbols> | undefined;
   const failures: string[] = [];
-  for (const name of libcNames()) {
+  let names: readonly string[];
+  try {
+    names = libcNames();
+  } catch (error) {
+    throw ffiUnavailable((error as Error).message, error);
+  }
+  for (const name of names) {
     try {
       lib = ffi.dlopen(name, symbols);
       break;
@@ -78,7 +105,7 @@ async function bunLibc(): Promise<Libc> {
     }
   }
   if (lib === undefined) {
-    throw new Error(`Cannot load libc for unix datagram sockets: ${failures.join("; ")}`);
+    throw ffiUnavailable(`Cannot load libc through bun:ffi: ${failures.join("; ")}`);
   }
   const s = lib.symbols;
   const bound: Libc = {
@@ -86,7 +113,10 @@ async function bunLibc(): Promise<Libc> {
     bind: (fd, address, length) => s.bind(fd, address, length),
     connect: (fd, address, length) => s.connect(fd, address, length),
     setsockopt: (fd, level, name, value, length) => s.setsockopt(fd, level, name, value, length),
+    getsockopt: (fd, level, name, value, length) => s.getsockopt(fd, level, name, value, length),
+    getsockname: (fd, address, length) => s.getsockname(fd, address, length),
     recv: (fd, buffer, length, flags) => Number(s.recv(fd, buffer, length, flags)),
+    recvmmsg: (fd, messages, vlen, flags) => s.recvmmsg(fd, messages, vlen, flags, null),
     close: (fd) => s.close(fd),
     errno() {
       const at = s.__errno_location();
@@ -96,6 +126,7 @@ async function bunLibc(): Promise<Libc> {
       const text = s.strerror(errno);
       return text === null ? "" : new ffi.CString(text).toString();
     },
+    pointer: (view) => BigInt(ffi.ptr(view)),
   };
   libc = bound;
   return bound;

@@ -101,6 +101,7 @@ export class StatsdInput implements Input {
     this.#udp = new UdpListeners(ctx, {
       component: "statsd",
       readBuffer: this.#config.read_buffer,
+      receive: this.#config.udp_receive,
       onMessage: function onUdpMessage(message: Uint8Array): void {
         udpPackets.add();
         // `emit` copies into the ring, so the runtime's buffer is handed over as is.
