@@ -14,10 +14,7 @@
  * @module
  */
 
-import { createSocket } from "node:dgram";
 import type { Socket as DgramSocket } from "node:dgram";
-import { lookup } from "node:dns/promises";
-import { isIP, isIPv6 } from "node:net";
 import { clearInterval, setInterval } from "node:timers";
 import { formatListenAddress, parseListenAddress } from "../config/address.ts";
 import { PROC_NET_UDP, readProcNetUdp, readSocketInodes } from "../internal/proc_net_udp.ts";
@@ -34,6 +31,8 @@ const KERNEL_DROPS_EVERY_MS = 5_000;
 /** How often a repeated socket error may be logged. */
 const WARN_EVERY_MS = 60_000;
 const FAMILIES = ["udp4", "udp6"] as const;
+/** An IPv4 or IPv6 literal, as the config's address syntax lets through (anything else is a host name). */
+const IP_LITERAL_REGEXP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/;
 
 /** Options of {@link UdpListeners}. */
 export interface UdpListenersOptions {
@@ -148,7 +147,9 @@ export class UdpListeners {
     let socket: UdpSocket;
     try {
       // libc binds addresses, not names: resolve the way node:dgram does for udp4 sockets.
-      const ip = isIP(host) === 0 ? (await lookup(host, { family: 4 })).address : host;
+      const ip = IP_LITERAL_REGEXP.test(host)
+        ? host
+        : (await (await import("node:dns/promises")).lookup(host, { family: 4 })).address;
       socket = await ctx.runtime.openUdp({ host: ip, port, receiveBufferBytes: readBuffer });
     } catch (error) {
       if ((error as { code?: unknown }).code !== FFI_UNAVAILABLE || required) {
@@ -169,7 +170,7 @@ export class UdpListeners {
       },
     });
     return {
-      family: isIPv6(socket.host) ? "udp6" : "udp4",
+      family: socket.host.includes(":") ? "udp6" : "udp4",
       host: socket.host,
       port: socket.port,
       receive: "recvmmsg",
@@ -186,7 +187,7 @@ export class UdpListeners {
   async #bindDgram(text: string, host: string, port: number): Promise<Listener> {
     const ctx = this.#ctx;
     const component = this.#options.component;
-    const family = isIPv6(host) ? "udp6" : "udp4";
+    const family = host.includes(":") ? "udp6" : "udp4";
     // Where recvBufferSize does not reach SO_RCVBUF (Deno), passing it would only cost memory per datagram.
     const wanted = this.#options.readBuffer;
     const readBuffer = ctx.runtime.dgramReceiveBuffer ? wanted : 0;
@@ -196,6 +197,8 @@ export class UdpListeners {
         read_buffer: wanted,
       });
     }
+    // Loaded only where it is used: node:dgram alone adds megabytes to the resident set.
+    const { createSocket } = await import("node:dgram");
     const socket = createSocket({
       type: family,
       reuseAddr: false,

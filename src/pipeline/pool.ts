@@ -10,6 +10,7 @@
  * @module
  */
 
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
@@ -44,6 +45,9 @@ export interface PoolOptions {
   readonly url?: URL;
 }
 
+/** The virtual root of the files embedded in a `bun build --compile` executable. */
+const BUNFS_ROOT = "/$bunfs/root/";
+
 /** How long to wait before restarting a worker that died before it was ready (e.g. could not load). */
 const RESTART_BACKOFF_MS = 1000;
 
@@ -57,12 +61,17 @@ const RESTART_BACKOFF_MS = 1000;
  * 3. A `bun build --compile` binary: `import.meta.url` is the executable (`file:///$bunfs/root/tally`,
  *    no extension), and the worker is the extra entrypoint `src/pipeline/worker_main.ts`, which Bun
  *    stores as `pipeline/worker_main.js` under the same root (paths are relative to the entrypoints'
- *    common directory, `src/`).
+ *    common directory, `src/`). Compiled with `--bytecode`, Bun 1.4 reports the module's original source
+ *    path as `import.meta.url` instead, so the executable's virtual root is recognised from `argv[1]`.
  *
  * @param base The URL of the calling module; `import.meta.url` of this file by default.
+ * @param script The running script, `process.argv[1]`; `/$bunfs/root/tally` inside a compiled binary.
  * @returns The URL of the worker entry.
  */
-export function workerUrl(base: string = import.meta.url): URL {
+export function workerUrl(base: string = import.meta.url, script: string | undefined = process.argv[1]): URL {
+  if (script !== undefined && script.startsWith(BUNFS_ROOT)) {
+    return new URL(`file://${BUNFS_ROOT}pipeline/worker_main.js`);
+  }
   const path = new URL(base).pathname;
   if (path.endsWith(".ts")) return new URL("./worker_main.ts", base);
   if (path.endsWith(".mjs") || path.endsWith(".js")) return new URL("./worker_main.mjs", base);

@@ -38,21 +38,28 @@ async function until(check: () => boolean): Promise<void> {
 describe("workerUrl()", () => {
   it("workerUrl() points at the TypeScript worker when running from source", () => {
     assert.equal(
-      workerUrl("file:///app/src/pipeline/pool.ts").href,
+      workerUrl("file:///app/src/pipeline/pool.ts", "/app/src/main.ts").href,
       "file:///app/src/pipeline/worker_main.ts",
     );
   });
 
   it("workerUrl() points at worker_main.mjs beside the esbuild bundle", () => {
     assert.equal(
-      workerUrl("file:///opt/tally/dist/tally.mjs").href,
+      workerUrl("file:///opt/tally/dist/tally.mjs", "/opt/tally/dist/tally.mjs").href,
       "file:///opt/tally/dist/worker_main.mjs",
     );
   });
 
   it("workerUrl() points at the extra entrypoint inside a compiled binary", () => {
     assert.equal(
-      workerUrl("file:///$bunfs/root/tally").href,
+      workerUrl("file:///$bunfs/root/tally", "/$bunfs/root/tally").href,
+      "file:///$bunfs/root/pipeline/worker_main.js",
+    );
+  });
+
+  it("workerUrl() finds the embedded worker from argv[1] when --bytecode reports source paths", () => {
+    assert.equal(
+      workerUrl("file:///build/src/pipeline/pool.ts", "/$bunfs/root/tally").href,
       "file:///$bunfs/root/pipeline/worker_main.js",
     );
   });
