@@ -212,8 +212,10 @@ class Collector {
       const plugin = INPUTS[inputConfig.type] as InputPlugin;
       const component = { type: plugin.type, id };
       const input = plugin.create(inputConfig, id);
+      const emit = pipeline.register(component);
       await input.start({
-        emit: pipeline.register(component),
+        emit,
+        attachSocket: (fd, format, onPackets) => pipeline.attachSocket(emit, fd, format, onPackets),
         register: (labels) => pipeline.register({ ...component, labels }),
         signal: this.#abort.signal,
         runtime,

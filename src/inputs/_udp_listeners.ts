@@ -21,6 +21,7 @@ import { PROC_NET_UDP, readProcNetUdp, readSocketInodes } from "../internal/proc
 import type { SelfCell } from "../internal/self_stats.ts";
 import { FFI_UNAVAILABLE } from "../runtime/types.ts";
 import type { UdpSocket } from "../runtime/types.ts";
+import type { FormatId } from "../model/frame.ts";
 import type { InputContext } from "./input.ts";
 import { bindError } from "./_bind_error.ts";
 import { BATCH_DATAGRAMS, UdpBatchReader } from "./_udp_batch_reader.ts";
@@ -42,6 +43,15 @@ export interface UdpListenersOptions {
   readonly readBuffer: number;
   /** How sockets are read; `auto` by default. */
   readonly receive?: UdpReceive;
+  /**
+   * The format of the datagrams, when they need nothing from the main thread: then a socket read with
+   * `recvmmsg` is handed to the pipeline's workers (`InputContext.attachSocket`), which parse its datagrams
+   * without `onMessage`. Without it (collectd undoes transport security on the main thread), the main
+   * thread reads every socket.
+   */
+  readonly format?: FormatId;
+  /** Counts datagrams the workers read from a socket handed to them (`onMessage` is not called for those). */
+  readonly onPackets?: (count: number) => void;
   /** The handler of each datagram; the bytes are only valid during the call. Not called once closing. */
   readonly onMessage: (bytes: Uint8Array) => void;
 }
@@ -54,6 +64,8 @@ interface Listener {
   readonly port: number;
   /** How it is read. */
   readonly receive: Exclude<UdpReceive, "auto">;
+  /** Which thread reads it: the pipeline's workers, or the main thread. */
+  readonly readBy: "workers" | "main";
   /** The receive buffer the kernel granted, in bytes; 0 when unknown or not asked for. */
   readonly granted: number;
   /** Stops reading (onMessage is not called after) and closes the socket. */
@@ -121,6 +133,7 @@ export class UdpListeners {
       address: text,
       ...(bound !== text ? { bound } : {}),
       receive: listener.receive,
+      read_by: listener.readBy,
     });
     warnIfCapped(this.#ctx, text, listener.granted, this.#options.readBuffer);
     return bound;
@@ -161,6 +174,37 @@ export class UdpListeners {
       });
       return undefined;
     }
+    const format = this.#options.format;
+    let detach: (() => Promise<void>) | undefined;
+    try {
+      detach = format === undefined || ctx.attachSocket === undefined
+        ? undefined
+        : await ctx.attachSocket(socket.fd, format, this.#options.onPackets ?? (() => {}));
+    } catch (error) {
+      await socket.close();
+      throw bindError(component, text, error);
+    }
+    const granted = readBuffer > 0 ? socket.grantedReceiveBuffer() : 0;
+    const listener = {
+      family: socket.host.includes(":") ? "udp6" : "udp4",
+      host: socket.host,
+      port: socket.port,
+      receive: "recvmmsg",
+      granted,
+      inode: undefined,
+      lastDrops: 0,
+    } as const;
+    if (detach !== undefined) {
+      const letGo = detach;
+      return {
+        ...listener,
+        readBy: "workers",
+        async close() {
+          await letGo();
+          await socket.close();
+        },
+      };
+    }
     const socketErrors = ctx.stats.errors("socket");
     const reader = new UdpBatchReader(socket.createBatch(BATCH_DATAGRAMS), {
       onMessage,
@@ -170,17 +214,12 @@ export class UdpListeners {
       },
     });
     return {
-      family: socket.host.includes(":") ? "udp6" : "udp4",
-      host: socket.host,
-      port: socket.port,
-      receive: "recvmmsg",
-      granted: readBuffer > 0 ? socket.grantedReceiveBuffer() : 0,
+      ...listener,
+      readBy: "main",
       close() {
         reader.stop();
         return socket.close();
       },
-      inode: undefined,
-      lastDrops: 0,
     };
   }
 
@@ -231,6 +270,7 @@ export class UdpListeners {
       host: local.address,
       port: local.port,
       receive: "dgram",
+      readBy: "main",
       granted: readBuffer > 0 ? grantedDgramBuffer(socket) : 0,
       close() {
         socket.off("message", onMessage);

@@ -282,4 +282,49 @@ describe("UdpListeners choosing how to read", () => {
       await l.udp.close();
     }
   });
+
+  it("a socket of an input with a format is handed to the workers, and taken back before it closes", async (t) => {
+    if (detectRuntime().openUdp === undefined) return t.skip("this runtime has no FFI sockets");
+    const logs: string[] = [];
+    const events: string[] = [];
+    const ctx: InputContext = {
+      emit: () => true,
+      attachSocket(fd, format, onPackets) {
+        events.push(`attach fd=${fd > 2} format=${format}`);
+        onPackets(7);
+        return Promise.resolve(() => {
+          events.push("detach");
+          return Promise.resolve();
+        });
+      },
+      signal: new AbortController().signal,
+      runtime: fakeRuntime(REAL_RUNTIME, true),
+      log: createLogger({ component_type: "example", component_id: "test" }, { write: (l) => logs.push(l) }),
+      stats: componentStats(new SelfStats(), { type: "example", id: "test" }),
+    };
+    let packets = 0;
+    const messages: Uint8Array[] = [];
+    const udp = new UdpListeners(ctx, {
+      component: "example",
+      readBuffer: 0,
+      receive: "recvmmsg",
+      format: 1,
+      onPackets: (n) => (packets += n),
+      onMessage: (bytes) => messages.push(bytes),
+    });
+    const port = portOf(await udp.bind("udp:127.0.0.1:0"));
+    assert.ok(logs.some((line) => line.includes("receive=recvmmsg read_by=workers")), logs.join("\n"));
+    assert.deepEqual(events, ["attach fd=true format=1"]);
+    assert.equal(packets, 7);
+    await udp.close();
+    assert.deepEqual(events, ["attach fd=true format=1", "detach"]);
+    // Closed after the detach: the port is free again.
+    const again = createSocket("udp4");
+    await new Promise<void>((resolve, reject) => {
+      again.once("error", reject);
+      again.bind({ port, address: "127.0.0.1", exclusive: true }, resolve);
+    });
+    again.close();
+    assert.deepEqual(messages, []);
+  });
 });

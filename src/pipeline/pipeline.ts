@@ -31,6 +31,7 @@ import { DEFAULT_MAX_EVENTS, FrameSink } from "./frame_sink.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import { Pool } from "./pool.ts";
 import type { Balance, WhenFull } from "./pool.ts";
+import { SharedStamp } from "./_socket_reader.ts";
 
 /** How the pipeline aggregates and how big its queues are. */
 export interface PipelineOptions {
@@ -87,6 +88,9 @@ export interface FlushResult {
 /** Copies one frame of an input into the pipeline; `false` when it was dropped (and counted). */
 export type EmitFrame = (bytes: Uint8Array, format: FormatId) => boolean;
 
+/** Makes the workers let go of a socket handed to them; the socket may be closed once it resolves. */
+export type DetachSocket = () => Promise<void>;
+
 /** What registers with the pipeline: an input, or one source of an input (a script of a `scripts` input). */
 export interface PipelineComponent {
   /** The input's type (plugin name): the `component_type` label. */
@@ -110,7 +114,10 @@ interface _Input {
   readonly stats: ComponentStats;
   readonly ringFull: SelfCell;
   readonly badLines: SelfCell;
+  readonly socketErrors: SelfCell;
   readonly warnKey: string;
+  /** Credits datagrams the workers read from this input's sockets (its own packet counter). */
+  onPackets: ((count: number) => void) | undefined;
 }
 
 /**
@@ -143,6 +150,9 @@ export class Pipeline {
   readonly #framesSkipped: SelfCell;
   // What emit stamps frames with, shared with the emit closures (plain fields, read per frame).
   readonly #stamp: { seq: number; windowMs: number; closed: boolean };
+  // With workers, the sequence and window are shared with them: they stamp datagrams read from sockets.
+  readonly #shared: SharedStamp | undefined;
+  readonly #inputIds = new Map<EmitFrame, number>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #started = false;
@@ -195,7 +205,10 @@ export class Pipeline {
     } else {
       const restarts = this.#restarts;
       const log = options.log;
+      const stamp = SharedStamp.allocate();
+      this.#shared = new SharedStamp(stamp);
       this.#pool = new Pool({
+        stamp,
         workers: options.workers,
         ringBytes: options.ringBytes,
         whenFull: options.whenFull ?? "drop",
@@ -208,6 +221,7 @@ export class Pipeline {
       });
     }
     this.#stamp = { seq: 0, windowMs: this.#align(this.#now()), closed: false };
+    if (this.#shared !== undefined) this.#shared.windowMs = this.#stamp.windowMs;
 
     this.#flushDuration = stats.cell("tally_flush_duration_seconds", {}, {
       type: "gauge",
@@ -270,7 +284,7 @@ export class Pipeline {
     if (this.#started) return;
     this.#started = true;
     await this.#pool?.start();
-    this.#stamp.windowMs = this.#align(this.#now());
+    this.#setWindow(this.#align(this.#now()));
     this.#arm();
   }
 
@@ -294,8 +308,10 @@ export class Pipeline {
       stats,
       ringFull: stats.dropped("ring_full"),
       badLines: stats.errors("bad_line"),
+      socketErrors: stats.errors("socket"),
       // Per input, not per source: 500 scripts of one input share one rate-limited warning.
       warnKey: `ring_full:${component.type}:${component.id}`,
+      onPackets: undefined,
     };
     this.#inputs.push(input);
     const stopped = stats.dropped("stopped");
@@ -311,13 +327,14 @@ export class Pipeline {
     const pool = this.#pool;
     const inline = this.#inline;
     const stamp = this.#stamp;
-    return function emit(bytes: Uint8Array, format: FormatId): boolean {
+    const shared = this.#shared;
+    const emit = function emit(bytes: Uint8Array, format: FormatId): boolean {
       receivedBytes.add(bytes.length);
       if (stamp.closed) {
         stopped.add();
         return false;
       }
-      const seq = ++stamp.seq;
+      const seq = shared === undefined ? ++stamp.seq : shared.take(1);
       if (inline !== undefined) {
         inline.frame(inputId, format, seq, stamp.windowMs, bytes);
         return true;
@@ -336,6 +353,37 @@ export class Pipeline {
       log.every(input.warnKey, DROP_WARN_EVERY_MS, "Pipeline rings full; dropping frames", fields);
       return false;
     };
+    this.#inputIds.set(emit, inputId);
+    return emit;
+  }
+
+  /**
+   * Hands a UDP socket of an input to the workers, which read it themselves from then on: its datagrams
+   * become frames of `format` without the main thread or the ring in between. Their count is credited to
+   * `onPackets` (and their bytes to the input's received bytes) at each flush.
+   *
+   * @param emit The emit function {@link Pipeline.register} returned for the input.
+   * @param fd The socket's descriptor (opened through the runtime's FFI).
+   * @param format The format of its datagrams.
+   * @param onPackets Counts the datagrams read, e.g. the input's `tally_input_packets_total`.
+   * @returns How to take it back, or `undefined` when there are no workers (the caller reads it itself).
+   * @throws {Error} When `emit` is not one this pipeline returned.
+   */
+  async attachSocket(
+    emit: EmitFrame,
+    fd: number,
+    format: FormatId,
+    onPackets: (count: number) => void,
+  ): Promise<DetachSocket | undefined> {
+    const inputId = this.#inputIds.get(emit);
+    if (inputId === undefined) {
+      throw new Error(`Cannot attach socket ${fd}: the emit function is not this pipeline's`);
+    }
+    const pool = this.#pool;
+    if (pool === undefined || this.#stamp.closed) return undefined;
+    this.#inputs[inputId]!.onPackets = onPackets;
+    await pool.attach({ fd, inputId, format });
+    return () => pool.detach(fd);
   }
 
   /**
@@ -347,7 +395,7 @@ export class Pipeline {
    */
   flush(): Promise<FlushResult> {
     const closing = this.#stamp.windowMs;
-    this.#stamp.windowMs = this.#align(this.#now());
+    this.#setWindow(this.#align(this.#now()));
     return this.#enqueue(() => this.#collect(closing), closing);
   }
 
@@ -373,6 +421,12 @@ export class Pipeline {
     }, closing);
   }
 
+  /** Moves the window new frames (and datagrams the workers read) are stamped with. */
+  #setWindow(windowMs: number): void {
+    this.#stamp.windowMs = windowMs;
+    if (this.#shared !== undefined) this.#shared.windowMs = windowMs;
+  }
+
   #align(ms: number): number {
     return Math.floor(ms / this.#intervalMs) * this.#intervalMs;
   }
@@ -390,7 +444,7 @@ export class Pipeline {
     // A timer may fire a little early: then the window is still open.
     if (next > this.#stamp.windowMs) {
       const closing = this.#stamp.windowMs;
-      this.#stamp.windowMs = next;
+      this.#setWindow(next);
       this.#enqueue(() => this.#collect(closing), closing).catch((error: unknown) => {
         this.#options.log.every("flush", DROP_WARN_EVERY_MS, "Flush failed", { error: String(error) });
       });
@@ -442,6 +496,13 @@ export class Pipeline {
       this.#eventsDropped.add(partial.eventsDropped);
       this.#framesSkipped.add(partial.framesSkipped);
       for (const { inputId, lines } of partial.lines) this.#inputs[inputId]?.stats.received.add(lines);
+      for (const { inputId, packets, bytes, errors } of partial.received) {
+        const input = this.#inputs[inputId];
+        if (input === undefined) continue;
+        input.stats.receivedBytes.add(bytes);
+        input.socketErrors.add(errors);
+        input.onPackets?.(packets);
+      }
       for (const { inputId, reason, count } of partial.bad) {
         const input = this.#inputs[inputId];
         if (input === undefined) continue;

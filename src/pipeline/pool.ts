@@ -16,6 +16,7 @@ import { Worker } from "node:worker_threads";
 import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_main.ts";
+import { SharedStamp, type SocketAttachment } from "./_socket_reader.ts";
 
 /** What to do with a frame when every ring is full. Only dropping (and counting) exists for now. */
 export type WhenFull = "drop";
@@ -41,6 +42,11 @@ export interface PoolOptions {
   readonly sink: FrameSinkOptions;
   /** Called after a worker died, before its successor starts. */
   readonly onRestart?: (index: number, error: unknown) => void;
+  /**
+   * The pipeline's shared sequence and window ({@link SharedStamp}), which workers stamp the datagrams
+   * they read from sockets with; a fresh one when absent.
+   */
+  readonly stamp?: SharedArrayBuffer;
   /** The worker script; {@link workerUrl} when absent. */
   readonly url?: URL;
 }
@@ -80,7 +86,8 @@ export function workerUrl(base: string = import.meta.url, script: string | undef
 
 interface _Pending {
   readonly request: WorkerRequest & { readonly id: number };
-  readonly resolve: (partial: SinkPartial) => void;
+  /** Takes the partial of a flush or stop; `undefined` for attach and detach, or when no worker answers. */
+  readonly resolve: (partial: SinkPartial | undefined) => void;
 }
 
 interface _Slot {
@@ -112,6 +119,8 @@ export class Pool {
   readonly #url: URL;
   readonly #slots: _Slot[];
   readonly #roundRobin: boolean;
+  readonly #stamp: SharedArrayBuffer;
+  readonly #sockets = new Map<number, SocketAttachment>();
   #current = 0;
   #nextId = 1;
   #restarts = 0;
@@ -132,6 +141,7 @@ export class Pool {
     this.#options = options;
     this.#url = options.url ?? workerUrl();
     this.#roundRobin = options.balance === "round_robin";
+    this.#stamp = options.stamp ?? SharedStamp.allocate();
     this.#slots = [];
     for (let index = 0; index < options.workers; index++) {
       const sab = RingBuffer.allocate(options.ringBytes);
@@ -241,14 +251,39 @@ export class Pool {
    */
   flush(upToWindowMs: number): Promise<SinkPartial[]> {
     return Promise.all(
-      this.#slots.map((slot) =>
-        this.#request(slot, {
+      this.#slots.map(async (slot) =>
+        await this.#request(slot, {
           kind: "flush",
           id: this.#nextId++,
           upToWindowMs,
           writeIndex: slot.ring.writeIndex,
-        })
+        }) ?? emptyPartial()
       ),
+    );
+  }
+
+  /**
+   * Hands a UDP socket to every worker, which read it themselves from then on (and their successors
+   * after a restart). Resolves once every worker reads it.
+   *
+   * @param socket The descriptor, the input it belongs to and the format of its datagrams.
+   */
+  async attach(socket: SocketAttachment): Promise<void> {
+    this.#sockets.set(socket.fd, socket);
+    await Promise.all(
+      this.#slots.map((slot) => this.#request(slot, { kind: "attach", id: this.#nextId++, socket })),
+    );
+  }
+
+  /**
+   * Makes every worker let go of a socket; the caller may close it once this resolves.
+   *
+   * @param fd The descriptor.
+   */
+  async detach(fd: number): Promise<void> {
+    if (!this.#sockets.delete(fd)) return;
+    await Promise.all(
+      this.#slots.map((slot) => this.#request(slot, { kind: "detach", id: this.#nextId++, fd })),
     );
   }
 
@@ -275,17 +310,19 @@ export class Pool {
     if (!this.#started) return [];
     this.#stopping = true;
     const partials = await Promise.all(
-      this.#slots.map((slot) => this.#request(slot, { kind: "stop", id: this.#nextId++ })),
+      this.#slots.map(async (slot) =>
+        await this.#request(slot, { kind: "stop", id: this.#nextId++ }) ?? emptyPartial()
+      ),
     );
     await Promise.all(this.#slots.map((slot) => slot.worker?.terminate()));
     return partials;
   }
 
-  #request(slot: _Slot, request: WorkerRequest & { readonly id: number }): Promise<SinkPartial> {
+  #request(slot: _Slot, request: WorkerRequest & { readonly id: number }): Promise<SinkPartial | undefined> {
     return new Promise((resolve) => {
-      if (this.#stopping && slot.worker === undefined) {
-        // Died during shutdown and will not be restarted: what it held is lost.
-        resolve(emptyPartial());
+      if ((this.#stopping || !this.#started) && slot.worker === undefined) {
+        // Not started, or died during shutdown and will not be restarted: what it held is lost.
+        resolve(undefined);
         return;
       }
       slot.pending.set(request.id, { request, resolve });
@@ -297,7 +334,13 @@ export class Pool {
   }
 
   #spawn(slot: _Slot): Promise<void> {
-    const init: WorkerInit = { sab: slot.sab, index: slot.index, sink: this.#options.sink };
+    const init: WorkerInit = {
+      sab: slot.sab,
+      index: slot.index,
+      sink: this.#options.sink,
+      stamp: this.#stamp,
+      sockets: [...this.#sockets.values()],
+    };
     const worker = new Worker(fileURLToPath(this.#url.href), { workerData: init });
     slot.worker = worker;
     slot.ready = false;
@@ -311,10 +354,11 @@ export class Pool {
             for (const pending of slot.pending.values()) worker.postMessage(pending.request);
             resolve();
             break;
-          case "partial": {
+          case "partial":
+          case "done": {
             const pending = slot.pending.get(reply.id);
             slot.pending.delete(reply.id);
-            pending?.resolve(reply.partial);
+            pending?.resolve(reply.kind === "partial" ? reply.partial : undefined);
             break;
           }
         }
@@ -334,7 +378,7 @@ export class Pool {
         if (this.#stopping || !wasReady) {
           // Nothing will answer soon (shutting down, or the script does not load): release the waiters
           // with empty partials rather than hang a flush or the shutdown.
-          for (const pending of slot.pending.values()) pending.resolve(emptyPartial());
+          for (const pending of slot.pending.values()) pending.resolve(undefined);
           slot.pending.clear();
         }
         // Shutting down, or a worker that never started once (a broken install, which start() reports).
@@ -359,5 +403,6 @@ function emptyPartial(): SinkPartial {
     lines: [],
     bad: [],
     framesSkipped: 0,
+    received: [],
   };
 }

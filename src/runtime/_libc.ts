@@ -29,6 +29,11 @@ export interface Libc {
    * `messages` holds `vlen` `struct mmsghdr` whose pointers the caller filled with {@link Libc.pointer}.
    */
   recvmmsg(fd: number, messages: Uint8Array, vlen: number, flags: number): number;
+  /**
+   * The `poll(2)` call: blocks the calling thread until one of `nfds` `struct pollfd` (8 bytes each) is
+   * ready or `timeoutMs` passes; the number ready, 0 on timeout, or -1 with errno set.
+   */
+  poll(fds: Uint8Array, nfds: number, timeoutMs: number): number;
   /** The `close(2)` call. */
   close(fd: number): number;
   /** The calling thread's `errno` (through `__errno_location()`). */

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { DatagramBatch, UdpSocket, UdpSocketOptions } from "./types.ts";
+import type { DatagramBatch, ReadablePoller, UdpSocket, UdpSocketOptions } from "./types.ts";
 import process from "node:process";
 import { ffiUnavailable, type Libc, libcError, libcLayoutsHold } from "./_libc.ts";
 import { listenError } from "./_listen_error.ts";
@@ -32,6 +32,7 @@ const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const EAGAIN = 11;
 const EINTR = 4;
+const POLLIN = 1;
 
 const IOVEC_BYTES = 16;
 const MMSGHDR_BYTES = 64;
@@ -127,6 +128,28 @@ class LibcUdpSocket implements UdpSocket {
 export function datagramBatch(libc: Libc, fd: number, capacity: number): DatagramBatch {
   checkLayouts();
   return new LibcDatagramBatch(libc, fd, capacity);
+}
+
+/**
+ * Creates a poller that blocks the calling thread until one of `fds` is readable.
+ *
+ * @param libc The libc calls, bound by the calling thread's FFI.
+ * @param fds The descriptors.
+ * @returns The poller.
+ */
+export function readablePoller(libc: Libc, fds: readonly number[]): ReadablePoller {
+  // struct pollfd { int fd; short events; short revents; }: 8 bytes, POLLIN = 1.
+  const pollfds = new Uint8Array(fds.length * 8);
+  const view = new DataView(pollfds.buffer);
+  fds.forEach((fd, i) => {
+    view.setInt32(i * 8, fd, true);
+    view.setInt16(i * 8 + 4, POLLIN, true);
+  });
+  return {
+    wait(timeoutMs: number): number {
+      return Math.max(0, libc.poll(pollfds, fds.length, Math.max(0, Math.round(timeoutMs))));
+    },
+  };
 }
 
 function checkLayouts(): void {

@@ -9,12 +9,20 @@
  */
 
 import type * as BunFfi from "bun:ffi";
-import type { Closer, DatagramBatch, Runtime, Server, UdpSocket, UdpSocketOptions } from "./types.ts";
+import type {
+  Closer,
+  DatagramBatch,
+  ReadablePoller,
+  Runtime,
+  Server,
+  UdpSocket,
+  UdpSocketOptions,
+} from "./types.ts";
 import { hostPort, listenError } from "./_listen_error.ts";
 import { UnixDatagramListener } from "./_unix_datagram_listener.ts";
 import { ffiUnavailable, type Libc } from "./_libc.ts";
 import { libcNames } from "./_libc_names.ts";
-import { datagramBatch, openUdpSocket } from "./_udp_socket.ts";
+import { datagramBatch, openUdpSocket, readablePoller } from "./_udp_socket.ts";
 
 /** The runtime facade on Bun. */
 export const bunRuntime: Runtime = {
@@ -24,6 +32,7 @@ export const bunRuntime: Runtime = {
   listenUnixDatagram,
   openUdp,
   datagramBatch: bunDatagramBatch,
+  readablePoller: bunReadablePoller,
 };
 
 function serve(
@@ -67,6 +76,10 @@ async function bunDatagramBatch(fd: number, capacity: number): Promise<DatagramB
   return datagramBatch(await bunLibc(), fd, capacity);
 }
 
+async function bunReadablePoller(fds: readonly number[]): Promise<ReadablePoller> {
+  return readablePoller(await bunLibc(), fds);
+}
+
 type Library<S extends Record<string, BunFfi.FFIFunction>> = BunFfi.Library<S>;
 
 let libc: Libc | undefined;
@@ -84,6 +97,7 @@ async function bunLibc(): Promise<Libc> {
     getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
     recv: { args: ["i32", "ptr", "u64", "i32"], returns: ffi.FFIType.i64_fast },
     recvmmsg: { args: ["i32", "ptr", "u32", "i32", "ptr"], returns: "i32" },
+    poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
     close: { args: ["i32"], returns: "i32" },
     __errno_location: { args: [], returns: "ptr" },
     strerror: { args: ["i32"], returns: "ptr" },
@@ -117,6 +131,7 @@ async function bunLibc(): Promise<Libc> {
     getsockname: (fd, address, length) => s.getsockname(fd, address, length),
     recv: (fd, buffer, length, flags) => Number(s.recv(fd, buffer, length, flags)),
     recvmmsg: (fd, messages, vlen, flags) => s.recvmmsg(fd, messages, vlen, flags, null),
+    poll: (fds, nfds, timeoutMs) => s.poll(fds, nfds, timeoutMs),
     close: (fd) => s.close(fd),
     errno() {
       const at = s.__errno_location();

@@ -9,12 +9,20 @@
  * @module
  */
 
-import type { Closer, DatagramBatch, Runtime, Server, UdpSocket, UdpSocketOptions } from "./types.ts";
+import type {
+  Closer,
+  DatagramBatch,
+  ReadablePoller,
+  Runtime,
+  Server,
+  UdpSocket,
+  UdpSocketOptions,
+} from "./types.ts";
 import { hostPort, listenError } from "./_listen_error.ts";
 import { UnixDatagramListener } from "./_unix_datagram_listener.ts";
 import { ffiUnavailable, type Libc } from "./_libc.ts";
 import { libcNames } from "./_libc_names.ts";
-import { datagramBatch, openUdpSocket } from "./_udp_socket.ts";
+import { datagramBatch, openUdpSocket, readablePoller } from "./_udp_socket.ts";
 
 /** The runtime facade on Deno. */
 export const denoRuntime: Runtime = {
@@ -24,6 +32,7 @@ export const denoRuntime: Runtime = {
   listenUnixDatagram,
   openUdp,
   datagramBatch: denoDatagramBatch,
+  readablePoller: denoReadablePoller,
 };
 
 function serve(
@@ -71,6 +80,14 @@ function denoDatagramBatch(fd: number, capacity: number): Promise<DatagramBatch>
   }
 }
 
+function denoReadablePoller(fds: readonly number[]): Promise<ReadablePoller> {
+  try {
+    return Promise.resolve(readablePoller(denoLibc(), fds));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
@@ -80,6 +97,7 @@ const SYMBOLS = {
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
@@ -112,6 +130,8 @@ function denoLibc(): Libc {
   // size_t parameters must be BigInts; the length is always the same, so convert it once.
   let lastLength = -1;
   let lastLengthBig = 0n;
+  let lastNfds = -1;
+  let lastNfdsBig = 0n;
   libc = {
     socket: (domain, type, protocol) => s.socket(domain, type, protocol),
     bind: (fd, address, length) => s.bind(fd, address, length),
@@ -120,6 +140,13 @@ function denoLibc(): Libc {
     getsockopt: (fd, level, name, value, length) => s.getsockopt(fd, level, name, value, length),
     getsockname: (fd, address, length) => s.getsockname(fd, address, length),
     recvmmsg: (fd, messages, vlen, flags) => s.recvmmsg(fd, messages, vlen, flags, null),
+    poll(fds, nfds, timeoutMs) {
+      if (nfds !== lastNfds) {
+        lastNfds = nfds;
+        lastNfdsBig = BigInt(nfds);
+      }
+      return s.poll(fds, lastNfdsBig, timeoutMs);
+    },
     recv(fd, buffer, length, flags) {
       if (length !== lastLength) {
         lastLength = length;

@@ -65,6 +65,24 @@ export interface Runtime {
    * @throws {Error} When libc cannot be loaded through FFI.
    */
   readonly datagramBatch?: (fd: number, capacity: number) => Promise<DatagramBatch>;
+  /**
+   * A way for a worker thread to sleep until one of `fds` is readable (`poll(2)`), blocking the thread:
+   * only for threads with nothing else to do meanwhile. Absent where the runtime offers no FFI.
+   *
+   * @throws {Error} When libc cannot be loaded through FFI.
+   */
+  readonly readablePoller?: (fds: readonly number[]) => Promise<ReadablePoller>;
+}
+
+/** Blocks the calling thread until a descriptor is readable; see {@link Runtime.readablePoller}. */
+export interface ReadablePoller {
+  /**
+   * Waits until one of the descriptors is readable or `timeoutMs` passed.
+   *
+   * @param timeoutMs The longest wait, ms.
+   * @returns How many are readable; 0 after the timeout (or an interrupted wait).
+   */
+  wait(timeoutMs: number): number;
 }
 
 /** Where and how {@link Runtime.openUdp} binds. */

@@ -101,6 +101,11 @@ export class StatsdInput implements Input {
       component: "statsd",
       readBuffer: this.#config.read_buffer,
       receive: this.#config.udp_receive,
+      // Datagrams are handed over as they came: the workers may read the sockets themselves.
+      format: FORMAT_IDS.statsd,
+      onPackets: function countUdpPackets(count: number): void {
+        udpPackets.add(count);
+      },
       onMessage: function onUdpMessage(message: Uint8Array): void {
         udpPackets.add();
         // `emit` copies into the ring, so the runtime's buffer is handed over as is.
