@@ -84,7 +84,7 @@ describe("Pipeline.attachSocket()", { skip }, () => {
       const batch = socket.createBatch(4);
       let left = 0;
       await until(
-        async () => (left += Math.max(0, batch.receive())),
+        () => Promise.resolve(left += Math.max(0, batch.receive())),
         () => left === 1,
         "the datagram left queued",
       );
