@@ -17,6 +17,8 @@ import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_main.ts";
 import { SharedStamp, type SocketAttachment } from "./_socket_reader.ts";
+import { joinPieces } from "./_hand_over.ts";
+import type { PartialBucket } from "./aggregate/aggregator.ts";
 
 /** What to do with a frame when every ring is full. Only dropping (and counting) exists for now. */
 export type WhenFull = "drop";
@@ -99,6 +101,8 @@ interface _Slot {
   everReady: boolean;
   error: unknown;
   readonly pending: Map<number, _Pending>;
+  /** The buckets of partials that arrive in pieces, by request id. */
+  readonly pieces: Map<number, PartialBucket[]>;
 }
 
 /**
@@ -154,6 +158,7 @@ export class Pool {
         everReady: false,
         error: undefined,
         pending: new Map(),
+        pieces: new Map(),
       });
     }
   }
@@ -354,11 +359,19 @@ export class Pool {
             for (const pending of slot.pending.values()) worker.postMessage(pending.request);
             resolve();
             break;
+          case "chunk": {
+            const pieces = slot.pieces.get(reply.id);
+            if (pieces === undefined) slot.pieces.set(reply.id, [...reply.buckets]);
+            else for (const bucket of reply.buckets) pieces.push(bucket);
+            break;
+          }
           case "partial":
           case "done": {
             const pending = slot.pending.get(reply.id);
             slot.pending.delete(reply.id);
-            pending?.resolve(reply.kind === "partial" ? reply.partial : undefined);
+            const pieces = slot.pieces.get(reply.id) ?? [];
+            slot.pieces.delete(reply.id);
+            pending?.resolve(reply.kind === "partial" ? joinPieces(pieces, reply.partial) : undefined);
             break;
           }
         }

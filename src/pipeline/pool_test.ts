@@ -88,6 +88,40 @@ describe("Pool", () => {
     }
   });
 
+  it("flush() joins a partial the worker handed over in pieces, reading frames between them", async () => {
+    const pool = new Pool({
+      workers: 1,
+      ringBytes: 1 << 20,
+      whenFull: "drop",
+      sink: { ...SINK, maxSeries: 5000 },
+    });
+    await pool.start();
+    try {
+      // 2600 series in two windows: more than five pieces of CHUNK_SERIES.
+      let seq = 0;
+      for (let k = 0; k < 1300; k += 10) {
+        const batch = Array.from({ length: 10 }, (_, i) => `s${k + i}:1|c`).join("\n");
+        assert.equal(pool.write(0, FORMAT_IDS.statsd, ++seq, T0, bytes(batch)), true);
+        assert.equal(pool.write(0, FORMAT_IDS.statsd, ++seq, T0 + 10_000, bytes(batch)), true);
+      }
+      const partials = await pool.flush(T0 + 10_000);
+      const windows = partials[0]!.aggregate.buckets.map((b) => b.windowMs);
+      assert.ok(windows.length > 2, "the buckets came in pieces");
+      assert.deepEqual([...new Set(windows)], [T0, T0 + 10_000]);
+      const perWindow = (ms: number) =>
+        partials[0]!.aggregate.buckets.filter((b) => b.windowMs === ms).reduce(
+          (n, b) => n + b.series.length,
+          0,
+        );
+      assert.equal(perWindow(T0), 1300);
+      assert.equal(perWindow(T0 + 10_000), 1300);
+      assert.equal(Object.keys(counters(partials)).length, 1300);
+      assert.equal(lines(partials), 2600);
+    } finally {
+      await pool.stop();
+    }
+  });
+
   it("flush() leaves windows after upToWindowMs with the workers", async () => {
     const pool = new Pool({ workers: 1, ringBytes: 1 << 16, whenFull: "drop", sink: SINK });
     await pool.start();

@@ -17,7 +17,10 @@
  * - worker → pool `{ kind: "ready" }` once the modules are loaded and the loop runs;
  * - pool → worker `{ kind: "flush", id, upToWindowMs, writeIndex }`: read at least up to `writeIndex`
  *   (the producer's position when it closed the window, so every frame stamped with a window
- *   ≤ `upToWindowMs` is before it), then reply `{ kind: "partial", id, partial }` and reset the counters;
+ *   ≤ `upToWindowMs` is before it), then reply `{ kind: "partial", id, partial }` and reset the counters.
+ *   A partial of more than 500 series goes over in pieces, `{ kind: "chunk", id, buckets }` then the
+ *   `partial` with the last piece, and the worker reads its ring and sockets between two pieces
+ *   (`_hand_over.ts` says why);
  * - pool → worker `{ kind: "stop", id }`: read everything, reply with every window, stop the loop (the
  *   pool then terminates the worker);
  * - pool → worker `{ kind: "attach", id, socket }` / `{ kind: "detach", id, fd }`: start or stop reading a
@@ -34,8 +37,10 @@ import { parentPort, workerData } from "node:worker_threads";
 import { detectRuntime } from "../runtime/detect.ts";
 import { FrameSink } from "./frame_sink.ts";
 import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
+import type { PartialBucket } from "./aggregate/aggregator.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import { SharedStamp, type SocketAttachment, SocketReader } from "./_socket_reader.ts";
+import { handOver } from "./_hand_over.ts";
 
 /** What the pool passes in `workerData`. */
 export interface WorkerInit {
@@ -94,6 +99,13 @@ export type WorkerReply =
     readonly partial: SinkPartial;
   }
   | {
+    readonly kind: "chunk";
+    /** The id of the flush or stop being answered. */
+    readonly id: number;
+    /** Some of the partial's buckets (series of one window may come in several pieces). */
+    readonly buckets: readonly PartialBucket[];
+  }
+  | {
     readonly kind: "done";
     /** The id of the request carried out. */
     readonly id: number;
@@ -133,13 +145,16 @@ function runWorker(init: WorkerInit): void {
     switch (request.kind) {
       case "flush": {
         do ring.read(sink); while (ring.behind(request.writeIndex));
-        reply({ kind: "partial", id: request.id, partial: sink.take(request.upToWindowMs) });
+        handOver(request.id, sink.take(request.upToWindowMs), { between: readMore, post: reply });
         break;
       }
       case "stop": {
         stopping = true;
         ring.read(sink);
-        reply({ kind: "partial", id: request.id, partial: sink.take(Number.POSITIVE_INFINITY) });
+        handOver(request.id, sink.take(Number.POSITIVE_INFINITY), {
+          between: () => ring.read(sink),
+          post: reply,
+        });
         break;
       }
       case "attach": {
@@ -160,6 +175,11 @@ function runWorker(init: WorkerInit): void {
 
   function reply(message: WorkerReply): void {
     port.postMessage(message);
+  }
+
+  function readMore(): void {
+    ring.read(sink);
+    if (sockets.size > 0) sockets.read();
   }
 
   function turn(): Promise<void> {
