@@ -194,6 +194,8 @@ export class Pipeline {
       maxSeries: agg.maxSeries,
       maxEvents: options.maxEvents ?? DEFAULT_MAX_EVENTS,
       formats: options.formats ?? {},
+      // One thread sees every frame: a cumulative series can be one run, exact and flat in the rate.
+      ...(options.workers <= 1 ? { cumulativeEntries: 1 } : {}),
     };
     const stats = options.stats;
     this.#restarts = stats.cell("tally_worker_restarts_total", {}, {

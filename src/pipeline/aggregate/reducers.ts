@@ -585,8 +585,16 @@ function _coalesceRuns(s: CumulativeState): void {
  * @param s The state.
  * @param value The total the source reported.
  * @param seq The sequence of the frame the value came in.
+ * @param maxEntries The entries kept before the oldest pairs are coalesced: {@link CUMULATIVE_MAX_ENTRIES}
+ *   by default; 1 keeps a single run, exact where one thread sees every value of the series (one worker,
+ *   or none), and keeps the state at four numbers whatever the rate.
  */
-export function cumulativeAdd(s: CumulativeState, value: number, seq: number): void {
+export function cumulativeAdd(
+  s: CumulativeState,
+  value: number,
+  seq: number,
+  maxEntries: number = CUMULATIVE_MAX_ENTRIES,
+): void {
   const seqs = s.seqs;
   const last = seqs.length - 1;
   if (last >= 0 && seqs[last] === seq) {
@@ -614,7 +622,7 @@ export function cumulativeAdd(s: CumulativeState, value: number, seq: number): v
     s.lasts.splice(i, 0, value);
     s.gains.splice(i, 0, 0);
   }
-  if (seqs.length > CUMULATIVE_MAX_ENTRIES) _coalesceRuns(s);
+  while (seqs.length > maxEntries) _coalesceRuns(s);
 }
 
 /**
@@ -735,8 +743,15 @@ export function reducerInit(kind: SampleKind): ReducerState {
  * @param sample The sample.
  * @param seq The sequence of the frame the sample came in.
  * @param exactLimit How many observations a summary keeps exactly.
+ * @param cumulativeEntries The entries a cumulative state keeps (see {@link cumulativeAdd}).
  */
-export function reducerAdd(state: ReducerState, sample: Sample, seq: number, exactLimit: number): void {
+export function reducerAdd(
+  state: ReducerState,
+  sample: Sample,
+  seq: number,
+  exactLimit: number,
+  cumulativeEntries: number = CUMULATIVE_MAX_ENTRIES,
+): void {
   switch (state.kind) {
     case "counter":
       counterAdd(state, sample.value, sample.rate);
@@ -751,7 +766,7 @@ export function reducerAdd(state: ReducerState, sample: Sample, seq: number, exa
       setAdd(state, sample.member);
       return;
     case "cumulative":
-      cumulativeAdd(state, sample.value, seq);
+      cumulativeAdd(state, sample.value, seq, cumulativeEntries);
       return;
   }
 }
