@@ -181,9 +181,10 @@ export class SocketReader {
    * Blocks the thread until a socket is readable or `timeoutMs` passed.
    *
    * @param timeoutMs The longest wait.
+   * @returns Whether a socket is readable (false after the timeout).
    */
-  waitReadable(timeoutMs: number): void {
-    this.#poller?.wait(timeoutMs);
+  waitReadable(timeoutMs: number): boolean {
+    return (this.#poller?.wait(timeoutMs) ?? 0) > 0;
   }
 
   async #repoll(): Promise<void> {

@@ -145,6 +145,8 @@ function runWorker(init: WorkerInit): void {
     switch (request.kind) {
       case "flush": {
         do ring.read(sink); while (ring.behind(request.writeIndex));
+        // Empty the sockets' kernel buffers first: taking and posting the partial takes a while.
+        if (sockets.size > 0) sockets.read();
         handOver(request.id, sink.take(request.upToWindowMs), { between: readMore, post: reply });
         break;
       }
@@ -215,9 +217,12 @@ function runWorker(init: WorkerInit): void {
         await turn();
         lastTurn = performance.now();
       } else if (emptySleeps >= IDLE_AFTER_SLEEPS) {
-        // Idle: block until a datagram comes (or the poll times out), then let control messages in.
-        sockets.waitReadable(IDLE_POLL_MS);
-        emptySleeps = 0;
+        // Idle: block until a datagram comes, and read it at once; after a quiet poll, let control
+        // messages in.
+        if (sockets.waitReadable(IDLE_POLL_MS)) {
+          emptySleeps = 0;
+          continue;
+        }
         await turn();
         lastTurn = performance.now();
       } else if (!sockets.behind) {
