@@ -104,12 +104,14 @@ function drawPanel(
       `<line x1="${left + MARGIN.left}" y1="${y}" x2="${
         left + MARGIN.left + plotW
       }" y2="${y}" stroke="#eee"/>`,
-      `<text x="${left + MARGIN.left - 4}" y="${y + 4}" text-anchor="end">${label(value)}</text>`,
+      `<text x="${left + MARGIN.left - 4}" y="${y + 4}" text-anchor="end">${label(value, false)}</text>`,
     );
   }
   for (const series of seriesValues) {
     out.push(
-      `<text x="${xOf(series)}" y="${MARGIN.top + plotH + 14}" text-anchor="middle">${label(series)}</text>`,
+      `<text x="${xOf(series)}" y="${MARGIN.top + plotH + 14}" text-anchor="middle">${
+        label(series, true)
+      }</text>`,
     );
   }
   out.push(
@@ -147,8 +149,8 @@ function niceMax(value: number): number {
   return 10 * power;
 }
 
-function label(value: number): string {
-  if (value >= 1000) return `${value / 1000}k`;
+function label(value: number, thousands: boolean): string {
+  if (thousands && value >= 1000) return `${value / 1000}k`;
   return Number.isInteger(value) ? String(value) : value.toPrecision(2);
 }
 
