@@ -24,7 +24,6 @@ function partialOf(buckets: PartialBucket[]): SinkPartial {
     lines: [{ inputId: 0, lines: 9 }],
     bad: [],
     framesSkipped: 0,
-    received: [],
   };
 }
 

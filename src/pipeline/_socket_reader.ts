@@ -5,7 +5,9 @@
  *
  * Every datagram still gets what a frame from the ring gets: a sequence number from the pipeline-wide
  * counter (gauges resolve "last write" by it across threads and inputs) and the window open when it was
- * read, both from the {@link SharedStamp} the main thread keeps.
+ * read, both from the {@link SharedStamp} the main thread keeps. Each socket has one reader (the pool
+ * assigns it), so its datagrams' numbers follow the kernel's queue; its counts go to
+ * {@link SocketCounters} the main thread reads.
  *
  * @module
  */
@@ -26,6 +28,62 @@ export interface SocketAttachment {
   readonly inputId: number;
   /** The format id of its datagrams. */
   readonly format: number;
+  /** Its {@link SocketCounters}, which the reading worker adds to and the main thread reads. */
+  readonly counters: SharedArrayBuffer;
+}
+
+/**
+ * The datagrams, bytes and failed reads of one socket a worker reads, in shared memory, so that the main
+ * thread's self-metrics are current at every scrape rather than at every flush.
+ */
+export class SocketCounters {
+  readonly #slots: BigInt64Array;
+
+  /**
+   * Allocates the shared counters (all 0).
+   *
+   * @returns The buffer to put in a {@link SocketAttachment}.
+   */
+  static allocate(): SharedArrayBuffer {
+    return new SharedArrayBuffer(24);
+  }
+
+  /**
+   * Opens counters over a buffer from {@link SocketCounters.allocate}.
+   *
+   * @param sab The buffer.
+   */
+  constructor(sab: SharedArrayBuffer) {
+    this.#slots = new BigInt64Array(sab);
+  }
+
+  /**
+   * Worker: adds what one read turn got.
+   *
+   * @param packets Datagrams read.
+   * @param bytes Their bytes.
+   * @param errors Failed reads.
+   */
+  add(packets: number, bytes: number, errors: number): void {
+    if (packets > 0) Atomics.add(this.#slots, 0, BigInt(packets));
+    if (bytes > 0) Atomics.add(this.#slots, 1, BigInt(bytes));
+    if (errors > 0) Atomics.add(this.#slots, 2, BigInt(errors));
+  }
+
+  /** The datagrams read so far. */
+  get packets(): number {
+    return Number(Atomics.load(this.#slots, 0));
+  }
+
+  /** Their bytes. */
+  get bytes(): number {
+    return Number(Atomics.load(this.#slots, 1));
+  }
+
+  /** The failed reads. */
+  get errors(): number {
+    return Number(Atomics.load(this.#slots, 2));
+  }
 }
 
 /**
@@ -77,6 +135,7 @@ export class SharedStamp {
 interface Reading {
   readonly attachment: SocketAttachment;
   readonly batch: DatagramBatch;
+  readonly counters: SocketCounters;
 }
 
 /** The sockets one worker reads; a resource of the worker thread. */
@@ -123,7 +182,11 @@ export class SocketReader {
       throw new Error(`Cannot read socket ${attachment.fd}: ${this.#runtime.name} has no FFI`);
     }
     const batch = await open(attachment.fd, SOCKET_BATCH);
-    this.#readings = [...this.#readings, { attachment, batch }];
+    this.#readings = [...this.#readings, {
+      attachment,
+      batch,
+      counters: new SocketCounters(attachment.counters),
+    }];
     await this.#repoll();
   }
 
@@ -147,7 +210,7 @@ export class SocketReader {
     const stamp = this.#stamp;
     let total = 0;
     let behind = false;
-    for (const { attachment, batch } of this.#readings) {
+    for (const { attachment, batch, counters } of this.#readings) {
       const { inputId, format } = attachment;
       let got = 0;
       let bytes = 0;
@@ -170,7 +233,7 @@ export class SocketReader {
         if (n < batch.capacity) break;
       }
       if (got >= BUDGET_PER_SOCKET) behind = true;
-      if (got > 0 || errors > 0) sink.received(inputId, got, bytes, errors);
+      counters.add(got, bytes, errors);
       total += got;
     }
     this.#behind = behind;

@@ -55,18 +55,6 @@ export interface BadCount {
   readonly count: number;
 }
 
-/** Datagrams a worker read from an input's sockets itself since the last take. */
-export interface ReceivedCount {
-  /** The input index. */
-  readonly inputId: number;
-  /** The datagrams read. */
-  readonly packets: number;
-  /** Their bytes. */
-  readonly bytes: number;
-  /** Reads that failed (socket errors). */
-  readonly errors: number;
-}
-
 /** What a sink hands over at a flush: plain data that survives structured clone. */
 export interface SinkPartial {
   /** The aggregated windows up to the flushed one. */
@@ -81,8 +69,6 @@ export interface SinkPartial {
   readonly bad: readonly BadCount[];
   /** Frames skipped because a previous worker died handling them (see `RingBuffer.recover`). */
   readonly framesSkipped: number;
-  /** Datagrams read from sockets by the worker itself (not through the ring), per input. */
-  readonly received: readonly ReceivedCount[];
 }
 
 /**
@@ -110,8 +96,6 @@ export class FrameSink implements FrameVisitor, SampleSink {
   #lines: number[] = [];
   #bad: Array<Map<BadCount["reason"], number> | undefined> = [];
   #framesSkipped = 0;
-  // Indexed by input id: [packets, bytes, errors] of datagrams read from sockets here.
-  #received: Array<[number, number, number] | undefined> = [];
 
   /**
    * Creates an empty sink.
@@ -186,26 +170,6 @@ export class FrameSink implements FrameVisitor, SampleSink {
   }
 
   /**
-   * Counts datagrams read from an input's socket by this thread (frames of the ring are counted by the
-   * main thread instead).
-   *
-   * @param inputId The input index.
-   * @param packets How many datagrams.
-   * @param bytes Their bytes.
-   * @param errors Failed reads.
-   */
-  received(inputId: number, packets: number, bytes: number, errors: number): void {
-    let counts = this.#received[inputId];
-    if (counts === undefined) {
-      counts = [0, 0, 0];
-      this.#received[inputId] = counts;
-    }
-    counts[0] += packets;
-    counts[1] += bytes;
-    counts[2] += errors;
-  }
-
-  /**
    * Counts frames skipped by `RingBuffer.recover`.
    *
    * @param n How many.
@@ -232,12 +196,6 @@ export class FrameSink implements FrameVisitor, SampleSink {
         bad.push({ inputId, reason, count });
       }
     });
-    const received: ReceivedCount[] = [];
-    this.#received.forEach((counts, inputId) => {
-      if (counts !== undefined) {
-        received.push({ inputId, packets: counts[0], bytes: counts[1], errors: counts[2] });
-      }
-    });
     const partial: SinkPartial = {
       aggregate: this.#aggregator.take(upToWindowMs),
       events: this.#events,
@@ -245,9 +203,7 @@ export class FrameSink implements FrameVisitor, SampleSink {
       lines,
       bad,
       framesSkipped: this.#framesSkipped,
-      received,
     };
-    this.#received = [];
     this.#events = [];
     this.#eventsDropped = 0;
     this.#lines = [];

@@ -9,8 +9,13 @@
  * to the closed one (with the ring's write position, so the worker reads every frame stamped before),
  * merges the partials in the {@link SeriesTable}, expires idle series and hands the result to `onFlush`.
  *
+ * An input may instead hand a UDP socket to the workers ({@link Pipeline.attachSocket}): they read its
+ * datagrams themselves and stamp them from a {@link SharedStamp}, the arrival sequence and open window this
+ * class keeps in shared memory whenever there are workers, so that both paths share one order.
+ *
  * Self-metrics: per input the uniform component counters (lines received, bytes received, frames
- * dropped with reason `ring_full`, `frame_too_large` or `stopped`, errors `bad_line`) and `tally_bad_lines_total{reason}`
+ * dropped with reason `ring_full`, `frame_too_large` or `stopped`, errors `bad_line`, and `socket` for
+ * failed reads of a socket the workers read) and `tally_bad_lines_total{reason}`
  * (per source when an input registers its sources apart, with their labels, e.g. `script`); for the
  * pipeline `tally_series_live`, `tally_series_rejected_total`, `tally_flush_duration_seconds`,
  * `tally_ring_fill_ratio{worker}`, `tally_events_dropped_total`, `tally_worker_restarts_total`,
@@ -31,7 +36,7 @@ import { DEFAULT_MAX_EVENTS, FrameSink } from "./frame_sink.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import { Pool } from "./pool.ts";
 import type { Balance, WhenFull } from "./pool.ts";
-import { SharedStamp } from "./_socket_reader.ts";
+import { SharedStamp, SocketCounters } from "./_socket_reader.ts";
 
 /** How the pipeline aggregates and how big its queues are. */
 export interface PipelineOptions {
@@ -104,6 +109,15 @@ export interface PipelineComponent {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+interface _AttachedSocket {
+  readonly input: _Input;
+  readonly counters: SocketCounters;
+  readonly onPackets: (count: number) => void;
+  packets: number;
+  bytes: number;
+  errors: number;
+}
+
 /** How often a "frames dropped" warning may repeat per input. */
 const DROP_WARN_EVERY_MS = 10_000;
 /** The highest input id a frame header can carry (u16). */
@@ -116,8 +130,6 @@ interface _Input {
   readonly badLines: SelfCell;
   readonly socketErrors: SelfCell;
   readonly warnKey: string;
-  /** Credits datagrams the workers read from this input's sockets (its own packet counter). */
-  onPackets: ((count: number) => void) | undefined;
 }
 
 /**
@@ -153,6 +165,8 @@ export class Pipeline {
   // With workers, the sequence and window are shared with them: they stamp datagrams read from sockets.
   readonly #shared: SharedStamp | undefined;
   readonly #inputIds = new Map<EmitFrame, number>();
+  /** The sockets the workers read, with what of their counts was credited already. */
+  readonly #sockets = new Map<number, _AttachedSocket>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #started = false;
@@ -265,7 +279,9 @@ export class Pipeline {
       }));
     }
     const table = this.#table;
+    const creditSockets = () => this.#creditSockets();
     stats.onCollect(function collectPipeline(): void {
+      creditSockets();
       live.set(table.size);
       rejected.set(table.rejected);
       for (let i = 0; i < fills.length; i++) fills[i]!.set(pool!.fill(i));
@@ -313,7 +329,6 @@ export class Pipeline {
       socketErrors: stats.errors("socket"),
       // Per input, not per source: 500 scripts of one input share one rate-limited warning.
       warnKey: `ring_full:${component.type}:${component.id}`,
-      onPackets: undefined,
     };
     this.#inputs.push(input);
     const stopped = stats.dropped("stopped");
@@ -383,9 +398,37 @@ export class Pipeline {
     }
     const pool = this.#pool;
     if (pool === undefined || this.#stamp.closed) return undefined;
-    this.#inputs[inputId]!.onPackets = onPackets;
-    await pool.attach({ fd, inputId, format });
-    return () => pool.detach(fd);
+    const counters = SocketCounters.allocate();
+    this.#sockets.set(fd, {
+      input: this.#inputs[inputId]!,
+      counters: new SocketCounters(counters),
+      onPackets,
+      packets: 0,
+      bytes: 0,
+      errors: 0,
+    });
+    await pool.attach({ fd, inputId, format, counters });
+    return async () => {
+      await pool.detach(fd);
+      this.#creditSockets();
+      this.#sockets.delete(fd);
+    };
+  }
+
+  /** Adds what the workers counted on their sockets since the last call to the inputs' counters. */
+  #creditSockets(): void {
+    for (const socket of this.#sockets.values()) {
+      const { counters, input } = socket;
+      const packets = counters.packets;
+      const bytes = counters.bytes;
+      const errors = counters.errors;
+      if (packets > socket.packets) socket.onPackets(packets - socket.packets);
+      if (bytes > socket.bytes) input.stats.receivedBytes.add(bytes - socket.bytes);
+      if (errors > socket.errors) input.socketErrors.add(errors - socket.errors);
+      socket.packets = packets;
+      socket.bytes = bytes;
+      socket.errors = errors;
+    }
   }
 
   /**
@@ -485,6 +528,7 @@ export class Pipeline {
   }
 
   #merge(partials: readonly SinkPartial[], windowMs: number, started: number): FlushResult {
+    this.#creditSockets();
     const table = this.#table;
     const conflictsBefore = table.kindConflicts;
     const invalidBefore = table.invalid;
@@ -498,13 +542,6 @@ export class Pipeline {
       this.#eventsDropped.add(partial.eventsDropped);
       this.#framesSkipped.add(partial.framesSkipped);
       for (const { inputId, lines } of partial.lines) this.#inputs[inputId]?.stats.received.add(lines);
-      for (const { inputId, packets, bytes, errors } of partial.received) {
-        const input = this.#inputs[inputId];
-        if (input === undefined) continue;
-        input.stats.receivedBytes.add(bytes);
-        input.socketErrors.add(errors);
-        input.onPackets?.(packets);
-      }
       for (const { inputId, reason, count } of partial.bad) {
         const input = this.#inputs[inputId];
         if (input === undefined) continue;

@@ -10,6 +10,7 @@ import { detectRuntime } from "../runtime/detect.ts";
 import type { UdpSocket } from "../runtime/types.ts";
 import { Pipeline } from "./pipeline.ts";
 import { Pool } from "./pool.ts";
+import { SocketCounters } from "./_socket_reader.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 
 const runtime = detectRuntime();
@@ -64,7 +65,13 @@ describe("Pipeline.attachSocket()", { skip }, () => {
       const detach = await pipeline.attachSocket(emit, socket.fd, FORMAT_IDS.statsd, (n) => (packets += n));
       assert.ok(detach !== undefined, "with workers the socket is handed over");
       for (const line of ["a:1|c", "a:2|c", "g:1|g\na:3|c"]) await send(client, line, socket.port);
-      await until(() => pipeline.flush(), () => packets === 3, "the workers to read three datagrams");
+      // The counts are current at every scrape, not only at a flush.
+      await until(
+        () => Promise.resolve(stats.snapshot()),
+        () => packets === 3,
+        "the workers to read three datagrams",
+      );
+      await pipeline.flush();
       assert.equal(pointOf(latest, "a"), 6);
       assert.equal(pointOf(latest, "g"), 1);
       const received = stats.snapshot().find((f) => f.name === "tally_component_received_bytes_total");
@@ -91,6 +98,46 @@ describe("Pipeline.attachSocket()", { skip }, () => {
       await pipeline.flush();
       assert.equal(packets, 4);
       assert.equal(pointOf(latest, "a"), 6);
+    } finally {
+      client.close();
+      await pipeline.stop();
+      await socket.close();
+    }
+  });
+
+  it("with two workers a socket has one reader, so a gauge's deltas stay after the value they follow", async () => {
+    const latest = new Map<string, Metric>();
+    const pipeline = new Pipeline({
+      workers: 2,
+      ringBytes: 1 << 20,
+      intervalMs: 10_000,
+      aggregation: { percentiles: [50], exactLimit: 256, maxSeries: 1000, idleMs: 300_000 },
+      stats: new SelfStats(),
+      log: createLogger({}, { write: () => {} }),
+      onFlush(result) {
+        for (const metric of result.metrics) latest.set(metric.key, metric);
+      },
+    });
+    await pipeline.start();
+    const socket = await runtime.openUdp!({ host: "127.0.0.1", port: 0, receiveBufferBytes: 1 << 20 });
+    const client = createSocket("udp4");
+    try {
+      const emit = pipeline.register({ type: "statsd", id: "statsd" });
+      let packets = 0;
+      await pipeline.attachSocket(emit, socket.fd, FORMAT_IDS.statsd, (n) => (packets += n));
+      // Each gauge in three datagrams: a value, then two deltas. Read by two workers at once, a delta could
+      // take its sequence number before the value's and be dropped as older than it.
+      for (let g = 0; g < 200; g++) {
+        await send(client, `g${g}:${g}|g`, socket.port);
+        await send(client, `g${g}:+3|g`, socket.port);
+        await send(client, `g${g}:-1|g`, socket.port);
+      }
+      await until(() => pipeline.flush(), () => packets === 600, "600 datagrams");
+      const wrong = [];
+      for (let g = 0; g < 200; g++) {
+        if (pointOf(latest, `g${g}`) !== g + 2) wrong.push(`g${g}=${pointOf(latest, `g${g}`)}`);
+      }
+      assert.deepEqual(wrong, []);
     } finally {
       client.close();
       await pipeline.stop();
@@ -135,7 +182,12 @@ describe("Pipeline.attachSocket()", { skip }, () => {
     const lines = (partials: readonly SinkPartial[]): number =>
       partials.reduce((sum, p) => sum + p.lines.reduce((s, l) => s + l.lines, 0), 0);
     try {
-      await pool.attach({ fd: socket.fd, inputId: 0, format: FORMAT_IDS.statsd });
+      await pool.attach({
+        fd: socket.fd,
+        inputId: 0,
+        format: FORMAT_IDS.statsd,
+        counters: SocketCounters.allocate(),
+      });
       let seen = 0;
       await send(client, "a:1|c", socket.port);
       await until(

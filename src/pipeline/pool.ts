@@ -124,7 +124,8 @@ export class Pool {
   readonly #slots: _Slot[];
   readonly #roundRobin: boolean;
   readonly #stamp: SharedArrayBuffer;
-  readonly #sockets = new Map<number, SocketAttachment>();
+  /** The sockets handed over, by descriptor, with the worker that reads each. */
+  readonly #sockets = new Map<number, { readonly socket: SocketAttachment; readonly reader: number }>();
   #current = 0;
   #nextId = 1;
   #restarts = 0;
@@ -268,28 +269,32 @@ export class Pool {
   }
 
   /**
-   * Hands a UDP socket to every worker, which read it themselves from then on (and their successors
-   * after a restart). Resolves once every worker reads it.
+   * Hands a UDP socket to one worker (the one reading the fewest), which reads it itself from then on
+   * (and its successor after a restart). One reader per socket keeps the datagrams' sequence numbers in
+   * the order the kernel queued them: two workers reading one socket take their sequence numbers after
+   * their reads return, so a later datagram could get the earlier number and a gauge's older value win.
+   * Resolves once the worker reads it.
    *
-   * @param socket The descriptor, the input it belongs to and the format of its datagrams.
+   * @param socket The descriptor, the input it belongs to, the format of its datagrams and its counters.
    */
   async attach(socket: SocketAttachment): Promise<void> {
-    this.#sockets.set(socket.fd, socket);
-    await Promise.all(
-      this.#slots.map((slot) => this.#request(slot, { kind: "attach", id: this.#nextId++, socket })),
-    );
+    const load = this.#slots.map(() => 0);
+    for (const { reader } of this.#sockets.values()) load[reader]!++;
+    const reader = load.indexOf(Math.min(...load));
+    this.#sockets.set(socket.fd, { socket, reader });
+    await this.#request(this.#slots[reader]!, { kind: "attach", id: this.#nextId++, socket });
   }
 
   /**
-   * Makes every worker let go of a socket; the caller may close it once this resolves.
+   * Makes the worker reading a socket let go of it; the caller may close it once this resolves.
    *
    * @param fd The descriptor.
    */
   async detach(fd: number): Promise<void> {
-    if (!this.#sockets.delete(fd)) return;
-    await Promise.all(
-      this.#slots.map((slot) => this.#request(slot, { kind: "detach", id: this.#nextId++, fd })),
-    );
+    const attached = this.#sockets.get(fd);
+    if (attached === undefined) return;
+    this.#sockets.delete(fd);
+    await this.#request(this.#slots[attached.reader]!, { kind: "detach", id: this.#nextId++, fd });
   }
 
   /**
@@ -344,7 +349,7 @@ export class Pool {
       index: slot.index,
       sink: this.#options.sink,
       stamp: this.#stamp,
-      sockets: [...this.#sockets.values()],
+      sockets: [...this.#sockets.values()].filter((a) => a.reader === slot.index).map((a) => a.socket),
     };
     const worker = new Worker(fileURLToPath(this.#url.href), { workerData: init });
     slot.worker = worker;
@@ -416,6 +421,5 @@ function emptyPartial(): SinkPartial {
     lines: [],
     bad: [],
     framesSkipped: 0,
-    received: [],
   };
 }
