@@ -55,6 +55,7 @@ Options:
       --insecure             allow a non-loopback --http address without http.token
       --flush-interval DUR   aggregation window, e.g. 10s, 1s
       --workers N            parser/aggregator threads; 0 parses on the main thread
+      --udp-receive MODE     how statsd and collectd read UDP: auto, recvmmsg or dgram
   -h, --help                 show this help
 `;
 
@@ -86,6 +87,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         insecure: { type: "boolean" },
         "flush-interval": { type: "string" },
         workers: { type: "string" },
+        "udp-receive": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: false,
@@ -112,6 +114,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       ...(flags.insecure === true ? { insecure: true } : {}),
       ...(flags["flush-interval"] !== undefined ? { flushInterval: flags["flush-interval"] } : {}),
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+      ...(flags["udp-receive"] !== undefined ? { udpReceive: flags["udp-receive"] } : {}),
     });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -311,6 +314,7 @@ class Collector {
       const emit = emits.get(id)!;
       await input.start({
         emit,
+        attachSocket: (fd, format, onPackets) => pipeline.attachSocket(emit, fd, format, onPackets),
         register: (labels) => pipeline.register({ ...component, labels }),
         serve: (set) => this.#addRoutes(set, `input "${id}"`),
         accept: inbox.acceptor(id, emit),

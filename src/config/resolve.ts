@@ -35,6 +35,8 @@ export interface ConfigOverrides {
   readonly workers?: string | number;
   /** `--insecure`: sets `http.insecure`. */
   readonly insecure?: boolean;
+  /** `--udp-receive MODE`: sets `udp_receive` on every statsd and collectd input. */
+  readonly udpReceive?: string;
 }
 
 /** Options for {@link resolveConfig}. */
@@ -117,7 +119,22 @@ function applyOverrides(doc: Table, overrides: ConfigOverrides): FlagPath[] {
   if (overrides.insecure !== undefined) set(["http", "insecure"], overrides.insecure, "--insecure");
   if (overrides.statsd !== undefined) replaceInputs(doc, "statsd", overrides.statsd, flags);
   if (overrides.collectd !== undefined) replaceInputs(doc, "collectd", overrides.collectd, flags);
+  if (overrides.udpReceive !== undefined) setOnUdpInputs(doc, overrides.udpReceive, flags);
   return flags;
+}
+
+/** The input types that read UDP sockets and so take `udp_receive`. */
+const UDP_INPUT_TYPES: readonly string[] = ["statsd", "collectd"];
+
+/** Applies `--udp-receive MODE` to every input that reads UDP (after `--statsd`/`--collectd` replaced them). */
+function setOnUdpInputs(doc: Table, mode: string, flags: FlagPath[]): void {
+  const inputs = doc["inputs"];
+  if (!isTable(inputs)) return;
+  for (const [id, input] of Object.entries(inputs)) {
+    if (!isTable(input) || !UDP_INPUT_TYPES.includes(String(input["type"]))) continue;
+    inputs[id] = { ...input, udp_receive: mode };
+    flags.push({ path: ["inputs", id, "udp_receive"], flag: "--udp-receive" });
+  }
 }
 
 /**

@@ -375,6 +375,43 @@ describe("resolveConfig() overrides", () => {
     assert.throws(() => resolveWith({}, ["nowhere"]), /at --collectd\[0\]: expected an address like/);
   });
 
+  it("sets udp_receive on every statsd and collectd input from --udp-receive, naming the flag when wrong", () => {
+    const udpSchema = v.strictObject({
+      listen: v.optional(v.array(listenAddress(), "an array of addresses"), ["udp:127.0.0.1:8125"]),
+      udp_receive: v.optional(
+        v.picklist(["auto", "recvmmsg", "dgram"], '"auto", "recvmmsg" or "dgram"'),
+        "auto",
+      ),
+    });
+    const udpStatsd: InputPlugin<typeof udpSchema> = {
+      type: "statsd",
+      schema: udpSchema,
+      example: {},
+      create: () => {
+        throw new Error("Not used in these tests");
+      },
+    };
+    const collectd: InputPlugin<typeof udpSchema> = { ...udpStatsd, type: "collectd" };
+    const plugins = { statsd: udpStatsd, collectd, probe } as const;
+    const resolveWith = (document: unknown, overrides: ConfigOverrides) =>
+      resolveConfig(document, { plugins, file: "/etc/tally.toml", overrides, defaultInputs: DEFAULT_INPUTS });
+    const file = {
+      inputs: {
+        s: { type: "statsd", listen: ["udp:127.0.0.1:1"] },
+        c: { type: "collectd", listen: ["udp:127.0.0.1:2"], udp_receive: "recvmmsg" },
+        p: { type: "probe", target: "http://127.0.0.1:9100/metrics" },
+      },
+    };
+    const inputs = resolveWith(file, { udpReceive: "dgram" }).inputs;
+    assert.equal(inputs["s"]?.type === "statsd" ? inputs["s"].udp_receive : undefined, "dgram");
+    assert.equal(inputs["c"]?.type === "collectd" ? inputs["c"].udp_receive : undefined, "dgram");
+    assert.equal("udp_receive" in (inputs["p"] ?? {}), false);
+    assert.throws(
+      () => resolveWith({}, { udpReceive: "fast" }),
+      /at --udp-receive: expected "auto", "recvmmsg" or "dgram", found "fast"/,
+    );
+  });
+
   it("reports bad flags by the flag's name", () => {
     const error = errorOf({}, {
       statsd: ["udp:127.0.0.1:8125", "foo"],

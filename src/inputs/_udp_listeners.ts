@@ -4,26 +4,36 @@
  * buffer, read from `/proc/net/udp` and `/proc/net/udp6` every 5 s on Linux and counted as
  * `dropped{reason="kernel"}`. Socket errors after binding are counted as `errors{error_type="socket"}`.
  *
+ * Two ways to read, picked by the input's `udp_receive` (logged with each `Listening` line as `receive`):
+ * - `recvmmsg`: a socket opened through the runtime's FFI and read in batches of up to 64 datagrams per
+ *   call ({@link UdpBatchReader}); `auto` takes it wherever the runtime has FFI;
+ * - `dgram`: `node:dgram`, one callback per datagram; `auto` falls back to it where FFI is unavailable.
+ *
  * It only moves bytes: the input's `onMessage` counts datagrams and emits them.
  *
  * @module
  */
 
-import { createSocket } from "node:dgram";
-import type { Socket as UdpSocket } from "node:dgram";
-import { isIPv6 } from "node:net";
+import type { Socket as DgramSocket } from "node:dgram";
 import { clearInterval, setInterval } from "node:timers";
 import { formatListenAddress, parseListenAddress } from "../config/address.ts";
 import { PROC_NET_UDP, readProcNetUdp, readSocketInodes } from "../internal/proc_net_udp.ts";
 import type { SelfCell } from "../internal/self_stats.ts";
+import { FFI_UNAVAILABLE } from "../runtime/types.ts";
+import type { UdpSocket } from "../runtime/types.ts";
+import type { FormatId } from "../model/frame.ts";
 import type { InputContext } from "./input.ts";
 import { bindError } from "./_bind_error.ts";
+import { BATCH_DATAGRAMS, UdpBatchReader } from "./_udp_batch_reader.ts";
+import type { UdpReceive } from "./_udp_receive.ts";
 
 /** How often the kernel's drop counters are read. */
 const KERNEL_DROPS_EVERY_MS = 5_000;
 /** How often a repeated socket error may be logged. */
 const WARN_EVERY_MS = 60_000;
 const FAMILIES = ["udp4", "udp6"] as const;
+/** An IPv4 or IPv6 literal, as the config's address syntax lets through (anything else is a host name). */
+const IP_LITERAL_REGEXP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/;
 
 /** Options of {@link UdpListeners}. */
 export interface UdpListenersOptions {
@@ -31,13 +41,35 @@ export interface UdpListenersOptions {
   readonly component: string;
   /** The `SO_RCVBUF` size in bytes; 0 keeps the system's default. */
   readonly readBuffer: number;
+  /** How sockets are read; `auto` by default. */
+  readonly receive?: UdpReceive;
+  /**
+   * The format of the datagrams, when they need nothing from the main thread: then a socket read with
+   * `recvmmsg` is handed to the pipeline's workers (`InputContext.attachSocket`), which parse its datagrams
+   * without `onMessage`. Without it (collectd undoes transport security on the main thread), the main
+   * thread reads every socket.
+   */
+  readonly format?: FormatId;
+  /** Counts datagrams the workers read from a socket handed to them (`onMessage` is not called for those). */
+  readonly onPackets?: (count: number) => void;
   /** The handler of each datagram; the bytes are only valid during the call. Not called once closing. */
   readonly onMessage: (bytes: Uint8Array) => void;
 }
 
 interface Listener {
   readonly family: keyof typeof PROC_NET_UDP;
-  readonly socket: UdpSocket;
+  /** The bound host (an IP address). */
+  readonly host: string;
+  /** The bound port. */
+  readonly port: number;
+  /** How it is read. */
+  readonly receive: Exclude<UdpReceive, "auto">;
+  /** Which thread reads it: the pipeline's workers, or the main thread. */
+  readonly readBy: "workers" | "main";
+  /** The receive buffer the kernel granted, in bytes; 0 when unknown or not asked for. */
+  readonly granted: number;
+  /** Stops reading (onMessage is not called after) and closes the socket. */
+  readonly close: () => Promise<void>;
   /** The socket's inode, once found in `/proc/net/udp*`. */
   inode: number | undefined;
   /** The kernel's drop count at the last read. */
@@ -90,8 +122,111 @@ export class UdpListeners {
     if (address === undefined || address.transport !== "udp") {
       throw bindError(component, text, "not a UDP address");
     }
+    const mode = this.#options.receive ?? "auto";
+    const listener =
+      (mode === "dgram" ? undefined : await this.#bindLibc(text, address.host, address.port)) ??
+        await this.#bindDgram(text, address.host, address.port);
+    this.#listeners.push(listener);
+    const bound = formatListenAddress({ transport: "udp", host: listener.host, port: listener.port });
+    this.#bound.push(bound);
+    this.#ctx.log.info("Listening", {
+      address: text,
+      ...(bound !== text ? { bound } : {}),
+      receive: listener.receive,
+      read_by: listener.readBy,
+    });
+    warnIfCapped(this.#ctx, text, listener.granted, this.#options.readBuffer);
+    return bound;
+  }
+
+  /**
+   * Binds through the runtime's FFI; `undefined` when FFI is unavailable and the mode lets `dgram` take
+   * over (said once in the log).
+   */
+  async #bindLibc(text: string, host: string, port: number): Promise<Listener | undefined> {
     const ctx = this.#ctx;
-    const family = isIPv6(address.host) ? "udp6" : "udp4";
+    const { component, readBuffer, onMessage } = this.#options;
+    const required = this.#options.receive === "recvmmsg";
+    if (ctx.runtime.openUdp === undefined) {
+      if (required) {
+        throw bindError(
+          component,
+          text,
+          `udp_receive "recvmmsg" needs FFI, which ${ctx.runtime.name} lacks here`,
+        );
+      }
+      return undefined;
+    }
+    let socket: UdpSocket;
+    try {
+      // libc binds addresses, not names: resolve the way node:dgram does for udp4 sockets.
+      const ip = IP_LITERAL_REGEXP.test(host)
+        ? host
+        : (await (await import("node:dns/promises")).lookup(host, { family: 4 })).address;
+      socket = await ctx.runtime.openUdp({ host: ip, port, receiveBufferBytes: readBuffer });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== FFI_UNAVAILABLE || required) {
+        throw bindError(component, text, error);
+      }
+      ctx.log.warn("Cannot read UDP in batches; falling back to node:dgram", {
+        address: text,
+        error: (error as Error).message,
+      });
+      return undefined;
+    }
+    const format = this.#options.format;
+    let detach: (() => Promise<void>) | undefined;
+    try {
+      detach = format === undefined || ctx.attachSocket === undefined
+        ? undefined
+        : await ctx.attachSocket(socket.fd, format, this.#options.onPackets ?? (() => {}));
+    } catch (error) {
+      await socket.close();
+      throw bindError(component, text, error);
+    }
+    const granted = readBuffer > 0 ? socket.grantedReceiveBuffer() : 0;
+    const listener = {
+      family: socket.host.includes(":") ? "udp6" : "udp4",
+      host: socket.host,
+      port: socket.port,
+      receive: "recvmmsg",
+      granted,
+      inode: undefined,
+      lastDrops: 0,
+    } as const;
+    if (detach !== undefined) {
+      const letGo = detach;
+      return {
+        ...listener,
+        readBy: "workers",
+        async close() {
+          await letGo();
+          await socket.close();
+        },
+      };
+    }
+    const socketErrors = ctx.stats.errors("socket");
+    const reader = new UdpBatchReader(socket.createBatch(BATCH_DATAGRAMS), {
+      onMessage,
+      onError(errno) {
+        socketErrors.add();
+        ctx.log.every(`udp_error:${text}`, WARN_EVERY_MS, "UDP socket error", { address: text, errno });
+      },
+    });
+    return {
+      ...listener,
+      readBy: "main",
+      close() {
+        reader.stop();
+        return socket.close();
+      },
+    };
+  }
+
+  async #bindDgram(text: string, host: string, port: number): Promise<Listener> {
+    const ctx = this.#ctx;
+    const component = this.#options.component;
+    const family = host.includes(":") ? "udp6" : "udp4";
     // Where recvBufferSize does not reach SO_RCVBUF (Deno), passing it would only cost memory per datagram.
     const wanted = this.#options.readBuffer;
     const readBuffer = ctx.runtime.dgramReceiveBuffer ? wanted : 0;
@@ -101,19 +236,22 @@ export class UdpListeners {
         read_buffer: wanted,
       });
     }
+    // Loaded only where it is used: node:dgram alone adds megabytes to the resident set.
+    const { createSocket } = await import("node:dgram");
     const socket = createSocket({
       type: family,
       reuseAddr: false,
       ...(readBuffer > 0 ? { recvBufferSize: readBuffer } : {}),
     });
-    socket.on("message", this.#options.onMessage);
+    const onMessage = this.#options.onMessage;
+    socket.on("message", onMessage);
     await new Promise<void>((resolve, reject) => {
       function onBindError(error: Error): void {
         closeQuietly(socket);
         reject(bindError(component, text, error));
       }
       socket.once("error", onBindError);
-      socket.bind({ port: address.port, address: address.host, exclusive: true }, function onUdpBound() {
+      socket.bind({ port, address: host, exclusive: true }, function onUdpBound() {
         socket.off("error", onBindError);
         resolve();
       });
@@ -126,13 +264,21 @@ export class UdpListeners {
         error: error.message,
       });
     });
-    this.#listeners.push({ family, socket, inode: undefined, lastDrops: 0 });
     const local = socket.address();
-    const bound = formatListenAddress({ transport: "udp", host: local.address, port: local.port });
-    this.#bound.push(bound);
-    ctx.log.info("Listening", { address: text, ...(bound !== text ? { bound } : {}) });
-    if (readBuffer > 0) warnIfCapped(ctx, text, socket, readBuffer);
-    return bound;
+    return {
+      family,
+      host: local.address,
+      port: local.port,
+      receive: "dgram",
+      readBy: "main",
+      granted: readBuffer > 0 ? grantedDgramBuffer(socket) : 0,
+      close() {
+        socket.off("message", onMessage);
+        return new Promise<void>((resolve) => closeQuietly(socket, resolve));
+      },
+      inode: undefined,
+      lastDrops: 0,
+    };
   }
 
   /**
@@ -192,11 +338,7 @@ export class UdpListeners {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     if (this.#listeners.some((l) => l.inode !== undefined)) await this.refreshKernelDrops();
-    const onMessage = this.#options.onMessage;
-    const closing = this.#listeners.map(({ socket }) => {
-      socket.off("message", onMessage);
-      return new Promise<void>((resolve) => closeQuietly(socket, resolve));
-    });
+    const closing = this.#listeners.map((listener) => listener.close());
     this.#listeners.length = 0;
     this.#bound.length = 0;
     await Promise.all(closing);
@@ -212,7 +354,7 @@ export class UdpListeners {
       const sockets = await readProcNetUdp(PROC_NET_UDP[family]);
       if (sockets === undefined) continue;
       for (const listener of listeners) {
-        const port = listener.socket.address().port;
+        const port = listener.port;
         const candidates = [...sockets].filter(([inode, s]) =>
           s.localPort === port && !claimed.has(inode) && (own === undefined || own.has(inode))
         );
@@ -246,16 +388,19 @@ export class UdpListeners {
   }
 }
 
-/** Warns when the kernel granted a smaller receive buffer than configured (it caps at rmem_max). */
-function warnIfCapped(ctx: InputContext, address: string, socket: UdpSocket, wanted: number): void {
-  let granted: number;
+/** The receive buffer the kernel granted a node:dgram socket; 0 when it cannot tell. */
+function grantedDgramBuffer(socket: DgramSocket): number {
   try {
     // Linux reports double the size set, to account for its bookkeeping overhead (socket(7)).
-    granted = Math.floor(socket.getRecvBufferSize() / 2);
+    return Math.floor(socket.getRecvBufferSize() / 2);
   } catch {
-    return;
+    return 0;
   }
-  if (granted >= wanted) return;
+}
+
+/** Warns when the kernel granted a smaller receive buffer than configured (it caps at rmem_max). */
+function warnIfCapped(ctx: InputContext, address: string, granted: number, wanted: number): void {
+  if (granted <= 0 || granted >= wanted) return;
   ctx.log.warn("UDP receive buffer capped by the kernel; raise it with sysctl -w net.core.rmem_max=BYTES", {
     address,
     read_buffer: wanted,
@@ -263,7 +408,7 @@ function warnIfCapped(ctx: InputContext, address: string, socket: UdpSocket, wan
   });
 }
 
-function closeQuietly(socket: UdpSocket, done?: () => void): void {
+function closeQuietly(socket: DgramSocket, done?: () => void): void {
   try {
     socket.close(done);
   } catch {

@@ -66,6 +66,21 @@ export interface InputContext {
   readonly httpToken?: string;
   /** The store's CoScale definitions and event data, for the CoScale-compatible API. Optional. */
   readonly coscale?: CoscaleCatalog;
+  /**
+   * Hands a UDP socket opened through the runtime's FFI (`Runtime.openUdp`) to the pipeline's workers,
+   * which read its datagrams as frames of `format` themselves, without the main thread. Optional: without
+   * it, or when it resolves `undefined` (no workers), the input reads the socket and emits its datagrams.
+   *
+   * @param fd The socket's descriptor.
+   * @param format The format of its datagrams.
+   * @param onPackets Called with the number of datagrams the workers read, at each flush.
+   * @returns How to take the socket back (await it before closing the socket), or `undefined`.
+   */
+  attachSocket?(
+    fd: number,
+    format: FormatId,
+    onPackets: (count: number) => void,
+  ): Promise<(() => Promise<void>) | undefined>;
   /** Aborted when the collector shuts down. */
   readonly signal: AbortSignal;
   /** The runtime facade. */

@@ -31,6 +31,8 @@ export interface FrameSinkOptions {
   readonly maxSeries: number;
   /** The most events kept between two flushes; more are dropped and counted. */
   readonly maxEvents: number;
+  /** The entries a cumulative series keeps per window (the aggregator's `cumulativeEntries`). */
+  readonly cumulativeEntries?: number;
   /** The static options of the formats that need some (collectd's types.db); none by default. */
   readonly formats?: FormatOptions;
 }
@@ -108,6 +110,7 @@ export class FrameSink implements FrameVisitor, SampleSink {
       intervalMs: options.intervalMs,
       exactLimit: options.exactLimit,
       maxSeries: options.maxSeries,
+      ...(options.cumulativeEntries !== undefined ? { cumulativeEntries: options.cumulativeEntries } : {}),
     });
     this.#maxEvents = options.maxEvents;
   }

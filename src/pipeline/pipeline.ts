@@ -9,8 +9,13 @@
  * to the closed one (with the ring's write position, so the worker reads every frame stamped before),
  * merges the partials in the {@link SeriesTable}, expires idle series and hands the result to `onFlush`.
  *
+ * An input may instead hand a UDP socket to the workers ({@link Pipeline.attachSocket}): they read its
+ * datagrams themselves and stamp them from a {@link SharedStamp}, the arrival sequence and open window this
+ * class keeps in shared memory whenever there are workers, so that both paths share one order.
+ *
  * Self-metrics: per input the uniform component counters (lines received, bytes received, frames
- * dropped with reason `ring_full`, `frame_too_large` or `stopped`, errors `bad_line`) and `tally_bad_lines_total{reason}`
+ * dropped with reason `ring_full`, `frame_too_large` or `stopped`, errors `bad_line`, and `socket` for
+ * failed reads of a socket the workers read) and `tally_bad_lines_total{reason}`
  * (per source when an input registers its sources apart, with their labels, e.g. `script`); for the
  * pipeline `tally_series_live`, `tally_series_rejected_total`, `tally_flush_duration_seconds`,
  * `tally_ring_fill_ratio{worker}`, `tally_events_dropped_total`, `tally_worker_restarts_total`,
@@ -31,6 +36,7 @@ import { DEFAULT_MAX_EVENTS, FrameSink } from "./frame_sink.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import { Pool } from "./pool.ts";
 import type { Balance, WhenFull } from "./pool.ts";
+import { SharedStamp, SocketCounters } from "./_socket_reader.ts";
 
 /** How the pipeline aggregates and how big its queues are. */
 export interface PipelineOptions {
@@ -96,6 +102,9 @@ export interface FlushResult {
  */
 export type EmitFrame = (bytes: Uint8Array, format: FormatId, windowMs?: number) => boolean;
 
+/** Makes the workers let go of a socket handed to them; the socket may be closed once it resolves. */
+export type DetachSocket = () => Promise<void>;
+
 /** What registers with the pipeline: an input, or one source of an input (a script of a `scripts` input). */
 export interface PipelineComponent {
   /** The input's type (plugin name): the `component_type` label. */
@@ -111,6 +120,15 @@ export interface PipelineComponent {
 
 /** How often the "series cap reached" warning may repeat. */
 const CAP_WARN_EVERY_MS = 60_000;
+interface _AttachedSocket {
+  readonly input: _Input;
+  readonly counters: SocketCounters;
+  readonly onPackets: (count: number) => void;
+  packets: number;
+  bytes: number;
+  errors: number;
+}
+
 /** How often a "frames dropped" warning may repeat per input. */
 const DROP_WARN_EVERY_MS = 10_000;
 /** The highest input id a frame header can carry (u16). */
@@ -121,6 +139,7 @@ interface _Input {
   readonly stats: ComponentStats;
   readonly ringFull: SelfCell;
   readonly badLines: SelfCell;
+  readonly socketErrors: SelfCell;
   readonly warnKey: string;
 }
 
@@ -153,6 +172,11 @@ export class Pipeline {
   readonly #framesSkipped: SelfCell;
   // What emit stamps frames with, shared with the emit closures (plain fields, read per frame).
   readonly #stamp: { seq: number; windowMs: number; closed: boolean };
+  // With workers, the sequence and window are shared with them: they stamp datagrams read from sockets.
+  readonly #shared: SharedStamp | undefined;
+  readonly #inputIds = new Map<EmitFrame, number>();
+  /** The sockets the workers read, with what of their counts was credited already. */
+  readonly #sockets = new Map<number, _AttachedSocket>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #started = false;
@@ -194,6 +218,8 @@ export class Pipeline {
       maxSeries: agg.maxSeries,
       maxEvents: options.maxEvents ?? DEFAULT_MAX_EVENTS,
       formats: options.formats ?? {},
+      // One thread sees every frame: a cumulative series can be one run, exact and flat in the rate.
+      ...(options.workers <= 1 ? { cumulativeEntries: 1 } : {}),
     };
     const stats = options.stats;
     this.#restarts = stats.cell("tally_worker_restarts_total", {}, {
@@ -205,7 +231,10 @@ export class Pipeline {
     } else {
       const restarts = this.#restarts;
       const log = options.log;
+      const stamp = SharedStamp.allocate();
+      this.#shared = new SharedStamp(stamp);
       this.#pool = new Pool({
+        stamp,
         workers: options.workers,
         ringBytes: options.ringBytes,
         whenFull: options.whenFull ?? "drop",
@@ -218,6 +247,7 @@ export class Pipeline {
       });
     }
     this.#stamp = { seq: 0, windowMs: this.#align(this.#now()), closed: false };
+    if (this.#shared !== undefined) this.#shared.windowMs = this.#stamp.windowMs;
 
     this.#flushDuration = stats.cell("tally_flush_duration_seconds", {}, {
       type: "gauge",
@@ -254,7 +284,9 @@ export class Pipeline {
       }));
     }
     const table = this.#table;
+    const creditSockets = () => this.#creditSockets();
     stats.onCollect(function collectPipeline(): void {
+      creditSockets();
       live.set(table.size);
       rejected.set(table.rejected);
       for (let i = 0; i < fills.length; i++) fills[i]!.set(pool!.fill(i));
@@ -306,7 +338,7 @@ export class Pipeline {
     if (this.#started) return;
     this.#started = true;
     await this.#pool?.start();
-    this.#stamp.windowMs = this.#align(this.#now());
+    this.#setWindow(this.#align(this.#now()));
     await beforeFirstFlush?.();
     this.#arm();
   }
@@ -331,6 +363,7 @@ export class Pipeline {
       stats,
       ringFull: stats.dropped("ring_full"),
       badLines: stats.errors("bad_line"),
+      socketErrors: stats.errors("socket"),
       // Per input, not per source: 500 scripts of one input share one rate-limited warning.
       warnKey: `ring_full:${component.type}:${component.id}`,
     };
@@ -348,13 +381,14 @@ export class Pipeline {
     const pool = this.#pool;
     const inline = this.#inline;
     const stamp = this.#stamp;
-    return function emit(bytes: Uint8Array, format: FormatId, windowMs?: number): boolean {
+    const shared = this.#shared;
+    const emit = function emit(bytes: Uint8Array, format: FormatId, windowMs?: number): boolean {
       receivedBytes.add(bytes.length);
       if (stamp.closed) {
         stopped.add();
         return false;
       }
-      const seq = ++stamp.seq;
+      const seq = shared === undefined ? ++stamp.seq : shared.take(1);
       const window = windowMs ?? stamp.windowMs;
       if (inline !== undefined) {
         inline.frame(inputId, format, seq, window, bytes);
@@ -374,6 +408,65 @@ export class Pipeline {
       log.every(input.warnKey, DROP_WARN_EVERY_MS, "Pipeline rings full; dropping frames", fields);
       return false;
     };
+    this.#inputIds.set(emit, inputId);
+    return emit;
+  }
+
+  /**
+   * Hands a UDP socket of an input to the workers, which read it themselves from then on: its datagrams
+   * become frames of `format` without the main thread or the ring in between. Their count is credited to
+   * `onPackets` (and their bytes to the input's received bytes) at each flush.
+   *
+   * @param emit The emit function {@link Pipeline.register} returned for the input.
+   * @param fd The socket's descriptor (opened through the runtime's FFI).
+   * @param format The format of its datagrams.
+   * @param onPackets Counts the datagrams read, e.g. the input's `tally_input_packets_total`.
+   * @returns How to take it back, or `undefined` when there are no workers (the caller reads it itself).
+   * @throws {Error} When `emit` is not one this pipeline returned.
+   */
+  async attachSocket(
+    emit: EmitFrame,
+    fd: number,
+    format: FormatId,
+    onPackets: (count: number) => void,
+  ): Promise<DetachSocket | undefined> {
+    const inputId = this.#inputIds.get(emit);
+    if (inputId === undefined) {
+      throw new Error(`Cannot attach socket ${fd}: the emit function is not this pipeline's`);
+    }
+    const pool = this.#pool;
+    if (pool === undefined || this.#stamp.closed) return undefined;
+    const counters = SocketCounters.allocate();
+    this.#sockets.set(fd, {
+      input: this.#inputs[inputId]!,
+      counters: new SocketCounters(counters),
+      onPackets,
+      packets: 0,
+      bytes: 0,
+      errors: 0,
+    });
+    await pool.attach({ fd, inputId, format, counters });
+    return async () => {
+      await pool.detach(fd);
+      this.#creditSockets();
+      this.#sockets.delete(fd);
+    };
+  }
+
+  /** Adds what the workers counted on their sockets since the last call to the inputs' counters. */
+  #creditSockets(): void {
+    for (const socket of this.#sockets.values()) {
+      const { counters, input } = socket;
+      const packets = counters.packets;
+      const bytes = counters.bytes;
+      const errors = counters.errors;
+      if (packets > socket.packets) socket.onPackets(packets - socket.packets);
+      if (bytes > socket.bytes) input.stats.receivedBytes.add(bytes - socket.bytes);
+      if (errors > socket.errors) input.socketErrors.add(errors - socket.errors);
+      socket.packets = packets;
+      socket.bytes = bytes;
+      socket.errors = errors;
+    }
   }
 
   /**
@@ -385,7 +478,7 @@ export class Pipeline {
    */
   flush(): Promise<FlushResult> {
     const closing = this.#stamp.windowMs;
-    this.#stamp.windowMs = this.#align(this.#now());
+    this.#setWindow(this.#align(this.#now()));
     return this.#enqueue(() => this.#collect(closing), closing);
   }
 
@@ -415,6 +508,12 @@ export class Pipeline {
     );
   }
 
+  /** Moves the window new frames (and datagrams the workers read) are stamped with. */
+  #setWindow(windowMs: number): void {
+    this.#stamp.windowMs = windowMs;
+    if (this.#shared !== undefined) this.#shared.windowMs = windowMs;
+  }
+
   #align(ms: number): number {
     return Math.floor(ms / this.#intervalMs) * this.#intervalMs;
   }
@@ -432,7 +531,7 @@ export class Pipeline {
     // A timer may fire a little early: then the window is still open.
     if (next > this.#stamp.windowMs) {
       const closing = this.#stamp.windowMs;
-      this.#stamp.windowMs = next;
+      this.#setWindow(next);
       this.#enqueue(() => this.#collect(closing), closing).catch((error: unknown) => {
         this.#options.log.every("flush", DROP_WARN_EVERY_MS, "Flush failed", { error: String(error) });
       });
@@ -471,6 +570,7 @@ export class Pipeline {
   }
 
   #merge(partials: readonly SinkPartial[], windowMs: number, started: number, final: boolean): FlushResult {
+    this.#creditSockets();
     const table = this.#table;
     const invalidBefore = table.invalid;
     const rejectedBefore = table.rejected;

@@ -10,11 +10,15 @@
  * @module
  */
 
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_main.ts";
+import { SharedStamp, type SocketAttachment } from "./_socket_reader.ts";
+import { joinPieces } from "./_hand_over.ts";
+import type { PartialBucket } from "./aggregate/aggregator.ts";
 
 /** What to do with a frame when every ring is full. Only dropping (and counting) exists for now. */
 export type WhenFull = "drop";
@@ -40,9 +44,17 @@ export interface PoolOptions {
   readonly sink: FrameSinkOptions;
   /** Called after a worker died, before its successor starts. */
   readonly onRestart?: (index: number, error: unknown) => void;
+  /**
+   * The pipeline's shared sequence and window ({@link SharedStamp}), which workers stamp the datagrams
+   * they read from sockets with; a fresh one when absent.
+   */
+  readonly stamp?: SharedArrayBuffer;
   /** The worker script; {@link workerUrl} when absent. */
   readonly url?: URL;
 }
+
+/** The virtual root of the files embedded in a `bun build --compile` executable. */
+const BUNFS_ROOT = "/$bunfs/root/";
 
 /** How long to wait before restarting a worker that died before it was ready (e.g. could not load). */
 const RESTART_BACKOFF_MS = 1000;
@@ -57,12 +69,17 @@ const RESTART_BACKOFF_MS = 1000;
  * 3. A `bun build --compile` binary: `import.meta.url` is the executable (`file:///$bunfs/root/tally`,
  *    no extension), and the worker is the extra entrypoint `src/pipeline/worker_main.ts`, which Bun
  *    stores as `pipeline/worker_main.js` under the same root (paths are relative to the entrypoints'
- *    common directory, `src/`).
+ *    common directory, `src/`). Compiled with `--bytecode`, Bun 1.4 reports the module's original source
+ *    path as `import.meta.url` instead, so the executable's virtual root is recognised from `argv[1]`.
  *
  * @param base The URL of the calling module; `import.meta.url` of this file by default.
+ * @param script The running script, `process.argv[1]`; `/$bunfs/root/tally` inside a compiled binary.
  * @returns The URL of the worker entry.
  */
-export function workerUrl(base: string = import.meta.url): URL {
+export function workerUrl(base: string = import.meta.url, script: string | undefined = process.argv[1]): URL {
+  if (script !== undefined && script.startsWith(BUNFS_ROOT)) {
+    return new URL(`file://${BUNFS_ROOT}pipeline/worker_main.js`);
+  }
   const path = new URL(base).pathname;
   if (path.endsWith(".ts")) return new URL("./worker_main.ts", base);
   if (path.endsWith(".mjs") || path.endsWith(".js")) return new URL("./worker_main.mjs", base);
@@ -71,7 +88,8 @@ export function workerUrl(base: string = import.meta.url): URL {
 
 interface _Pending {
   readonly request: WorkerRequest & { readonly id: number };
-  readonly resolve: (partial: SinkPartial) => void;
+  /** Takes the partial of a flush or stop; `undefined` for attach and detach, or when no worker answers. */
+  readonly resolve: (partial: SinkPartial | undefined) => void;
 }
 
 interface _Slot {
@@ -83,6 +101,8 @@ interface _Slot {
   everReady: boolean;
   error: unknown;
   readonly pending: Map<number, _Pending>;
+  /** The buckets of partials that arrive in pieces, by request id. */
+  readonly pieces: Map<number, PartialBucket[]>;
 }
 
 /**
@@ -103,6 +123,9 @@ export class Pool {
   readonly #url: URL;
   readonly #slots: _Slot[];
   readonly #roundRobin: boolean;
+  readonly #stamp: SharedArrayBuffer;
+  /** The sockets handed over, by descriptor, with the worker that reads each. */
+  readonly #sockets = new Map<number, { readonly socket: SocketAttachment; readonly reader: number }>();
   #current = 0;
   #nextId = 1;
   #restarts = 0;
@@ -123,6 +146,7 @@ export class Pool {
     this.#options = options;
     this.#url = options.url ?? workerUrl();
     this.#roundRobin = options.balance === "round_robin";
+    this.#stamp = options.stamp ?? SharedStamp.allocate();
     this.#slots = [];
     for (let index = 0; index < options.workers; index++) {
       const sab = RingBuffer.allocate(options.ringBytes);
@@ -135,6 +159,7 @@ export class Pool {
         everReady: false,
         error: undefined,
         pending: new Map(),
+        pieces: new Map(),
       });
     }
   }
@@ -243,15 +268,44 @@ export class Pool {
    */
   flush(upToWindowMs: number): Promise<SinkPartial[]> {
     return Promise.all(
-      this.#slots.map((slot) =>
-        this.#request(slot, {
+      this.#slots.map(async (slot) =>
+        await this.#request(slot, {
           kind: "flush",
           id: this.#nextId++,
           upToWindowMs,
           writeIndex: slot.ring.writeIndex,
-        })
+        }) ?? emptyPartial()
       ),
     );
+  }
+
+  /**
+   * Hands a UDP socket to one worker (the one reading the fewest), which reads it itself from then on
+   * (and its successor after a restart). One reader per socket keeps the datagrams' sequence numbers in
+   * the order the kernel queued them: two workers reading one socket take their sequence numbers after
+   * their reads return, so a later datagram could get the earlier number and a gauge's older value win.
+   * Resolves once the worker reads it.
+   *
+   * @param socket The descriptor, the input it belongs to, the format of its datagrams and its counters.
+   */
+  async attach(socket: SocketAttachment): Promise<void> {
+    const load = this.#slots.map(() => 0);
+    for (const { reader } of this.#sockets.values()) load[reader]!++;
+    const reader = load.indexOf(Math.min(...load));
+    this.#sockets.set(socket.fd, { socket, reader });
+    await this.#request(this.#slots[reader]!, { kind: "attach", id: this.#nextId++, socket });
+  }
+
+  /**
+   * Makes the worker reading a socket let go of it; the caller may close it once this resolves.
+   *
+   * @param fd The descriptor.
+   */
+  async detach(fd: number): Promise<void> {
+    const attached = this.#sockets.get(fd);
+    if (attached === undefined) return;
+    this.#sockets.delete(fd);
+    await this.#request(this.#slots[attached.reader]!, { kind: "detach", id: this.#nextId++, fd });
   }
 
   /**
@@ -277,17 +331,19 @@ export class Pool {
     if (!this.#started) return [];
     this.#stopping = true;
     const partials = await Promise.all(
-      this.#slots.map((slot) => this.#request(slot, { kind: "stop", id: this.#nextId++ })),
+      this.#slots.map(async (slot) =>
+        await this.#request(slot, { kind: "stop", id: this.#nextId++ }) ?? emptyPartial()
+      ),
     );
     await Promise.all(this.#slots.map((slot) => slot.worker?.terminate()));
     return partials;
   }
 
-  #request(slot: _Slot, request: WorkerRequest & { readonly id: number }): Promise<SinkPartial> {
+  #request(slot: _Slot, request: WorkerRequest & { readonly id: number }): Promise<SinkPartial | undefined> {
     return new Promise((resolve) => {
-      if (this.#stopping && slot.worker === undefined) {
-        // Died during shutdown and will not be restarted: what it held is lost.
-        resolve(emptyPartial());
+      if ((this.#stopping || !this.#started) && slot.worker === undefined) {
+        // Not started, or died during shutdown and will not be restarted: what it held is lost.
+        resolve(undefined);
         return;
       }
       slot.pending.set(request.id, { request, resolve });
@@ -299,7 +355,13 @@ export class Pool {
   }
 
   #spawn(slot: _Slot): Promise<void> {
-    const init: WorkerInit = { sab: slot.sab, index: slot.index, sink: this.#options.sink };
+    const init: WorkerInit = {
+      sab: slot.sab,
+      index: slot.index,
+      sink: this.#options.sink,
+      stamp: this.#stamp,
+      sockets: [...this.#sockets.values()].filter((a) => a.reader === slot.index).map((a) => a.socket),
+    };
     const worker = new Worker(fileURLToPath(this.#url.href), { workerData: init });
     slot.worker = worker;
     slot.ready = false;
@@ -313,10 +375,19 @@ export class Pool {
             for (const pending of slot.pending.values()) worker.postMessage(pending.request);
             resolve();
             break;
-          case "partial": {
+          case "chunk": {
+            const pieces = slot.pieces.get(reply.id);
+            if (pieces === undefined) slot.pieces.set(reply.id, [...reply.buckets]);
+            else for (const bucket of reply.buckets) pieces.push(bucket);
+            break;
+          }
+          case "partial":
+          case "done": {
             const pending = slot.pending.get(reply.id);
             slot.pending.delete(reply.id);
-            pending?.resolve(reply.partial);
+            const pieces = slot.pieces.get(reply.id) ?? [];
+            slot.pieces.delete(reply.id);
+            pending?.resolve(reply.kind === "partial" ? joinPieces(pieces, reply.partial) : undefined);
             break;
           }
         }
@@ -336,7 +407,7 @@ export class Pool {
         if (this.#stopping || !wasReady) {
           // Nothing will answer soon (shutting down, or the script does not load): release the waiters
           // with empty partials rather than hang a flush or the shutdown.
-          for (const pending of slot.pending.values()) pending.resolve(emptyPartial());
+          for (const pending of slot.pending.values()) pending.resolve(undefined);
           slot.pending.clear();
         }
         // Shutting down, or a worker that never started once (a broken install, which start() reports).

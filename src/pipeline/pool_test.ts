@@ -39,21 +39,28 @@ async function until(check: () => boolean): Promise<void> {
 describe("workerUrl()", () => {
   it("workerUrl() points at the TypeScript worker when running from source", () => {
     assert.equal(
-      workerUrl("file:///app/src/pipeline/pool.ts").href,
+      workerUrl("file:///app/src/pipeline/pool.ts", "/app/src/main.ts").href,
       "file:///app/src/pipeline/worker_main.ts",
     );
   });
 
   it("workerUrl() points at worker_main.mjs beside the esbuild bundle", () => {
     assert.equal(
-      workerUrl("file:///opt/tally/dist/tally.mjs").href,
+      workerUrl("file:///opt/tally/dist/tally.mjs", "/opt/tally/dist/tally.mjs").href,
       "file:///opt/tally/dist/worker_main.mjs",
     );
   });
 
   it("workerUrl() points at the extra entrypoint inside a compiled binary", () => {
     assert.equal(
-      workerUrl("file:///$bunfs/root/tally").href,
+      workerUrl("file:///$bunfs/root/tally", "/$bunfs/root/tally").href,
+      "file:///$bunfs/root/pipeline/worker_main.js",
+    );
+  });
+
+  it("workerUrl() finds the embedded worker from argv[1] when --bytecode reports source paths", () => {
+    assert.equal(
+      workerUrl("file:///build/src/pipeline/pool.ts", "/$bunfs/root/tally").href,
       "file:///$bunfs/root/pipeline/worker_main.js",
     );
   });
@@ -77,6 +84,40 @@ describe("Pool", () => {
       const again = await pool.flush(T0);
       assert.deepEqual(counters(again), {});
       assert.equal(lines(again), 0);
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  it("flush() joins a partial the worker handed over in pieces, reading frames between them", async () => {
+    const pool = new Pool({
+      workers: 1,
+      ringBytes: 1 << 20,
+      whenFull: "drop",
+      sink: { ...SINK, maxSeries: 5000 },
+    });
+    await pool.start();
+    try {
+      // 2600 series in two windows: more than five pieces of CHUNK_SERIES.
+      let seq = 0;
+      for (let k = 0; k < 1300; k += 10) {
+        const batch = Array.from({ length: 10 }, (_, i) => `s${k + i}:1|c`).join("\n");
+        assert.equal(pool.write(0, FORMAT_IDS.statsd, ++seq, T0, bytes(batch)), true);
+        assert.equal(pool.write(0, FORMAT_IDS.statsd, ++seq, T0 + 10_000, bytes(batch)), true);
+      }
+      const partials = await pool.flush(T0 + 10_000);
+      const windows = partials[0]!.aggregate.buckets.map((b) => b.windowMs);
+      assert.ok(windows.length > 2, "the buckets came in pieces");
+      assert.deepEqual([...new Set(windows)], [T0, T0 + 10_000]);
+      const perWindow = (ms: number) =>
+        partials[0]!.aggregate.buckets.filter((b) => b.windowMs === ms).reduce(
+          (n, b) => n + b.series.length,
+          0,
+        );
+      assert.equal(perWindow(T0), 1300);
+      assert.equal(perWindow(T0 + 10_000), 1300);
+      assert.equal(Object.keys(counters(partials)).length, 1300);
+      assert.equal(lines(partials), 2600);
     } finally {
       await pool.stop();
     }

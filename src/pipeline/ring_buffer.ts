@@ -20,7 +20,8 @@
  * always hand out one contiguous view.
  *
  * The consumer waits with `Atomics.waitAsync`, so a worker's event loop stays free for control messages
- * while the ring is empty; the producer calls `Atomics.notify` only when the consumer said it is waiting.
+ * while the ring is empty (or, between batches of datagrams it reads itself, with a short blocking
+ * `Atomics.wait`); the producer calls `Atomics.notify` only when the consumer said it is waiting.
  *
  * @module
  */
@@ -281,6 +282,21 @@ export class RingBuffer {
       await Promise.race([result.value, timeout]);
       clearTimeout(timer);
     }
+    Atomics.store(header, WAITING, 0);
+  }
+
+  /**
+   * Consumer: blocks the calling thread until the producer writes or `timeoutMs` passes. For a worker
+   * that also reads sockets: a short sleep that lets a batch of datagrams gather, cut short by a frame.
+   *
+   * @param timeoutMs The longest wait.
+   */
+  waitSync(timeoutMs: number): void {
+    const header = this.#header;
+    const write = Atomics.load(header, WRITE);
+    if (write !== Atomics.load(header, READ)) return;
+    Atomics.store(header, WAITING, 1);
+    Atomics.wait(header, WRITE, write, timeoutMs);
     Atomics.store(header, WAITING, 0);
   }
 

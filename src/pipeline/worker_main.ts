@@ -1,19 +1,31 @@
 /**
- * The worker entry point: drains its ring into a {@link FrameSink} and answers the pool's control
- * messages with partials.
+ * The worker entry point: drains its ring, and the UDP sockets handed to it, into a {@link FrameSink}
+ * and answers the pool's control messages with partials.
  *
  * Started by `Pool` with `new Worker(workerUrl(), { workerData })`. The loop reads frames while there
  * are any, yields to the event loop every few thousand frames (so control messages get through under a
  * steady stream) and once the ring runs empty, and when it is still empty after that turn waits with
  * `Atomics.waitAsync`, which does not block the thread.
  *
+ * With sockets attached the worker reads them too ({@link SocketReader}), and sleeps differently: while
+ * data flows, after a read that drained every socket it blocks for {@link COALESCE_MS} (an `Atomics.wait`
+ * that a frame in the ring cuts short) so that the next read gets a batch rather than a datagram; idle, it
+ * blocks in `poll(2)` on the sockets for at most {@link IDLE_POLL_MS}. Control messages wait at most that
+ * long, and at most {@link YIELD_EVERY_MS} while data flows.
+ *
  * Protocol (all messages are plain data):
  * - worker → pool `{ kind: "ready" }` once the modules are loaded and the loop runs;
  * - pool → worker `{ kind: "flush", id, upToWindowMs, writeIndex }`: read at least up to `writeIndex`
  *   (the producer's position when it closed the window, so every frame stamped with a window
- *   ≤ `upToWindowMs` is before it), then reply `{ kind: "partial", id, partial }` and reset the counters;
+ *   ≤ `upToWindowMs` is before it), then reply `{ kind: "partial", id, partial }` and reset the counters.
+ *   A partial of more than 500 series goes over in pieces, `{ kind: "chunk", id, buckets }` then the
+ *   `partial` with the last piece, and the worker reads its ring and sockets between two pieces
+ *   (`_hand_over.ts` says why);
  * - pool → worker `{ kind: "stop", id }`: read everything, reply with every window, stop the loop (the
  *   pool then terminates the worker);
+ * - pool → worker `{ kind: "attach", id, socket }` / `{ kind: "detach", id, fd }`: start or stop reading a
+ *   UDP socket of an input, then reply `{ kind: "done", id }` (the pool closes a socket only after every
+ *   worker let go of it);
  * - pool → worker `{ kind: "crash" }`: throw, for the restart test (fault injection).
  *
  * No logging here: everything the worker sees is counted in the partials.
@@ -22,9 +34,13 @@
  */
 
 import { parentPort, workerData } from "node:worker_threads";
+import { detectRuntime } from "../runtime/detect.ts";
 import { FrameSink } from "./frame_sink.ts";
 import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
+import type { PartialBucket } from "./aggregate/aggregator.ts";
 import { RingBuffer } from "./ring_buffer.ts";
+import { SharedStamp, type SocketAttachment, SocketReader } from "./_socket_reader.ts";
+import { handOver } from "./_hand_over.ts";
 
 /** What the pool passes in `workerData`. */
 export interface WorkerInit {
@@ -34,6 +50,10 @@ export interface WorkerInit {
   readonly index: number;
   /** How the worker aggregates, and the format options it builds its format table from. */
   readonly sink: FrameSinkOptions;
+  /** The pipeline's shared sequence and window ({@link SharedStamp}), for datagrams read from sockets. */
+  readonly stamp: SharedArrayBuffer;
+  /** The sockets to read from the start (a restarted worker takes over its predecessor's). */
+  readonly sockets: readonly SocketAttachment[];
 }
 
 /** A control message from the pool. */
@@ -52,6 +72,20 @@ export type WorkerRequest =
     /** Matches the reply to the request. */
     readonly id: number;
   }
+  | {
+    readonly kind: "attach";
+    /** Matches the reply to the request. */
+    readonly id: number;
+    /** The socket to read. */
+    readonly socket: SocketAttachment;
+  }
+  | {
+    readonly kind: "detach";
+    /** Matches the reply to the request. */
+    readonly id: number;
+    /** The socket to let go of. */
+    readonly fd: number;
+  }
   | { readonly kind: "crash" };
 
 /** A message from the worker. */
@@ -63,12 +97,32 @@ export type WorkerReply =
     readonly id: number;
     /** What the worker aggregated and counted. */
     readonly partial: SinkPartial;
+  }
+  | {
+    readonly kind: "chunk";
+    /** The id of the flush or stop being answered. */
+    readonly id: number;
+    /** Some of the partial's buckets (series of one window may come in several pieces). */
+    readonly buckets: readonly PartialBucket[];
+  }
+  | {
+    readonly kind: "done";
+    /** The id of the request carried out. */
+    readonly id: number;
   };
 
 /** How long an idle worker sleeps before re-checking its ring (a write wakes it earlier). */
 const IDLE_WAIT_MS = 1000;
 /** How many frames a busy worker reads between two turns of its event loop (control messages wait that long). */
 const YIELD_EVERY_FRAMES = 4096;
+/** The longest a worker reading sockets goes without a turn of its event loop while data flows. */
+const YIELD_EVERY_MS = 20;
+/** While data flows, how long a worker that drained its sockets lets the next batch gather. */
+const COALESCE_MS = 1;
+/** How many empty coalescing sleeps in a row make a socket-reading worker idle. */
+const IDLE_AFTER_SLEEPS = 20;
+/** How long an idle worker with sockets blocks in poll(2) before it turns its event loop. */
+const IDLE_POLL_MS = 20;
 
 if (parentPort !== null && workerData !== null && typeof workerData === "object" && "sab" in workerData) {
   runWorker(workerData as WorkerInit);
@@ -83,6 +137,7 @@ function runWorker(init: WorkerInit): void {
   const port = parentPort!;
   const ring = new RingBuffer(init.sab);
   const sink = new FrameSink(init.sink);
+  const sockets = new SocketReader(detectRuntime(), new SharedStamp(init.stamp), sink);
   if (ring.recover()) sink.skipped(1);
   let stopping = false;
 
@@ -90,13 +145,29 @@ function runWorker(init: WorkerInit): void {
     switch (request.kind) {
       case "flush": {
         do ring.read(sink); while (ring.behind(request.writeIndex));
-        reply({ kind: "partial", id: request.id, partial: sink.take(request.upToWindowMs) });
+        // Empty the sockets' kernel buffers first: taking and posting the partial takes a while.
+        if (sockets.size > 0) sockets.read();
+        handOver(request.id, sink.take(request.upToWindowMs), { between: readMore, post: reply });
         break;
       }
       case "stop": {
         stopping = true;
         ring.read(sink);
-        reply({ kind: "partial", id: request.id, partial: sink.take(Number.POSITIVE_INFINITY) });
+        handOver(request.id, sink.take(Number.POSITIVE_INFINITY), {
+          between: () => ring.read(sink),
+          post: reply,
+        });
+        break;
+      }
+      case "attach": {
+        const id = request.id;
+        // A socket this runtime cannot read stays with whoever else reads it; the reply says nothing more.
+        sockets.attach(request.socket).catch(() => {}).finally(() => reply({ kind: "done", id }));
+        break;
+      }
+      case "detach": {
+        const id = request.id;
+        sockets.detach(request.fd).finally(() => reply({ kind: "done", id }));
         break;
       }
       case "crash":
@@ -108,23 +179,56 @@ function runWorker(init: WorkerInit): void {
     port.postMessage(message);
   }
 
+  function readMore(): void {
+    ring.read(sink);
+    if (sockets.size > 0) sockets.read();
+  }
+
+  function turn(): Promise<void> {
+    return new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   async function loop(): Promise<void> {
+    for (const socket of init.sockets) await sockets.attach(socket).catch(() => {});
     reply({ kind: "ready" });
     let unyielded = 0;
+    let lastTurn = performance.now();
+    let emptySleeps = 0;
     while (!stopping) {
-      const read = ring.read(sink);
-      if (read > 0) {
-        unyielded += read;
-        if (unyielded < YIELD_EVERY_FRAMES) continue;
-      } else if (unyielded === 0) {
-        // Still empty after a turn of the event loop: sleep until the producer writes.
-        await ring.wait(IDLE_WAIT_MS);
+      const read = ring.read(sink) + (sockets.size > 0 ? sockets.read() : 0);
+      if (sockets.size === 0) {
+        if (read > 0) {
+          unyielded += read;
+          if (unyielded < YIELD_EVERY_FRAMES) continue;
+        } else if (unyielded === 0) {
+          // Still empty after a turn of the event loop: sleep until the producer writes.
+          await ring.wait(IDLE_WAIT_MS);
+          continue;
+        }
+        // A macrotask boundary lets a flush request in under a steady stream, and gives the producer a
+        // moment to write more before this thread goes to sleep.
+        unyielded = 0;
+        await turn();
         continue;
       }
-      // A macrotask boundary lets a flush request in under a steady stream, and gives the producer a
-      // moment to write more before this thread goes to sleep.
-      unyielded = 0;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (read > 0) emptySleeps = 0;
+      else emptySleeps++;
+      if (performance.now() - lastTurn >= YIELD_EVERY_MS) {
+        await turn();
+        lastTurn = performance.now();
+      } else if (emptySleeps >= IDLE_AFTER_SLEEPS) {
+        // Idle: block until a datagram comes, and read it at once; after a quiet poll, let control
+        // messages in.
+        if (sockets.waitReadable(IDLE_POLL_MS)) {
+          emptySleeps = 0;
+          continue;
+        }
+        await turn();
+        lastTurn = performance.now();
+      } else if (!sockets.behind) {
+        // Drained: let the next batch gather (a frame written to the ring ends the sleep early).
+        ring.waitSync(COALESCE_MS);
+      }
     }
     // The port stays open: the pool terminates the worker once it has the final partial.
   }

@@ -31,26 +31,7 @@ import { lstatSync, unlinkSync } from "node:fs";
 import { clearImmediate, setImmediate } from "node:timers";
 import type { Closer } from "./types.ts";
 import { listenError } from "./_listen_error.ts";
-
-/** The libc entry points the listener calls, bound by each runtime's FFI. Return values are libc's. */
-export interface Libc {
-  /** The `socket(2)` call. */
-  socket(domain: number, type: number, protocol: number): number;
-  /** The `bind(2)` call. */
-  bind(fd: number, address: Uint8Array, length: number): number;
-  /** The `connect(2)` call. */
-  connect(fd: number, address: Uint8Array, length: number): number;
-  /** The `setsockopt(2)` call. */
-  setsockopt(fd: number, level: number, name: number, value: Uint8Array, length: number): number;
-  /** The `recv(2)` call; the byte count, or -1 with errno set. */
-  recv(fd: number, buffer: Uint8Array, length: number, flags: number): number;
-  /** The `close(2)` call. */
-  close(fd: number): number;
-  /** The calling thread's `errno` (through `__errno_location()`). */
-  errno(): number;
-  /** The `strerror(3)` text for an errno. */
-  strerror(errno: number): string;
-}
+import { type Libc, libcError } from "./_libc.ts";
 
 // Linux values: include/linux/socket.h, include/linux/net.h, asm-generic/fcntl.h, asm-generic/errno*.h.
 const AF_UNIX = 1;
@@ -60,18 +41,6 @@ const SOCK_CLOEXEC = 0x80000;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const ECONNREFUSED = 111;
-/** The errno names bind(2) and socket(2) report, so callers can match on `code` as with Node's errors. */
-const ERRNO_NAMES: Readonly<Record<number, string>> = {
-  1: "EPERM",
-  2: "ENOENT",
-  13: "EACCES",
-  20: "ENOTDIR",
-  24: "EMFILE",
-  30: "EROFS",
-  36: "ENAMETOOLONG",
-  98: "EADDRINUSE",
-  99: "EADDRNOTAVAIL",
-};
 /** `sizeof(struct sockaddr_un)`: a u16 family and a 108-byte path including its NUL. */
 const SOCKADDR_UN_SIZE = 110;
 const SUN_PATH_MAX_BYTES = 107;
@@ -257,14 +226,4 @@ function isSocket(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Wraps the current errno like Node's system errors: a `code` such as `EADDRINUSE`, plus `errno`. */
-function libcError(libc: Libc, call: string): Error {
-  const errno = libc.errno();
-  const text = libc.strerror(errno);
-  return Object.assign(new Error(`${call}() failed: ${text.length > 0 ? text : `errno ${errno}`}`), {
-    code: ERRNO_NAMES[errno] ?? `errno ${errno}`,
-    errno,
-  });
 }

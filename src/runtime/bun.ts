@@ -1,5 +1,6 @@
 /**
- * The Bun adapter: `Bun.serve` for HTTP and `bun:ffi` over libc for Unix datagram sockets.
+ * The Bun adapter: `Bun.serve` for HTTP and `bun:ffi` over libc for Unix datagram sockets and batched
+ * UDP receive (`recvmmsg`).
  *
  * `bun:ffi` is imported lazily so this module loads under Deno too (`detect.ts` imports both adapters, and
  * the esbuild bundle that Deno runs contains both).
@@ -8,13 +9,31 @@
  */
 
 import type * as BunFfi from "bun:ffi";
-import type { Closer, Runtime, Server } from "./types.ts";
+import type {
+  Closer,
+  DatagramBatch,
+  ReadablePoller,
+  Runtime,
+  Server,
+  UdpSocket,
+  UdpSocketOptions,
+} from "./types.ts";
 import { hostPort, listenError } from "./_listen_error.ts";
-import { type Libc, UnixDatagramListener } from "./_unix_datagram_listener.ts";
+import { UnixDatagramListener } from "./_unix_datagram_listener.ts";
+import { ffiUnavailable, type Libc } from "./_libc.ts";
 import { libcNames } from "./_libc_names.ts";
+import { datagramBatch, openUdpSocket, readablePoller } from "./_udp_socket.ts";
 
 /** The runtime facade on Bun. */
-export const bunRuntime: Runtime = { name: "bun", dgramReceiveBuffer: true, serve, listenUnixDatagram };
+export const bunRuntime: Runtime = {
+  name: "bun",
+  dgramReceiveBuffer: true,
+  serve,
+  listenUnixDatagram,
+  openUdp,
+  datagramBatch: bunDatagramBatch,
+  readablePoller: bunReadablePoller,
+};
 
 function serve(
   fetch: (req: Request) => Response | Promise<Response>,
@@ -49,6 +68,18 @@ async function listenUnixDatagram(path: string, onData: (bytes: Uint8Array) => v
   return new UnixDatagramListener(await bunLibc(), { path, onData });
 }
 
+async function openUdp(options: UdpSocketOptions): Promise<UdpSocket> {
+  return openUdpSocket(await bunLibc(), options);
+}
+
+async function bunDatagramBatch(fd: number, capacity: number): Promise<DatagramBatch> {
+  return datagramBatch(await bunLibc(), fd, capacity);
+}
+
+async function bunReadablePoller(fds: readonly number[]): Promise<ReadablePoller> {
+  return readablePoller(await bunLibc(), fds);
+}
+
 type Library<S extends Record<string, BunFfi.FFIFunction>> = BunFfi.Library<S>;
 
 let libc: Libc | undefined;
@@ -62,14 +93,24 @@ async function bunLibc(): Promise<Libc> {
     bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
     connect: { args: ["i32", "ptr", "u32"], returns: "i32" },
     setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+    getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
+    getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
     recv: { args: ["i32", "ptr", "u64", "i32"], returns: ffi.FFIType.i64_fast },
+    recvmmsg: { args: ["i32", "ptr", "u32", "i32", "ptr"], returns: "i32" },
+    poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
     close: { args: ["i32"], returns: "i32" },
     __errno_location: { args: [], returns: "ptr" },
     strerror: { args: ["i32"], returns: "ptr" },
   } as const;
   let lib: Library<typeof symbols> | undefined;
   const failures: string[] = [];
-  for (const name of libcNames()) {
+  let names: readonly string[];
+  try {
+    names = libcNames();
+  } catch (error) {
+    throw ffiUnavailable((error as Error).message, error);
+  }
+  for (const name of names) {
     try {
       lib = ffi.dlopen(name, symbols);
       break;
@@ -78,7 +119,7 @@ async function bunLibc(): Promise<Libc> {
     }
   }
   if (lib === undefined) {
-    throw new Error(`Cannot load libc for unix datagram sockets: ${failures.join("; ")}`);
+    throw ffiUnavailable(`Cannot load libc through bun:ffi: ${failures.join("; ")}`);
   }
   const s = lib.symbols;
   const bound: Libc = {
@@ -86,7 +127,11 @@ async function bunLibc(): Promise<Libc> {
     bind: (fd, address, length) => s.bind(fd, address, length),
     connect: (fd, address, length) => s.connect(fd, address, length),
     setsockopt: (fd, level, name, value, length) => s.setsockopt(fd, level, name, value, length),
+    getsockopt: (fd, level, name, value, length) => s.getsockopt(fd, level, name, value, length),
+    getsockname: (fd, address, length) => s.getsockname(fd, address, length),
     recv: (fd, buffer, length, flags) => Number(s.recv(fd, buffer, length, flags)),
+    recvmmsg: (fd, messages, vlen, flags) => s.recvmmsg(fd, messages, vlen, flags, null),
+    poll: (fds, nfds, timeoutMs) => s.poll(fds, nfds, timeoutMs),
     close: (fd) => s.close(fd),
     errno() {
       const at = s.__errno_location();
@@ -96,6 +141,7 @@ async function bunLibc(): Promise<Libc> {
       const text = s.strerror(errno);
       return text === null ? "" : new ffi.CString(text).toString();
     },
+    pointer: (view) => BigInt(ffi.ptr(view)),
   };
   libc = bound;
   return bound;

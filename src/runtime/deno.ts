@@ -1,5 +1,6 @@
 /**
- * The Deno adapter: `Deno.serve` for HTTP and `Deno.dlopen` over libc for Unix datagram sockets.
+ * The Deno adapter: `Deno.serve` for HTTP and `Deno.dlopen` over libc for Unix datagram sockets and
+ * batched UDP receive (`recvmmsg`).
  *
  * Types come from the `deno.ns` lib that `deno.json` already enables (next to `bun-types`), so there is no
  * hand-written `deno.d.ts`: both adapters type-check under the one `deno check`, and a local copy of the
@@ -8,13 +9,31 @@
  * @module
  */
 
-import type { Closer, Runtime, Server } from "./types.ts";
+import type {
+  Closer,
+  DatagramBatch,
+  ReadablePoller,
+  Runtime,
+  Server,
+  UdpSocket,
+  UdpSocketOptions,
+} from "./types.ts";
 import { hostPort, listenError } from "./_listen_error.ts";
-import { type Libc, UnixDatagramListener } from "./_unix_datagram_listener.ts";
+import { UnixDatagramListener } from "./_unix_datagram_listener.ts";
+import { ffiUnavailable, type Libc } from "./_libc.ts";
 import { libcNames } from "./_libc_names.ts";
+import { datagramBatch, openUdpSocket, readablePoller } from "./_udp_socket.ts";
 
 /** The runtime facade on Deno. */
-export const denoRuntime: Runtime = { name: "deno", dgramReceiveBuffer: false, serve, listenUnixDatagram };
+export const denoRuntime: Runtime = {
+  name: "deno",
+  dgramReceiveBuffer: false,
+  serve,
+  listenUnixDatagram,
+  openUdp,
+  datagramBatch: denoDatagramBatch,
+  readablePoller: denoReadablePoller,
+};
 
 function serve(
   fetch: (req: Request) => Response | Promise<Response>,
@@ -45,12 +64,40 @@ function listenUnixDatagram(path: string, onData: (bytes: Uint8Array) => void): 
   }
 }
 
+function openUdp(options: UdpSocketOptions): Promise<UdpSocket> {
+  try {
+    return Promise.resolve(openUdpSocket(denoLibc(), options));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function denoDatagramBatch(fd: number, capacity: number): Promise<DatagramBatch> {
+  try {
+    return Promise.resolve(datagramBatch(denoLibc(), fd, capacity));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function denoReadablePoller(fds: readonly number[]): Promise<ReadablePoller> {
+  try {
+    return Promise.resolve(readablePoller(denoLibc(), fds));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
@@ -62,7 +109,13 @@ function denoLibc(): Libc {
   if (libc !== undefined) return libc;
   let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
   const failures: string[] = [];
-  for (const name of libcNames()) {
+  let names: readonly string[];
+  try {
+    names = libcNames();
+  } catch (error) {
+    throw ffiUnavailable((error as Error).message, error);
+  }
+  for (const name of names) {
     try {
       lib = Deno.dlopen(name, SYMBOLS);
       break;
@@ -71,17 +124,29 @@ function denoLibc(): Libc {
     }
   }
   if (lib === undefined) {
-    throw new Error(`Cannot load libc for unix datagram sockets: ${failures.join("; ")}`);
+    throw ffiUnavailable(`Cannot load libc through Deno.dlopen: ${failures.join("; ")}`);
   }
   const s = lib.symbols;
   // size_t parameters must be BigInts; the length is always the same, so convert it once.
   let lastLength = -1;
   let lastLengthBig = 0n;
+  let lastNfds = -1;
+  let lastNfdsBig = 0n;
   libc = {
     socket: (domain, type, protocol) => s.socket(domain, type, protocol),
     bind: (fd, address, length) => s.bind(fd, address, length),
     connect: (fd, address, length) => s.connect(fd, address, length),
     setsockopt: (fd, level, name, value, length) => s.setsockopt(fd, level, name, value, length),
+    getsockopt: (fd, level, name, value, length) => s.getsockopt(fd, level, name, value, length),
+    getsockname: (fd, address, length) => s.getsockname(fd, address, length),
+    recvmmsg: (fd, messages, vlen, flags) => s.recvmmsg(fd, messages, vlen, flags, null),
+    poll(fds, nfds, timeoutMs) {
+      if (nfds !== lastNfds) {
+        lastNfds = nfds;
+        lastNfdsBig = BigInt(nfds);
+      }
+      return s.poll(fds, lastNfdsBig, timeoutMs);
+    },
     recv(fd, buffer, length, flags) {
       if (length !== lastLength) {
         lastLength = length;
@@ -98,6 +163,7 @@ function denoLibc(): Libc {
       const text = s.strerror(errno);
       return text === null ? "" : Deno.UnsafePointerView.getCString(text);
     },
+    pointer: (view) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view))),
   };
   return libc;
 }

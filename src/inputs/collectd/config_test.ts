@@ -24,6 +24,7 @@ describe("collectd config schema", () => {
       security_level: "none",
       types_db: [],
       read_buffer: 8 * 1024 * 1024,
+      udp_receive: "auto",
     });
   });
 
@@ -34,6 +35,7 @@ describe("collectd config schema", () => {
       auth_file: "/etc/tally/collectd.auth",
       types_db: ["/usr/share/collectd/types.db"],
       read_buffer: 8388608,
+      udp_receive: "auto",
     });
   });
 

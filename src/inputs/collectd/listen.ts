@@ -93,7 +93,12 @@ export class CollectdInput implements Input {
       this.#auth = new AuthFile(config.auth_file, this.#now === undefined ? {} : { now: this.#now });
     }
     const onMessage = this.#receiver(ctx);
-    const udp = new UdpListeners(ctx, { component: "collectd", readBuffer: config.read_buffer, onMessage });
+    const udp = new UdpListeners(ctx, {
+      component: "collectd",
+      readBuffer: config.read_buffer,
+      receive: config.udp_receive,
+      onMessage,
+    });
     this.#udp = udp;
     try {
       for (const address of config.listen) await udp.bind(address);

@@ -19,6 +19,7 @@ describe("statsd config schema", () => {
     assert.deepEqual(v.parse(schema, {}), {
       listen: ["udp:127.0.0.1:8125"],
       read_buffer: 8 * 1024 * 1024,
+      udp_receive: "auto",
       max_line_length: 65536,
       max_tcp_connections: 256,
     });
@@ -28,6 +29,7 @@ describe("statsd config schema", () => {
     assert.deepEqual(v.parse(schema, example), {
       listen: ["udp:127.0.0.1:8125", "tcp:127.0.0.1:8125", "unix:/run/tally/statsd.sock"],
       read_buffer: 8388608,
+      udp_receive: "auto",
       max_line_length: 65536,
       max_tcp_connections: 256,
     });

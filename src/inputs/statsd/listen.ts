@@ -1,5 +1,5 @@
 /**
- * The statsd input's transport: UDP (`node:dgram`), TCP (`node:net`, newline-delimited) and Unix datagram
+ * The statsd input's transport: UDP (libc `recvmmsg` or `node:dgram`), TCP (`node:net`, newline-delimited) and Unix datagram
  * sockets (through the runtime facade). It only moves bytes: each datagram, and each run of whole lines
  * read from a TCP connection, becomes one frame in the `statsd` format; the workers parse them.
  *
@@ -12,7 +12,6 @@
  * @module
  */
 
-import { createServer } from "node:net";
 import type { Server as TcpServer, Socket as TcpSocket } from "node:net";
 import { formatListenAddress, parseListenAddress } from "../../config/address.ts";
 import { SelfStats } from "../../internal/self_stats.ts";
@@ -101,6 +100,12 @@ export class StatsdInput implements Input {
     this.#udp = new UdpListeners(ctx, {
       component: "statsd",
       readBuffer: this.#config.read_buffer,
+      receive: this.#config.udp_receive,
+      // Datagrams are handed over as they came: the workers may read the sockets themselves.
+      format: FORMAT_IDS.statsd,
+      onPackets: function countUdpPackets(count: number): void {
+        udpPackets.add(count);
+      },
       onMessage: function onUdpMessage(message: Uint8Array): void {
         udpPackets.add();
         // `emit` copies into the ring, so the runtime's buffer is handed over as is.
@@ -175,6 +180,8 @@ export class StatsdInput implements Input {
   }
 
   async #bindTcp(text: string, host: string, port: number): Promise<void> {
+    // Loaded only when a TCP address is configured, to keep node:net out of the default footprint.
+    const { createServer } = await import("node:net");
     const server = createServer();
     const onTcpConnection = (socket: TcpSocket): void => this.#accept(socket);
     server.on("connection", onTcpConnection);

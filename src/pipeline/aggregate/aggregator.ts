@@ -13,6 +13,7 @@
  */
 
 import type { Labels, Sample, SampleKind } from "../../model/sample.ts";
+import { CUMULATIVE_MAX_ENTRIES } from "./cumulative_reducer.ts";
 import { reducerAdd, reducerInit, type ReducerState } from "./reducers.ts";
 
 /** How an aggregator buckets and bounds its state. */
@@ -23,6 +24,13 @@ export interface AggregatorOptions {
   readonly exactLimit: number;
   /** The most distinct series one bucket holds; samples of further series are rejected and counted. */
   readonly maxSeries: number;
+  /**
+   * The entries a cumulative series keeps per bucket (`cumulativeAdd`): 1 where this aggregator sees every
+   * frame (one worker, or none), which is exact and flat in the rate; more where frames of one source are
+   * spread over several workers and their partials are merged by sequence. `CUMULATIVE_MAX_ENTRIES`
+   * by default.
+   */
+  readonly cumulativeEntries?: number;
 }
 
 /** One series' state in one bucket of a partial. */
@@ -87,6 +95,7 @@ export class Aggregator {
   readonly #intervalMs: number;
   readonly #exactLimit: number;
   readonly #maxSeries: number;
+  readonly #cumulativeEntries: number;
   readonly #buckets = new Map<number, _Bucket>();
   // Nearly every sample lands in the frame's own window: remember that bucket.
   #currentMs = NaN;
@@ -110,6 +119,7 @@ export class Aggregator {
     this.#intervalMs = options.intervalMs;
     this.#exactLimit = options.exactLimit;
     this.#maxSeries = options.maxSeries;
+    this.#cumulativeEntries = options.cumulativeEntries ?? CUMULATIVE_MAX_ENTRIES;
   }
 
   /**
@@ -154,7 +164,7 @@ export class Aggregator {
       entry = this.#other(bucket, sample);
       if (entry === undefined) return;
     }
-    reducerAdd(entry.state, sample, seq, this.#exactLimit);
+    reducerAdd(entry.state, sample, seq, this.#exactLimit, this.#cumulativeEntries);
   }
 
   /** Creates the series of `sample`'s key and kind in `bucket`, or counts a rejection past the cap. */

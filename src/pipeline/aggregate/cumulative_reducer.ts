@@ -98,8 +98,16 @@ function _coalesceRuns(s: CumulativeState): void {
  * @param s The state.
  * @param value The total the source reported.
  * @param seq The sequence of the frame the value came in.
+ * @param maxEntries The entries kept before the oldest pairs are coalesced: {@link CUMULATIVE_MAX_ENTRIES}
+ *   by default; 1 keeps a single run, exact where one thread sees every value of the series (one worker,
+ *   or none), and keeps the state at four numbers whatever the rate.
  */
-export function cumulativeAdd(s: CumulativeState, value: number, seq: number): void {
+export function cumulativeAdd(
+  s: CumulativeState,
+  value: number,
+  seq: number,
+  maxEntries: number = CUMULATIVE_MAX_ENTRIES,
+): void {
   const seqs = s.seqs;
   const last = seqs.length - 1;
   if (last >= 0 && seqs[last] === seq) {
@@ -127,7 +135,7 @@ export function cumulativeAdd(s: CumulativeState, value: number, seq: number): v
     s.lasts.splice(i, 0, value);
     s.gains.splice(i, 0, 0);
   }
-  if (seqs.length > CUMULATIVE_MAX_ENTRIES) _coalesceRuns(s);
+  while (seqs.length > maxEntries) _coalesceRuns(s);
 }
 
 /**

@@ -53,6 +53,26 @@ describe("cumulative reducer", () => {
     assert.ok(Number.isNaN(r.last));
   });
 
+  it("cumulativeAdd() with one entry keeps a single run that finishes as the full list does", () => {
+    const values: Array<[number, number]> = [];
+    let total = 0;
+    for (let seq = 1; seq <= 5000; seq++) {
+      // Rises, with a restart every 700 values.
+      total = seq % 700 === 0 ? 1 : total + (seq % 7);
+      values.push([total, seq]);
+    }
+    const full = cumulativeInit();
+    const one = cumulativeInit();
+    for (const [value, seq] of values) {
+      cumulativeAdd(full, value, seq, Number.POSITIVE_INFINITY);
+      cumulativeAdd(one, value, seq, 1);
+    }
+    assert.equal(full.seqs.length, 5000);
+    assert.deepEqual(one.seqs, [5000]);
+    assert.deepEqual(cumulativeFinish(one, 3), cumulativeFinish(full, 3));
+    assert.deepEqual(cumulativeFinish(one, NaN), cumulativeFinish(full, NaN));
+  });
+
   it("cumulativeAdd() folds values of one frame in line order, resets included", () => {
     const s = cumulativeOf([[10, 1], [20, 1], [3, 1], [8, 1]]);
     assert.deepEqual(s.seqs, [1]);

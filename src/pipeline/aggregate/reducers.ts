@@ -22,6 +22,7 @@ import type { Sample, SampleKind } from "../../model/sample.ts";
 import { counterAdd, counterInit, counterMerge, type CounterState } from "./counter_reducer.ts";
 import {
   cumulativeAdd,
+  CUMULATIVE_MAX_ENTRIES,
   cumulativeInit,
   cumulativeMerge,
   type CumulativeState,
@@ -65,8 +66,15 @@ export function reducerInit(kind: SampleKind): ReducerState {
  * @param sample The sample.
  * @param seq The sequence of the frame the sample came in.
  * @param exactLimit How many observations a summary keeps exactly.
+ * @param cumulativeEntries The entries a cumulative state keeps (see `cumulativeAdd`).
  */
-export function reducerAdd(state: ReducerState, sample: Sample, seq: number, exactLimit: number): void {
+export function reducerAdd(
+  state: ReducerState,
+  sample: Sample,
+  seq: number,
+  exactLimit: number,
+  cumulativeEntries: number = CUMULATIVE_MAX_ENTRIES,
+): void {
   switch (state.kind) {
     case "counter":
       counterAdd(state, sample.value, sample.rate);
@@ -81,7 +89,7 @@ export function reducerAdd(state: ReducerState, sample: Sample, seq: number, exa
       setAdd(state, sample.member);
       return;
     case "cumulative":
-      cumulativeAdd(state, sample.value, seq);
+      cumulativeAdd(state, sample.value, seq, cumulativeEntries);
       return;
   }
 }

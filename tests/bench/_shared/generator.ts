@@ -7,18 +7,23 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { basename, join } from "node:path";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const RUNNING = new Set<ChildProcess>();
 
 /**
- * Where a generator's C source lives: `../shared/tools/FILE` beside the repository.
+ * Where a generator's C source lives: `shared/tools/FILE` beside the repository, or beside one of its
+ * parent folders (a git worktree under `wt/` sits one level deeper than the main checkout).
  *
  * @param file The source file's name, e.g. `statsd-gen.c`.
- * @returns Its absolute path.
+ * @returns Its absolute path; the one beside the repository when none exists.
  */
 export function generatorSource(file: string): string {
-  return fileURLToPath(new URL(`../../../../shared/tools/${file}`, import.meta.url).href);
+  const candidates = ["../../../../", "../../../../../"].map((up) =>
+    fileURLToPath(new URL(`${up}shared/tools/${file}`, import.meta.url).href)
+  );
+  return candidates.find((path) => existsSync(path)) ?? candidates[0]!;
 }
 
 /** One generator run. */

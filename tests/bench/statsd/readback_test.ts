@@ -27,7 +27,7 @@ describe("parseTallyCounters()", () => {
 });
 
 describe("parseTallyDiagnostics()", () => {
-  it("sums packets, drops by reason, bad lines and worker restarts", () => {
+  it("sums packets, drops by reason, bad lines, worker restarts, lines parsed and live series", () => {
     const text = [
       'tally_component_dropped_events_total{component_id="statsd",component_type="statsd",reason="ring_full"} 12',
       'tally_component_dropped_events_total{component_id="statsd",component_type="statsd",reason="kernel"} 3',
@@ -36,6 +36,7 @@ describe("parseTallyDiagnostics()", () => {
       'tally_input_packets_total{component_id="statsd",component_type="statsd",transport="tcp"} 9',
       "tally_worker_restarts_total 2",
       "tally_series_live 1000",
+      'tally_component_received_events_total{component_id="statsd",component_type="statsd"} 4000',
     ].join("\n");
     assert.deepEqual(parseTallyDiagnostics(text), {
       dropped_ring_full: 12,
@@ -43,6 +44,8 @@ describe("parseTallyDiagnostics()", () => {
       bad_lines: 1,
       packets_received: 500,
       worker_restarts: 2,
+      series_live: 1000,
+      lines_received: 4000,
     });
   });
 });

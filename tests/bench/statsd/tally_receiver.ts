@@ -87,10 +87,12 @@ export function tallyReceiver(options: TallyReceiverOptions): Receiver {
 
 /**
  * Picks the self-metrics that explain a loss out of tally's exposition: UDP packets received, events
- * dropped by reason (`kernel`, `ring_full`, …), bad lines and worker restarts.
+ * dropped by reason (`kernel`, `ring_full`, …), bad lines and worker restarts; and the lines parsed and
+ * series held, which the scaling benchmark reads.
  *
  * @param text The `/metrics` body.
- * @returns `packets_received`, `dropped_<reason>`, `bad_lines` and `worker_restarts`, summed over components.
+ * @returns `packets_received`, `dropped_<reason>`, `bad_lines`, `worker_restarts`, `lines_received` and
+ *   `series_live`, summed over components.
  */
 export function parseTallyDiagnostics(text: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -104,6 +106,8 @@ export function parseTallyDiagnostics(text: string): Record<string, number> {
     } else if (family === "tally_component_errors_total" && labels.includes('error_type="bad_line"')) {
       key = "bad_lines";
     } else if (family === "tally_worker_restarts_total") key = "worker_restarts";
+    else if (family === "tally_component_received_events_total") key = "lines_received";
+    else if (family === "tally_series_live") key = "series_live";
     if (key !== undefined) out[key] = (out[key] ?? 0) + Number(raw);
   }
   return out;
