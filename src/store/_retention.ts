@@ -6,6 +6,7 @@
 
 import type { EventTable } from "./event_table.ts";
 import type { PointTable } from "./point_table.ts";
+import type { TimeRows } from "./_time_rows.ts";
 
 /** What one {@link enforceLimits} run deleted. */
 export interface EnforceResult {
@@ -52,20 +53,20 @@ export function enforceLimits(
   events: EventTable,
   options: EnforceOptions,
 ): EnforceResult {
-  let deletedPoints = points.deleteBefore(options.cutoffMs);
-  let deletedEvents = events.deleteBefore(options.cutoffMs);
+  let deletedPoints = points.byTime.deleteBefore(options.cutoffMs);
+  let deletedEvents = events.byTime.deleteBefore(options.cutoffMs);
   options.vacuum();
   for (let round = 0; round < MAX_CAP_ROUNDS; round++) {
     const used = options.sizeBytes();
     if (used <= options.maxBytes) break;
     const keep = options.maxBytes / used;
-    const pointCount = points.count();
+    const pointCount = points.byTime.count();
     if (pointCount > 0) {
-      deletedPoints += deleteOldest(pointCount, keep, (o) => points.timeAt(o), (t) => points.deleteUpTo(t));
+      deletedPoints += deleteOldest(pointCount, keep, points.byTime);
     } else {
-      const eventCount = events.count();
+      const eventCount = events.byTime.count();
       if (eventCount === 0) break;
-      deletedEvents += deleteOldest(eventCount, keep, (o) => events.timeAt(o), (t) => events.deleteUpTo(t));
+      deletedEvents += deleteOldest(eventCount, keep, events.byTime);
     }
     options.vacuum();
   }
@@ -78,13 +79,8 @@ export function enforceLimits(
  * space is never exactly proportional to rows, and a little slack spares the next run from deleting a
  * sliver again. Whole timestamps go at a time.
  */
-function deleteOldest(
-  rows: number,
-  keep: number,
-  timeAt: (offset: number) => number | undefined,
-  deleteUpTo: (t: number) => number,
-): number {
+function deleteOldest(rows: number, keep: number, byTime: TimeRows): number {
   const n = Math.min(rows, Math.max(MIN_CAP_BATCH, rows - Math.floor(rows * keep * CAP_HEADROOM)));
-  const t = timeAt(n - 1);
-  return t === undefined ? 0 : deleteUpTo(t);
+  const t = byTime.timeAt(n - 1);
+  return t === undefined ? 0 : byTime.deleteUpTo(t);
 }

@@ -11,6 +11,7 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { TimeRows } from "./_time_rows.ts";
 import type { Labels, TallyEvent } from "../model/sample.ts";
 
 /** The default number of events a query returns. */
@@ -111,10 +112,9 @@ export class EventTable {
   readonly #select: StatementSync;
   readonly #selectOne: StatementSync;
   readonly #update: StatementSync;
-  readonly #deleteBefore: StatementSync;
-  readonly #deleteUpTo: StatementSync;
-  readonly #count: StatementSync;
-  readonly #nthTime: StatementSync;
+
+  /** The rows by time, for retention and the size cap. */
+  readonly byTime: TimeRows;
 
   /**
    * Prepares the statements.
@@ -122,6 +122,7 @@ export class EventTable {
    * @param db The connection, at the current schema version.
    */
   constructor(db: DatabaseSync) {
+    this.byTime = new TimeRows(db, "events");
     this.#insert = db.prepare(
       "INSERT INTO events (t, end_t, kind, title, text, labels, status, forward) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
@@ -134,10 +135,6 @@ export class EventTable {
     this.#update = db.prepare(
       "UPDATE events SET t = ?, end_t = ?, title = ?, text = ?, labels = ?, status = ?, forward = 1 WHERE id = ?",
     );
-    this.#deleteBefore = db.prepare("DELETE FROM events WHERE t < ?");
-    this.#deleteUpTo = db.prepare("DELETE FROM events WHERE t <= ?");
-    this.#count = db.prepare("SELECT count(*) AS n FROM events");
-    this.#nthTime = db.prepare("SELECT t FROM events ORDER BY t LIMIT 1 OFFSET ?");
   }
 
   /**
@@ -235,45 +232,6 @@ export class EventTable {
       q.limit ?? DEFAULT_EVENT_LIMIT,
     ) as unknown as EventRow[];
     return rows.map(storedEvent);
-  }
-
-  /**
-   * Deletes events that started before `cutoffMs`.
-   *
-   * @param cutoffMs The cutoff, exclusive.
-   * @returns How many were deleted.
-   */
-  deleteBefore(cutoffMs: number): number {
-    return Number(this.#deleteBefore.run(cutoffMs).changes);
-  }
-
-  /**
-   * Deletes events that started at or before `t`.
-   *
-   * @param t The bound, inclusive.
-   * @returns How many were deleted.
-   */
-  deleteUpTo(t: number): number {
-    return Number(this.#deleteUpTo.run(t).changes);
-  }
-
-  /**
-   * Counts the events.
-   *
-   * @returns The count.
-   */
-  count(): number {
-    return Number((this.#count.get() as { n: number | bigint }).n);
-  }
-
-  /**
-   * The start of the event at `offset` in start order, for the size cap.
-   *
-   * @param offset The 0-based offset.
-   * @returns The start, or `undefined` past the last event.
-   */
-  timeAt(offset: number): number | undefined {
-    return (this.#nthTime.get(offset) as { t: number } | undefined)?.t;
   }
 }
 

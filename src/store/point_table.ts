@@ -9,6 +9,7 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { TimeRows } from "./_time_rows.ts";
 import type { Metric } from "../model/metric.ts";
 import type { SampleKind } from "../model/sample.ts";
 import { pointRow } from "./_point_row.ts";
@@ -86,15 +87,14 @@ export class PointTable {
   readonly #selectNames: StatementSync;
   readonly #selectPoints: StatementSync;
   readonly #selectPointsNewest: StatementSync;
-  readonly #deleteBefore: StatementSync;
-  readonly #deleteUpTo: StatementSync;
-  readonly #count: StatementSync;
-  readonly #nthTime: StatementSync;
   readonly #deleteEmptySeries: StatementSync;
   /** Series ids by sample kind, then series key; cleared whenever series rows are deleted. */
   readonly #ids = new Map<SampleKind, Map<string, number>>();
   /** Series created since the last {@link PointTable.forget} or {@link PointTable.keep}. */
   readonly #added: Array<readonly [SampleKind, string]> = [];
+
+  /** The rows by time, for retention and the size cap. */
+  readonly byTime: TimeRows;
 
   /**
    * Prepares the statements.
@@ -102,6 +102,7 @@ export class PointTable {
    * @param db The connection, at the current schema version.
    */
   constructor(db: DatabaseSync) {
+    this.byTime = new TimeRows(db, "points");
     this.#selectSeriesId = db.prepare("SELECT id FROM series WHERE key = ? AND kind = ?");
     this.#insertSeries = db.prepare(
       "INSERT INTO series (key, name, labels, kind, created) VALUES (?, ?, ?, ?, ?)",
@@ -118,10 +119,6 @@ export class PointTable {
       "SELECT t, value, fields FROM points WHERE series_id = ? AND t >= ? AND t <= ? " +
         "ORDER BY t DESC, rowid DESC LIMIT ?",
     );
-    this.#deleteBefore = db.prepare("DELETE FROM points WHERE t < ?");
-    this.#deleteUpTo = db.prepare("DELETE FROM points WHERE t <= ?");
-    this.#count = db.prepare("SELECT count(*) AS n FROM points");
-    this.#nthTime = db.prepare("SELECT t FROM points ORDER BY t LIMIT 1 OFFSET ?");
     this.#deleteEmptySeries = db.prepare(
       "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM points WHERE points.series_id = series.id)",
     );
@@ -199,45 +196,6 @@ export class PointTable {
    */
   names(): string[] {
     return (this.#selectNames.all() as unknown as { name: string }[]).map((row) => row.name);
-  }
-
-  /**
-   * Deletes points of windows before `cutoffMs`.
-   *
-   * @param cutoffMs The cutoff, exclusive.
-   * @returns How many were deleted.
-   */
-  deleteBefore(cutoffMs: number): number {
-    return Number(this.#deleteBefore.run(cutoffMs).changes);
-  }
-
-  /**
-   * Deletes points of windows at or before `t`.
-   *
-   * @param t The bound, inclusive.
-   * @returns How many were deleted.
-   */
-  deleteUpTo(t: number): number {
-    return Number(this.#deleteUpTo.run(t).changes);
-  }
-
-  /**
-   * Counts the points.
-   *
-   * @returns The count.
-   */
-  count(): number {
-    return Number((this.#count.get() as { n: number | bigint }).n);
-  }
-
-  /**
-   * The window of the point at `offset` in time order, for the size cap.
-   *
-   * @param offset The 0-based offset.
-   * @returns The window start, or `undefined` past the last point.
-   */
-  timeAt(offset: number): number | undefined {
-    return (this.#nthTime.get(offset) as { t: number } | undefined)?.t;
   }
 
   /**

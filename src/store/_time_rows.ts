@@ -1,0 +1,76 @@
+/**
+ * The rows of one store table ordered by their time column `t`, as retention and the size cap see them:
+ * the points and the events tables both keep one.
+ *
+ * @module
+ */
+
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+/**
+ * Deletes and counts a table's rows by their `t` column; the caller holds the transaction.
+ *
+ * @example
+ * ```ts
+ * const points = new TimeRows(db, "points");
+ * points.deleteBefore(Date.now() - 7 * 86_400_000);
+ * ```
+ */
+export class TimeRows {
+  readonly #deleteBefore: StatementSync;
+  readonly #deleteUpTo: StatementSync;
+  readonly #count: StatementSync;
+  readonly #nthTime: StatementSync;
+
+  /**
+   * Prepares the statements.
+   *
+   * @param db The connection, at the current schema version.
+   * @param table The table, one of the store's own (`points`, `events`): never user input.
+   */
+  constructor(db: DatabaseSync, table: "points" | "events") {
+    this.#deleteBefore = db.prepare(`DELETE FROM ${table} WHERE t < ?`);
+    this.#deleteUpTo = db.prepare(`DELETE FROM ${table} WHERE t <= ?`);
+    this.#count = db.prepare(`SELECT count(*) AS n FROM ${table}`);
+    this.#nthTime = db.prepare(`SELECT t FROM ${table} ORDER BY t LIMIT 1 OFFSET ?`);
+  }
+
+  /**
+   * Deletes the rows before `cutoffMs`.
+   *
+   * @param cutoffMs The cutoff, exclusive.
+   * @returns How many were deleted.
+   */
+  deleteBefore(cutoffMs: number): number {
+    return Number(this.#deleteBefore.run(cutoffMs).changes);
+  }
+
+  /**
+   * Deletes the rows at or before `t`.
+   *
+   * @param t The bound, inclusive.
+   * @returns How many were deleted.
+   */
+  deleteUpTo(t: number): number {
+    return Number(this.#deleteUpTo.run(t).changes);
+  }
+
+  /**
+   * Counts the rows.
+   *
+   * @returns The count.
+   */
+  count(): number {
+    return Number((this.#count.get() as { n: number | bigint }).n);
+  }
+
+  /**
+   * The time of the row at `offset` in time order, for the size cap.
+   *
+   * @param offset The 0-based offset.
+   * @returns The time, or `undefined` past the last row.
+   */
+  timeAt(offset: number): number | undefined {
+    return (this.#nthTime.get(offset) as { t: number } | undefined)?.t;
+  }
+}
