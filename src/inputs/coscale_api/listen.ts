@@ -7,6 +7,7 @@
  */
 
 import type { Input, InputContext } from "../input.ts";
+import { InFlight } from "../_in_flight.ts";
 import type { CoscaleApiConfig } from "./config.ts";
 import { COSCALE_PREFIX, coscaleRoutes } from "./routes.ts";
 
@@ -30,9 +31,7 @@ export class CoscaleApiInput implements Input {
   readonly #config: CoscaleApiConfig;
   readonly #id: string;
   #started = false;
-  #stopping = false;
-  #inFlight = 0;
-  #drained: (() => void) | undefined;
+  readonly #work = new InFlight();
 
   /**
    * @param config The validated config.
@@ -68,13 +67,13 @@ export class CoscaleApiInput implements Input {
     const maxData = this.#config.max_data;
     const routes = coscaleRoutes({
       catalog: coscale,
-      accept: (bytes, format) => this.#track(accept(bytes, format, { waitMs: this.#config.ack_wait })),
+      accept: (bytes, format) => this.#work.track(accept(bytes, format, { waitMs: this.#config.ack_wait })),
       token: ctx.httpToken ?? "",
       maxDataBytes: maxData,
       stats: ctx.stats,
       id: this.#id,
       ...(ctx.selfStats === undefined ? {} : { selfStats: ctx.selfStats }),
-      stopping: () => this.#stopping,
+      stopping: () => this.#work.stopping,
     });
     serve({
       app: routes,
@@ -90,20 +89,6 @@ export class CoscaleApiInput implements Input {
    * @returns Resolves when no accept is in flight.
    */
   stop(): Promise<void> {
-    this.#stopping = true;
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#drained = resolve;
-    });
-  }
-
-  async #track<T>(work: Promise<T>): Promise<T> {
-    this.#inFlight++;
-    try {
-      return await work;
-    } finally {
-      this.#inFlight--;
-      if (this.#inFlight === 0 && this.#drained !== undefined) this.#drained();
-    }
+    return this.#work.stop();
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import type { Input, InputContext } from "../input.ts";
+import { InFlight } from "../_in_flight.ts";
 import type { HttpConfig } from "./config.ts";
 import { pushRoutes } from "./routes.ts";
 
@@ -23,9 +24,7 @@ export class HttpInput implements Input {
   readonly #config: HttpConfig;
   readonly #id: string;
   #started = false;
-  #stopping = false;
-  #inFlight = 0;
-  #drained: (() => void) | undefined;
+  readonly #work = new InFlight();
 
   /**
    * @param config The validated config.
@@ -57,11 +56,11 @@ export class HttpInput implements Input {
     }
     this.#started = true;
     const routes = pushRoutes({
-      accept: (bytes, format) => this.#track(accept(bytes, format, { waitMs: this.#config.ack_wait })),
+      accept: (bytes, format) => this.#work.track(accept(bytes, format, { waitMs: this.#config.ack_wait })),
       events,
       config: this.#config,
       stats: ctx.stats,
-      stopping: () => this.#stopping,
+      stopping: () => this.#work.stopping,
     });
     serve({ app: routes, auth: "bearer" });
     return Promise.resolve();
@@ -73,20 +72,6 @@ export class HttpInput implements Input {
    * @returns Resolves when no accept is in flight.
    */
   stop(): Promise<void> {
-    this.#stopping = true;
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#drained = resolve;
-    });
-  }
-
-  async #track<T>(work: Promise<T>): Promise<T> {
-    this.#inFlight++;
-    try {
-      return await work;
-    } finally {
-      this.#inFlight--;
-      if (this.#inFlight === 0 && this.#drained !== undefined) this.#drained();
-    }
+    return this.#work.stop();
   }
 }
