@@ -24,7 +24,7 @@ import { createInfluxEncoder } from "../../src/outputs/influx/encode.ts";
 import { freePort } from "../harness/free_port.ts";
 import {
   delivered,
-  pause,
+  nextWindow,
   selfMetric,
   sendStatsd,
   startForwardingTally,
@@ -85,8 +85,8 @@ describe("e2e: influx from dist/tally to InfluxDB 1.6 and VictoriaMetrics 1.79",
       const lines = [`e2e.hits:${w + 1}|c|#route:/a b`, `e2e.temp:${20 + w * 0.5}|g`];
       for (let v = 1; v <= 20; v++) lines.push(`e2e.lat:${v * (w + 1)}|ms`);
       if (w === 1) lines.push("_e{6,11}:Deploy|v2 released|#env:prod");
+      await nextWindow();
       await sendStatsd(tally.statsdPort!, lines);
-      await pause(1000);
     }
     const hits = await storePoints(tally, "e2e.hits", WINDOWS);
     const temp = await storePoints(tally, "e2e.temp", WINDOWS);
@@ -282,8 +282,8 @@ describe("e2e: influx from dist/tally to InfluxDB 1.6 and VictoriaMetrics 1.79",
       `min_backoff = "100ms"\nmax_backoff = "500ms"\n`;
     const first = await startTally("outage", output, dataDir);
     for (let w = 0; w < WINDOWS; w++) {
+      await nextWindow();
       await sendStatsd(first.statsdPort!, [`e2e.out.hits:${w + 1}|c`, `e2e.out.level:${100 + w}|g`]);
-      await pause(1000);
     }
     const hits = await storePoints(first, "e2e.out.hits", WINDOWS);
     const level = await storePoints(first, "e2e.out.level", WINDOWS);

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { freePort } from "../harness/free_port.ts";
 import {
   delivered,
+  nextWindow,
   pause,
   selfMetric,
   sendStatsd,
@@ -81,8 +82,8 @@ describe("e2e: otlp from dist/tally to a recording receiver, decoded with OpenTe
       const lines = [`e2e.hits:${w + 1}|c|#route:/a`, `e2e.temp:${20 + w * 0.5}|g`];
       for (let v = 1; v <= 20; v++) lines.push(`e2e.lat:${v * (w + 1)}|ms`);
       if (w === 1) lines.push("_e{6,11}:Deploy|v2 released|t:warning|#env:prod");
+      await nextWindow();
       await sendStatsd(tally.statsdPort!, lines);
-      await pause(1000);
     }
     const hits = await storePoints(tally, "e2e.hits", WINDOWS);
     const temp = await storePoints(tally, "e2e.temp", WINDOWS);
@@ -213,8 +214,8 @@ describe("e2e: otlp from dist/tally to a recording receiver, decoded with OpenTe
       `[outputs.col]\ntype = "otlp"\nurl = "${url}"\nmin_backoff = "100ms"\nmax_backoff = "500ms"\n`;
     const first = await startTally("outage", output, dataDir);
     for (let w = 0; w < WINDOWS; w++) {
+      await nextWindow();
       await sendStatsd(first.statsdPort!, [`e2e.out.hits:${w + 1}|c`, `e2e.out.level:${100 + w}|g`]);
-      await pause(1000);
     }
     const hits = await storePoints(first, "e2e.out.hits", WINDOWS);
     const level = await storePoints(first, "e2e.out.level", WINDOWS);

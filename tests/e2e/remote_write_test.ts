@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { freePort } from "../harness/free_port.ts";
 import {
   delivered,
-  pause,
+  nextWindow,
   selfMetric as metric,
   sendStatsd,
   startForwardingTally,
@@ -91,8 +91,8 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
     for (let w = 0; w < WINDOWS; w++) {
       const lines = [`e2e.hits:${w + 1}|c`, `e2e.hits:2|c`, `e2e.temp:${20 + w * 0.5}|g`];
       for (let v = 1; v <= 20; v++) lines.push(`e2e.lat:${v * (w + 1)}|ms`);
+      await nextWindow();
       await sendStatsd(tally.statsdPort!, lines);
-      await pause(1000);
     }
     const hits = await storePoints(tally, "e2e.hits", WINDOWS);
     const temp = await storePoints(tally, "e2e.temp", WINDOWS);
@@ -142,8 +142,8 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
     const dataDir = join(root, "outage", "data");
     const first = await startTally("outage", output("prom", url, 'stall_after = "2s"'), dataDir);
     for (let w = 0; w < WINDOWS; w++) {
+      await nextWindow();
       await sendStatsd(first.statsdPort!, [`e2e.out.hits:${w + 1}|c`, `e2e.out.level:${100 + w}|g`]);
-      await pause(1000);
     }
     const hits = await storePoints(first, "e2e.out.hits", WINDOWS);
     const level = await storePoints(first, "e2e.out.level", WINDOWS);
@@ -187,8 +187,8 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
         { length: series },
         (_, i) => `e2e.cap.${randomName()}:${w}|g|#i:${i},r:${randomName()}${randomName()}${randomName()}`,
       );
+      await nextWindow();
       await sendStatsd(tally.statsdPort!, lines);
-      await pause(1000);
     }
     await waitFor(async () => (await metric(tally, "tally_output_evicted_batches_total")) > 0, {
       timeoutMs: 15_000,
@@ -223,8 +223,8 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
     const dataDir = join(root, "torn", "data");
     const first = await startTally("torn", output("vm", url), dataDir);
     for (let w = 0; w < 3; w++) {
+      await nextWindow();
       await sendStatsd(first.statsdPort!, [`e2e.torn.level:${w + 1}|g`]);
-      await pause(1000);
     }
     const level = await storePoints(first, "e2e.torn.level", 3);
     process.kill(first.pid, "SIGKILL");

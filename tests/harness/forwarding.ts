@@ -134,6 +134,24 @@ export async function sendStatsd(port: number, lines: readonly string[]): Promis
  *
  * @param ms How long.
  */
+/**
+ * Waits until 0.4 s into the next wall-clock second: a 1 s flush window's middle. Sends made there land in
+ * that window even when tally reads them a little later (a worker reading its socket after a flush's
+ * hand-over), so one send per call is one window's point.
+ *
+ * @returns Resolves in the next window's middle.
+ */
+export function nextWindow(): Promise<void> {
+  const now = Date.now();
+  return pause(Math.floor(now / 1000) * 1000 + 1400 - now);
+}
+
+/**
+ * Waits.
+ *
+ * @param ms How long.
+ * @returns Resolves after `ms`.
+ */
 export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
