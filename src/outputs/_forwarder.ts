@@ -135,6 +135,8 @@ export class Forwarder implements Output {
   /** Resolves `stop()`'s wait for the loop to be idle or backing off. */
   #settled: (() => void) | undefined;
   #backingOff = false;
+  /** The batch being sent and how to abort just that request (when the cap evicts it meanwhile). */
+  #sending: { readonly entry: OutboxEntry; readonly abort: AbortController } | undefined;
   /** When the output last made progress: delivered, dropped a rejected batch, or found the outbox empty. */
   #progressMs = 0;
   #stopping: Promise<void> | undefined;
@@ -160,8 +162,15 @@ export class Forwarder implements Output {
     const now = ctx.now ?? Date.now;
     const stats = outputStats(ctx.selfStats, { type, id });
     const log = ctx.log;
+    const abortEvicted = (): void => {
+      const sending = this.#sending;
+      if (sending !== undefined && this.#running?.outbox.peek() !== sending.entry) sending.abort.abort();
+    };
     const listener: OutboxListener = {
       evicted(records, events, bytes) {
+        // The batch on the wire may be among them: it is counted as evicted, so it must not also arrive.
+        // After the append that evicted it, not inside it.
+        queueMicrotask(abortEvicted);
         stats.evictedBatches.add(records);
         stats.evictedBytes.add(bytes);
         stats.component.dropped("evicted").add(events);
@@ -341,9 +350,15 @@ export class Forwarder implements Output {
       return;
     }
     for (let attempt = 1; !this.#abort.signal.aborted; attempt++) {
-      const result = await sender.send(target.body, this.#abort.signal, { url: target.url });
+      const abort = new AbortController();
+      this.#sending = { entry, abort };
+      const result = await sender.send(target.body, AbortSignal.any([this.#abort.signal, abort.signal]), {
+        url: target.url,
+      });
+      this.#sending = undefined;
       switch (result.kind) {
         case "aborted":
+          // Stopping (the batch stays in the outbox), or evicted by the cap while on the wire (counted).
           return;
         case "delivered":
           outbox.ack(entry);

@@ -223,6 +223,31 @@ describe("Forwarder", () => {
     assert.equal(state.selfMetric("tally_output_sent_bytes_total"), 6, "the route byte is not sent");
   });
 
+  it("aborts the request on the wire when the cap evicts its batch, so nothing is both evicted and sent", async () => {
+    receiver.reply(() => {});
+    const { output, ctx, selfMetric } = forwarder("/wire", "wire", {
+      outbox: "memory",
+      outbox_max_size: "64KiB",
+    });
+    await output.start(ctx);
+    output.write(flush("first"));
+    await waitFor(() => bodiesAt("/wire").length === 1, { what: "the hanging request" });
+    receiver.reply(status(204));
+    const big = Array.from({ length: 5000 }, (_, i) => `metric_${i}`);
+    for (let i = 0; i < 3; i++) output.write(flush(...big));
+    await waitFor(
+      () =>
+        selfMetric("tally_output_queued_batches") === 0 && selfMetric("tally_output_sent_batches_total") >= 1,
+      { what: "the rest delivered" },
+    );
+    await output.stop();
+    const received = selfMetric("tally_component_received_events_total");
+    const sent = selfMetric("tally_component_sent_events_total");
+    const evicted = selfMetric("tally_component_dropped_events_total", { reason: "evicted" });
+    assert.ok(evicted >= 1, "the first batch was evicted");
+    assert.equal(sent + evicted, received, "every sample was either delivered or counted as evicted");
+  });
+
   it("counts what the memory outbox evicts past its cap", async () => {
     receiver.reply(() => {});
     const { output, ctx, selfMetric } = forwarder("/memory", "memory", {
