@@ -16,7 +16,7 @@ import { gzipSync } from "node:zlib";
 import { Agent, request } from "undici/index.js";
 import { backoffDelay, DEFAULT_BACKOFF } from "./_backoff.ts";
 import type { AgentSettings } from "./_agent_settings.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../internal/version.ts";
 
 /** One request to the agent. */
 export interface AgentRequest {

@@ -58,7 +58,10 @@ describe("config check", () => {
     );
     const { code, out } = await runConfig("check", "out.toml");
     assert.equal(code, 0);
-    assert.match(out, /\), 1 output \(vm \(remote_write\): http:\/\/127\.0\.0\.1:8428\/api\/v1\/write\), http /);
+    assert.match(
+      out,
+      /\), 1 output \(vm \(remote_write\): http:\/\/127\.0\.0\.1:8428\/api\/v1\/write\), http /,
+    );
   });
 
   it("prints the error and exits 2 for an invalid or missing file", async () => {

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { CliIo } from "./cli_io.ts";
 import { cli } from "./mod.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../internal/version.ts";
 
 function capture(): { io: CliIo; out: () => string; err: () => string } {
   const out: string[] = [];

@@ -20,7 +20,7 @@ import { INPUTS } from "../inputs/registry.ts";
 import { OUTPUTS } from "../outputs/registry.ts";
 import { outboxDir } from "../outputs/_forwarder.ts";
 import type { Output, OutputPlugin } from "../outputs/output.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../internal/version.ts";
 import type { Input, InputPlugin } from "../inputs/input.ts";
 import { createLogger } from "../internal/log.ts";
 import type { Logger } from "../internal/log.ts";

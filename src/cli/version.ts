@@ -6,9 +6,7 @@
 
 import { parseArgs } from "node:util";
 import type { CliIo } from "./cli_io.ts";
-
-/** tally's version; a test keeps it equal to `package.json`'s. */
-export const VERSION = "0.1.0";
+import { VERSION } from "../internal/version.ts";
 
 /**
  * Stamped in by the build (`build/build_info.ts` passes them as `define`s): replaced by string literals in

@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { buildStamp, VERSION, versionLine } from "./version.ts";
+import { VERSION } from "../internal/version.ts";
+import { buildStamp, versionLine } from "./version.ts";
 
 describe("VERSION", () => {
   it("equals package.json's version", () => {

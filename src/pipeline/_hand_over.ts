@@ -12,7 +12,7 @@
 
 import type { PartialBucket } from "./aggregate/aggregator.ts";
 import type { SinkPartial } from "./frame_sink.ts";
-import type { WorkerReply } from "./worker_main.ts";
+import type { WorkerReply } from "./worker_messages.ts";
 
 /** The most series one message of a partial carries: about a millisecond of serialising. */
 export const CHUNK_SERIES = 500;

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { CHUNK_SERIES, handOver, joinPieces } from "./_hand_over.ts";
 import type { PartialBucket, PartialSeries } from "./aggregate/aggregator.ts";
 import type { SinkPartial } from "./frame_sink.ts";
-import type { WorkerReply } from "./worker_main.ts";
+import type { WorkerReply } from "./worker_messages.ts";
 
 function series(n: number, prefix: string): PartialSeries[] {
   return Array.from({ length: n }, (_, i) => ({

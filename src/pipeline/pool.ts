@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
 import { RingBuffer } from "./ring_buffer.ts";
-import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_main.ts";
+import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_messages.ts";
 import { SharedStamp, type SocketAttachment } from "./_socket_reader.ts";
 import { joinPieces } from "./_hand_over.ts";
 import type { PartialBucket } from "./aggregate/aggregator.ts";

@@ -5,7 +5,7 @@
  */
 
 import { hostname } from "node:os";
-import { VERSION } from "../../cli/version.ts";
+import { VERSION } from "../../internal/version.ts";
 import { Forwarder } from "../_forwarder.ts";
 import { joinUrl } from "../_join_url.ts";
 import type { OutputPlugin } from "../output.ts";

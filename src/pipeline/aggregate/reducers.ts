@@ -21,8 +21,8 @@
 import type { Sample, SampleKind } from "../../model/sample.ts";
 import { counterAdd, counterInit, counterMerge, type CounterState } from "./counter_reducer.ts";
 import {
-  cumulativeAdd,
   CUMULATIVE_MAX_ENTRIES,
+  cumulativeAdd,
   cumulativeInit,
   cumulativeMerge,
   type CumulativeState,
