@@ -6,8 +6,8 @@
  * @module
  */
 
-// undici from its index.js: Bun replaces a bare "undici" import with its own partial stub.
-import { Agent, request } from "undici/index.js";
+import type { Agent } from "undici/index.js";
+import { loadUndici, type Undici } from "../internal/undici.ts";
 import { classifyStatus, firstLine, parseRetryAfter } from "./_retry.ts";
 
 /** How much of an error response body is read for the log line. */
@@ -84,7 +84,8 @@ export type SendResult =
  */
 export class Sender {
   readonly #options: SenderOptions;
-  readonly #agent: Agent;
+  #agent: Agent | undefined;
+  #closed = false;
   readonly #now: () => number;
 
   /**
@@ -95,12 +96,19 @@ export class Sender {
   constructor(options: SenderOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#agent = new Agent({
+  }
+
+  /** The connection pool, made on the first send: a run that forwards nothing never loads undici. */
+  async #dispatcher(): Promise<{ agent: Agent; request: Undici["request"] } | undefined> {
+    const { Agent, request } = await loadUndici();
+    if (this.#closed) return undefined;
+    this.#agent ??= new Agent({
       connections: 1,
-      connect: { timeout: options.timeoutMs },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
+      connect: { timeout: this.#options.timeoutMs },
+      headersTimeout: this.#options.timeoutMs,
+      bodyTimeout: this.#options.timeoutMs,
     });
+    return { agent: this.#agent, request };
   }
 
   /**
@@ -126,11 +134,14 @@ export class Sender {
       attempt.abort(new Error(`no response within ${this.#options.timeoutMs} ms`));
     }, this.#options.timeoutMs);
     try {
+      const dispatcher = await this.#dispatcher();
+      if (dispatcher === undefined) return { kind: "aborted" };
+      const { agent, request } = dispatcher;
       const response = await request(options.url ?? this.#options.url, {
         method: "POST",
         headers: { ...this.#options.headers, "content-length": String(body.length) },
         body,
-        dispatcher: this.#agent,
+        dispatcher: agent,
         signal: attempt.signal,
       });
       const status = response.statusCode;
@@ -176,7 +187,8 @@ export class Sender {
    * @returns Resolves when they are closed.
    */
   async close(): Promise<void> {
-    await this.#agent.destroy().catch(() => {});
+    this.#closed = true;
+    await this.#agent?.destroy().catch(() => {});
   }
 }
 
