@@ -136,6 +136,27 @@ describe("parseInfluxLine()", () => {
     assert.equal(r.samples.length, 1);
   });
 
+  it("parseInfluxLine() reads every series right while its cache grows, and once it is full", () => {
+    // 140 000 series sections, twice: the series cache doubles four times (re-inserting what it holds)
+    // and is emptied at its bound of 131 072 entries on the way.
+    const series = 140_000;
+    let text = "";
+    for (let i = 0; i < series; i++) text += `m,host=h${i},zone=z${i % 7} v=${i}\n`;
+    for (let pass = 0; pass < 2; pass++) {
+      const r = run(text);
+      assert.equal(r.samples.length, series);
+      assert.deepEqual(r.bad, []);
+      for (let i = 0; i < series; i += 997) {
+        const sample = r.samples[i]!;
+        assert.equal(sample.name, "m_v");
+        assert.deepEqual(sample.labels, [["host", `h${i}`], ["zone", `z${i % 7}`]]);
+        assert.equal(sample.value, i);
+      }
+      const keys = new Set(r.samples.map((s) => s.key));
+      assert.equal(keys.size, series);
+    }
+  });
+
   it("parseInfluxLine() never throws on random input and yields all or nothing per line", () => {
     const next = prng(11);
     const atoms = [

@@ -8,7 +8,8 @@
  * Layout per packet (as collectd itself writes, a part repeated only when it changes): host, time_hr,
  * interval_hr, then per value list plugin `bench`, plugin_instance `g<k/100>`, type (counter, gauge,
  * derive or absolute by k % 4), type_instance `m<k>`, values (one each). A first run cycles through 1000
- * identifiers (the memoised steady state); a second through 200 000 (the identity memo keeps missing).
+ * identifiers (the memoised steady state); a second through 50 000 (under the default series cap, so
+ * every identity stays memoised); a third through 200 000 (past any memo a worker keeps).
  *
  * @module
  */
@@ -113,4 +114,5 @@ function measure(names: number): void {
 }
 
 measure(1000);
+measure(50_000);
 measure(200_000);

@@ -2,7 +2,8 @@
  * Micro-benchmark for the http input's hot path off the main thread and on it: `parseInfluxLine` alone,
  * the worker's whole frame handling (parse and aggregate, `FrameSink.frame`), and the inbox commit that
  * makes a body durable (`Store.keepInbox`), for the batches `tests/bench/http.ts` posts (5 000 lines of
- * `bench_cpu` with three fields and a nanosecond timestamp, 1 000 hosts) and for small single-metric pushes.
+ * `bench_cpu` with three fields and a nanosecond timestamp, 1 000 hosts, and the parse alone over 50 000 hosts)
+ * and for small single-metric pushes.
  *
  * Not a test. Run: `./node_modules/.bin/bun tests/bench/parse_influx.ts`. Prints the best of several rounds.
  *
@@ -49,6 +50,11 @@ const parse = best(batches.length * LINES, () => {
 console.log(
   `parseInfluxLine: ${(parse / 1e6).toFixed(2)} M lines/s (${(parse * 3 / 1e6).toFixed(2)} M samples/s)`,
 );
+const wideBatches = influxBatches(20, LINES, 50_000);
+const wide = best(wideBatches.length * LINES, () => {
+  for (const batch of wideBatches) parseInfluxLine(batch, sink);
+});
+console.log(`parseInfluxLine over 50 000 series: ${(wide / 1e6).toFixed(2)} M lines/s`);
 
 const frames = new FrameSink({ intervalMs: 10_000, exactLimit: 256, maxSeries: 100_000, maxEvents: 100 });
 const windowMs = Math.floor(Date.now() / 10_000) * 10_000;
