@@ -162,7 +162,7 @@ const STORE = v.strictObject({
   retention: v.optional(
     v.pipe(
       duration({ min: 60_000 }),
-      v.description("How long stored points are kept."),
+      v.description("How long stored points are kept, and events after they end."),
     ),
     DEFAULTS.store.retention,
   ),

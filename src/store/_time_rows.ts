@@ -27,16 +27,19 @@ export class TimeRows {
    *
    * @param db The connection, at the current schema version.
    * @param table The table, one of the store's own (`points`, `events`): never user input.
+   * @param retainedBy The column retention compares with its cutoff: `t` by default; the events table's
+   *   `end_t`, so that an event is kept for the retention period after it ended, and one that has not
+   *   ended (`NULL`) is never past it. The size cap still takes the oldest rows by `t`.
    */
-  constructor(db: DatabaseSync, table: "points" | "events") {
-    this.#deleteBefore = db.prepare(`DELETE FROM ${table} WHERE t < ?`);
+  constructor(db: DatabaseSync, table: "points" | "events", retainedBy: "t" | "end_t" = "t") {
+    this.#deleteBefore = db.prepare(`DELETE FROM ${table} WHERE ${retainedBy} < ?`);
     this.#deleteUpTo = db.prepare(`DELETE FROM ${table} WHERE t <= ?`);
     this.#count = db.prepare(`SELECT count(*) AS n FROM ${table}`);
     this.#nthTime = db.prepare(`SELECT t FROM ${table} ORDER BY t LIMIT 1 OFFSET ?`);
   }
 
   /**
-   * Deletes the rows before `cutoffMs`.
+   * Deletes the rows whose retention column is before `cutoffMs`.
    *
    * @param cutoffMs The cutoff, exclusive.
    * @returns How many were deleted.

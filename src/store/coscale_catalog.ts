@@ -187,10 +187,10 @@ export class CoscaleCatalog {
     this.#updateEventData = db.prepare(
       "UPDATE coscale_event_data SET subject = ?, attribute = ?, version = version + 1, updated = ? WHERE id = ?",
     );
-    // Rows whose event retention deleted: events go oldest id first, so everything below the oldest left.
+    // Rows whose event retention or the size cap deleted (an open event may outlive later ones).
     this.#pruneEventData = db.prepare(
-      "DELETE FROM coscale_event_data WHERE id < coalesce((SELECT min(id) FROM events), " +
-        "(SELECT max(id) + 1 FROM coscale_event_data), 0)",
+      "DELETE FROM coscale_event_data WHERE NOT EXISTS " +
+        "(SELECT 1 FROM events WHERE events.id = coscale_event_data.id)",
     );
   }
 

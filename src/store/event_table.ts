@@ -122,7 +122,8 @@ export class EventTable {
    * @param db The connection, at the current schema version.
    */
   constructor(db: DatabaseSync) {
-    this.byTime = new TimeRows(db, "events");
+    // Retention goes by when an event ended: a long deploy is kept as long as its end is recent.
+    this.byTime = new TimeRows(db, "events", "end_t");
     this.#insert = db.prepare(
       "INSERT INTO events (t, end_t, kind, title, text, labels, status, forward) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );

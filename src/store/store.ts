@@ -394,11 +394,11 @@ export class Store implements EventWriter {
   /**
    * Applies retention, then the size cap.
    *
-   * Retention deletes points and events older than `retentionMs`. The size cap then measures the live
-   * size (`page_count * page_size` minus the free pages, so deleted space counts as reclaimed even before
-   * it is returned to the file system) and, while it is over `maxBytes`, deletes the oldest points (and,
-   * once no point is left, the oldest events) in batches sized from the excess. Series left without
-   * points are deleted. Free pages are returned to the file system with `PRAGMA incremental_vacuum` when
+   * Retention deletes points older than `retentionMs`, and events that ended longer ago than that (an event
+   * not ended yet stays). The size cap then measures the live size (`page_count * page_size` minus the
+   * free pages, so deleted space counts as reclaimed even before it is returned to the file system) and,
+   * while it is over `maxBytes`, deletes the oldest points (and, once no point is left, the oldest events)
+   * in batches sized from the excess. Series left without points are deleted. Free pages are returned to the file system with `PRAGMA incremental_vacuum` when
    * the file was created with `auto_vacuum = INCREMENTAL` (every file this store created is); an older
    * file keeps its free pages and reuses them for new rows, so it stops growing but does not shrink
    * (a full `VACUUM` would rewrite the whole file while blocking the collector's writes).

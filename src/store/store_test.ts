@@ -309,6 +309,22 @@ describe("Store", () => {
     store.close();
   });
 
+  it("Store.enforce() keeps an event for the retention period after it ended, and an open one", () => {
+    const store = Store.open(tempDir(), { retentionMs: 60_000, now: () => T0 });
+    const [, long, open] = store.appendEvents([
+      event("ended long ago", T0 - 200_000),
+      { ...event("long deploy", T0 - 200_000), endMs: T0 - 30_000 },
+      event("still running", T0 - 200_000),
+    ], T0);
+    store.updateEvent(open!, { end: null });
+    assert.deepEqual(store.enforce(), { deletedPoints: 0, deletedEvents: 1 });
+    assert.deepEqual(store.events({ sinceMs: 0 }).map((e) => [e.id, e.title]).sort(), [
+      [long, "long deploy"],
+      [open, "still running"],
+    ]);
+    store.close();
+  });
+
   it("Store.enforce() deletes the oldest points until the store fits the size cap", () => {
     const maxBytes = 256 * 1024;
     const dir = tempDir();
