@@ -19,6 +19,7 @@ import { join } from "node:path";
 import type { Logger } from "../internal/log.ts";
 import { DiskOutbox } from "../store/disk_outbox.ts";
 import { MemoryOutbox } from "../store/memory_outbox.ts";
+import { recordBytes } from "../store/outbox.ts";
 import type { Outbox, OutboxEntry, OutboxInput, OutboxListener } from "../store/outbox.ts";
 import type { ForwardConfig } from "./_forward_config.ts";
 import { outputStats } from "./_output_stats.ts";
@@ -135,11 +136,16 @@ export class Forwarder implements Output {
   /** Resolves `stop()`'s wait for the loop to be idle or backing off. */
   #settled: (() => void) | undefined;
   #backingOff = false;
-  /** The batch being sent and how to abort just that request (when the cap evicts it meanwhile). */
-  #sending: { readonly entry: OutboxEntry; readonly abort: AbortController } | undefined;
+  /**
+   * The batch being sent, how to abort just that request, and whether the cap evicted it meanwhile (then
+   * how the request ends decides how it is counted: delivered is sent, anything else evicted).
+   */
+  #sending: { readonly entry: OutboxEntry; readonly abort: AbortController; evicted: boolean } | undefined;
   /** When the output last made progress: delivered, dropped a rejected batch, or found the outbox empty. */
   #progressMs = 0;
   #stopping: Promise<void> | undefined;
+  /** Counts evicted batches in the self-metrics and the log; set by `start()`. */
+  #countEvicted: ((records: number, events: number, bytes: number) => void) | undefined;
 
   /**
    * Creates a forwarder; nothing is opened until `start()`.
@@ -162,24 +168,32 @@ export class Forwarder implements Output {
     const now = ctx.now ?? Date.now;
     const stats = outputStats(ctx.selfStats, { type, id });
     const log = ctx.log;
-    const abortEvicted = (): void => {
-      const sending = this.#sending;
-      if (sending !== undefined && this.#running?.outbox.peek() !== sending.entry) sending.abort.abort();
+    const countEvicted = (records: number, events: number, bytes: number): void => {
+      stats.evictedBatches.add(records);
+      stats.evictedBytes.add(bytes);
+      stats.component.dropped("evicted").add(events);
+      log.every("evicted", LOG_EVERY_MS, "Outbox full; evicted the oldest batches", {
+        batches: records,
+        samples: events,
+        bytes,
+        max_size: config.outbox_max_size,
+      });
     };
+    this.#countEvicted = countEvicted;
     const listener: OutboxListener = {
-      evicted(records, events, bytes) {
-        // The batch on the wire may be among them: it is counted as evicted, so it must not also arrive.
-        // After the append that evicted it, not inside it.
-        queueMicrotask(abortEvicted);
-        stats.evictedBatches.add(records);
-        stats.evictedBytes.add(bytes);
-        stats.component.dropped("evicted").add(events);
-        log.every("evicted", LOG_EVERY_MS, "Outbox full; evicted the oldest batches", {
-          batches: records,
-          samples: events,
-          bytes,
-          max_size: config.outbox_max_size,
-        });
+      evicted: (records, events, bytes, holds) => {
+        const sending = this.#sending;
+        if (sending !== undefined && !sending.evicted && holds(sending.entry)) {
+          // The batch on the wire: its request is aborted (a hung receiver must not hold the rest back), and
+          // it is counted when the request ends, as sent if the response came first, else as evicted.
+          // Aborted after the append that evicted it, not inside it.
+          sending.evicted = true;
+          records--;
+          events -= sending.entry.events;
+          bytes -= recordBytes(sending.entry);
+          queueMicrotask(() => sending.abort.abort());
+        }
+        if (records > 0) countEvicted(records, events, bytes);
       },
       skipped(reason, bytes, segment) {
         stats.skipped(reason).add(bytes);
@@ -350,15 +364,22 @@ export class Forwarder implements Output {
       return;
     }
     for (let attempt = 1; !this.#abort.signal.aborted; attempt++) {
-      const abort = new AbortController();
-      this.#sending = { entry, abort };
-      const result = await sender.send(target.body, AbortSignal.any([this.#abort.signal, abort.signal]), {
-        url: target.url,
-      });
+      const sending = { entry, abort: new AbortController(), evicted: false };
+      this.#sending = sending;
+      const result = await sender.send(
+        target.body,
+        AbortSignal.any([this.#abort.signal, sending.abort.signal]),
+        { url: target.url },
+      );
       this.#sending = undefined;
+      if (sending.evicted && result.kind !== "delivered" && result.kind !== "rejected") {
+        // Evicted by the cap while on the wire, and not delivered: gone from the outbox, so counted now.
+        this.#countEvicted?.(1, entry.events, recordBytes(entry));
+        return;
+      }
       switch (result.kind) {
         case "aborted":
-          // Stopping (the batch stays in the outbox), or evicted by the cap while on the wire (counted).
+          // Stopping: the batch stays in the outbox.
           return;
         case "delivered":
           outbox.ack(entry);

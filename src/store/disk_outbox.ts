@@ -120,6 +120,11 @@ interface _Position {
  * if (entry !== undefined && await send(entry.body)) outbox.ack(entry);
  * ```
  */
+/** For a record refused at append: no entry of it was ever handed out. */
+function neverPeeked(): boolean {
+  return false;
+}
+
 export class DiskOutbox implements Outbox {
   readonly #dir: string;
   readonly #format: string;
@@ -252,7 +257,7 @@ export class DiskOutbox implements Outbox {
       for (const input of inputs) {
         const bytes = recordBytes(input);
         if (input.body.length > MAX_RECORD_BODY_BYTES || bytes + this.#header.length > this.#maxBytes) {
-          this.#listener?.evicted(1, input.events, bytes);
+          this.#listener?.evicted(1, input.events, bytes, neverPeeked);
           continue;
         }
         const segment = (this.#writer ?? this.#startSegment()).segment;
@@ -510,7 +515,15 @@ export class DiskOutbox implements Outbox {
       // The record at the head goes too, even while it is being sent: oldest first, whatever the sender
       // holds (it notices that `peek` returns another record, and moves on).
       if (this.#head?.segment === oldest.seq) this.#head = undefined;
-      if (records > 0) this.#listener?.evicted(records, Math.max(0, events), Math.max(0, bytes));
+      const seq = oldest.seq;
+      if (records > 0) {
+        this.#listener?.evicted(
+          records,
+          Math.max(0, events),
+          Math.max(0, bytes),
+          (entry) => entry.segment === seq,
+        );
+      }
       this.#segments.shift();
       this.#totalBytes -= oldest.size;
       if (oldest.seq >= this.#read.seq) {

@@ -71,7 +71,7 @@ export class MemoryOutbox implements Outbox {
     for (const input of inputs) {
       const bytes = recordBytes(input);
       if (bytes > this.#maxBytes) {
-        this.#listener?.evicted(1, input.events, bytes);
+        this.#listener?.evicted(1, input.events, bytes, () => false);
         continue;
       }
       const seq = this.#seq++;
@@ -88,6 +88,7 @@ export class MemoryOutbox implements Outbox {
     let records = 0;
     let events = 0;
     let bytes = 0;
+    const from = this.#first;
     while (this.#bytes > this.#maxBytes && this.#first < this.#entries.length) {
       const entry = this.#entries[this.#first++]!;
       const size = RECORD_HEADER_BYTES + entry.body.length;
@@ -96,7 +97,10 @@ export class MemoryOutbox implements Outbox {
       events += entry.events;
       bytes += size;
     }
-    if (records > 0) this.#listener?.evicted(records, events, bytes);
+    if (records > 0) {
+      const evicted = new Set<OutboxEntry>(this.#entries.slice(from, this.#first));
+      this.#listener?.evicted(records, events, bytes, (entry) => evicted.has(entry));
+    }
     this.#compact();
   }
 

@@ -12,6 +12,9 @@
 
 import type { OutboxInput } from "./_outbox_codec.ts";
 
+/** The bytes a record takes in an outbox, as its cap counts them: a header plus the body. */
+export { recordBytes } from "./_outbox_codec.ts";
+
 export type { OutboxInput } from "./_outbox_codec.ts";
 
 /** The record at the head of an outbox, as {@link Outbox.peek} returns it. */
@@ -41,8 +44,10 @@ export interface OutboxListener {
    * @param records How many records.
    * @param events How many events they carried.
    * @param bytes How many bytes they took.
+   * @param holds Whether an entry {@link Outbox.peek} gave out is among them (the one a sender has on the
+   *   wire, whose count the sender may settle by how its request ends).
    */
-  evicted(records: number, events: number, bytes: number): void;
+  evicted(records: number, events: number, bytes: number, holds: (entry: OutboxEntry) => boolean): void;
   /**
    * Bytes were skipped on reading: a record whose checksum failed (`corrupt`), a segment that ends inside a
    * record (`truncated`, a torn write), or a segment written in another format (`format`).
