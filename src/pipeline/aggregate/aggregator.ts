@@ -97,7 +97,7 @@ export class Aggregator {
   readonly #maxSeries: number;
   readonly #cumulativeEntries: number;
   readonly #buckets = new Map<number, _Bucket>();
-  // Nearly every sample lands in the frame's own window: remember that bucket.
+  // Samples come in runs of one bucket (the frame's window, or a batch's own older time): remember the last.
   #currentMs = NaN;
   #current: _Bucket | undefined = undefined;
   #seriesCount = 0;
@@ -150,10 +150,8 @@ export class Aggregator {
         bucket = { first: new Map(), others: undefined, size: 0 };
         this.#buckets.set(bucketMs, bucket);
       }
-      if (bucketMs === windowMs) {
-        this.#currentMs = bucketMs;
-        this.#current = bucket;
-      }
+      this.#currentMs = bucketMs;
+      this.#current = bucket;
     }
     let entry = bucket.first.get(sample.key);
     if (entry === undefined) {
