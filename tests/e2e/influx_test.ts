@@ -12,10 +12,8 @@
  * - outage: InfluxDB is down while tally flushes, tally is killed with SIGKILL and started again, then
  *   InfluxDB comes up: every point arrives, none missing, none with a changed timestamp.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Metric } from "../../src/model/metric.ts";
 import type { Labels } from "../../src/model/sample.ts";
@@ -24,15 +22,13 @@ import { createInfluxEncoder } from "../../src/outputs/influx/encode.ts";
 import { freePort } from "../harness/free_port.ts";
 import {
   delivered,
+  forwardingSuite,
   nextWindow,
   selfMetric,
   sendStatsd,
-  startForwardingTally,
   storePoints,
 } from "../harness/forwarding.ts";
 import { type Influxd, influxdMissing, startInfluxd } from "../harness/influxd.ts";
-import { REPO_ROOT } from "../harness/spawn_tally.ts";
-import type { RunningTally } from "../harness/spawn_tally.ts";
 import { startVictoriaMetrics, type Tsdb, tsdbMissing, VICTORIA_METRICS_BINARY } from "../harness/tsdb.ts";
 import { waitFor } from "../harness/wait_for.ts";
 
@@ -40,41 +36,19 @@ const WINDOWS = 3;
 const missing = influxdMissing() ?? tsdbMissing(VICTORIA_METRICS_BINARY, "-version");
 
 describe("e2e: influx from dist/tally to InfluxDB 1.6 and VictoriaMetrics 1.79", () => {
-  let root = "";
-  const daemons: Array<Influxd | Tsdb> = [];
-  const tallies: RunningTally[] = [];
+  const suite = forwardingSuite("tally-e2e-influx-", missing);
+  const startTally = suite.startTally;
 
-  before(() => {
-    if (missing !== undefined) return;
-    assert.ok(
-      existsSync(join(REPO_ROOT, "dist", "tally")),
-      "dist/tally is missing: run `npm run build` first",
-    );
-    root = mkdtempSync(join(tmpdir(), "tally-e2e-influx-"));
-  });
-
-  after(async () => {
-    await Promise.all(tallies.map((tally) => tally.stop()));
-    await Promise.all(daemons.map((daemon) => daemon.stop()));
-    if (root !== "") rmSync(root, { recursive: true, force: true });
-  });
-
-  async function startTally(name: string, outputs: string, dataDir?: string): Promise<RunningTally> {
-    const tally = await startForwardingTally(root, name, outputs, dataDir);
-    tallies.push(tally);
-    return tally;
-  }
-
-  async function daemon<T extends Influxd | Tsdb>(start: Promise<T>): Promise<T> {
-    const started = await start;
-    daemons.push(started);
-    return started;
+  function daemon<T extends Influxd | Tsdb>(start: Promise<T>): Promise<T> {
+    return suite.keep(start, (started) => started.stop());
   }
 
   it("stores what tally aggregated: delta and cumulative counters, gauges, summary percentiles, events", async (t) => {
     if (missing !== undefined) return t.skip(missing);
-    const influxd = await daemon(startInfluxd(join(root, "values", "influxd"), { databases: ["tally"] }));
-    const vm = await daemon(startVictoriaMetrics(join(root, "values", "vm")));
+    const influxd = await daemon(
+      startInfluxd(join(suite.root, "values", "influxd"), { databases: ["tally"] }),
+    );
+    const vm = await daemon(startVictoriaMetrics(join(suite.root, "values", "vm")));
     const tally = await startTally(
       "values",
       `[outputs.influxdb]\ntype = "influx"\nurl = "${influxd.url}"\ndatabase = "tally"\n\n` +
@@ -157,8 +131,10 @@ describe("e2e: influx from dist/tally to InfluxDB 1.6 and VictoriaMetrics 1.79",
 
   it("escapes names, tags and strings so that both receivers read them back", async (t) => {
     if (missing !== undefined) return t.skip(missing);
-    const influxd = await daemon(startInfluxd(join(root, "escaping", "influxd"), { databases: ["esc"] }));
-    const vm = await daemon(startVictoriaMetrics(join(root, "escaping", "vm")));
+    const influxd = await daemon(
+      startInfluxd(join(suite.root, "escaping", "influxd"), { databases: ["esc"] }),
+    );
+    const vm = await daemon(startVictoriaMetrics(join(suite.root, "escaping", "vm")));
     const timeMs = Math.floor(Date.now() / 1000) * 1000;
     const gauge = (name: string, labels: Labels): Metric => ({
       name,
@@ -249,7 +225,7 @@ describe("e2e: influx from dist/tally to InfluxDB 1.6 and VictoriaMetrics 1.79",
     if (missing !== undefined) return t.skip(missing);
     const admin = { username: "edge", password: "s3cret:pw" };
     const influxd = await daemon(
-      startInfluxd(join(root, "auth", "influxd"), { databases: ["tally"], admin }),
+      startInfluxd(join(suite.root, "auth", "influxd"), { databases: ["tally"], admin }),
     );
     const output = (id: string, password: string) =>
       `[outputs.${id}]\ntype = "influx"\nurl = "${influxd.url}"\ndatabase = "tally"\nusername = "edge"\n` +
@@ -273,10 +249,10 @@ describe("e2e: influx from dist/tally to InfluxDB 1.6 and VictoriaMetrics 1.79",
   it("delivers every point with its timestamp after an outage that spans a kill -9", async (t) => {
     if (missing !== undefined) return t.skip(missing);
     const port = await freePort("tcp");
-    const dir = join(root, "outage", "influxd");
+    const dir = join(suite.root, "outage", "influxd");
     // The database exists before the outage, as it would in production; InfluxDB is then down.
     await (await startInfluxd(dir, { port, databases: ["tally"] })).stop();
-    const dataDir = join(root, "outage", "data");
+    const dataDir = join(suite.root, "outage", "data");
     const output =
       `[outputs.influxdb]\ntype = "influx"\nurl = "http://127.0.0.1:${port}"\ndatabase = "tally"\n` +
       `min_backoff = "100ms"\nmax_backoff = "500ms"\n`;

@@ -11,19 +11,18 @@
  * - outage: the receiver is down while tally flushes, tally is killed with SIGKILL and started again, then
  *   the receiver comes up: every point arrives, none missing, none with a changed time.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../harness/free_port.ts";
 import {
   delivered,
+  forwardingSuite,
   nextWindow,
   pause,
   selfMetric,
   sendStatsd,
-  startForwardingTally,
   storePoints,
 } from "../harness/forwarding.ts";
 import type { StorePoint } from "../harness/forwarding.ts";
@@ -36,41 +35,21 @@ import type {
 } from "../harness/otlp_request.ts";
 import { startRecordingReceiver } from "../harness/recording_receiver.ts";
 import type { ReceivedRequest, RecordingReceiver } from "../harness/recording_receiver.ts";
-import { REPO_ROOT } from "../harness/spawn_tally.ts";
-import type { RunningTally } from "../harness/spawn_tally.ts";
 import { waitFor } from "../harness/wait_for.ts";
 
 const WINDOWS = 3;
 const MS_NS = 1_000_000n;
 
 describe("e2e: otlp from dist/tally to a recording receiver, decoded with OpenTelemetry's classes", () => {
-  let root = "";
-  const receivers: RecordingReceiver[] = [];
-  const tallies: RunningTally[] = [];
+  const suite = forwardingSuite("tally-e2e-otlp-");
+  const startTally = suite.startTally;
 
-  before(() => {
-    assert.ok(
-      existsSync(join(REPO_ROOT, "dist", "tally")),
-      "dist/tally is missing: run `npm run build` first",
-    );
-    root = mkdtempSync(join(tmpdir(), "tally-e2e-otlp-"));
-  });
-
-  after(async () => {
-    await Promise.all(tallies.map((tally) => tally.stop()));
-    await Promise.all(receivers.map((receiver) => receiver.close()));
-    if (root !== "") rmSync(root, { recursive: true, force: true });
-  });
-
-  async function startTally(name: string, outputs: string, dataDir?: string): Promise<RunningTally> {
-    const tally = await startForwardingTally(root, name, outputs, dataDir);
-    tallies.push(tally);
-    return tally;
+  function recording(options?: Parameters<typeof startRecordingReceiver>[0]): Promise<RecordingReceiver> {
+    return suite.keep(startRecordingReceiver(options), (started) => started.close());
   }
 
   it("sends what tally aggregated: sums, gauges, summaries and events, in protobuf and in JSON", async () => {
-    const receiver = await startRecordingReceiver();
-    receivers.push(receiver);
+    const receiver = await recording();
     const tally = await startTally(
       "values",
       `[outputs.proto]\ntype = "otlp"\nurl = "${receiver.url}/proto"\nservice_name = "e2e-svc"\n` +
@@ -180,8 +159,7 @@ describe("e2e: otlp from dist/tally to a recording receiver, decoded with OpenTe
   });
 
   it("hands events pushed over HTTP to the outputs, once", async () => {
-    const receiver = await startRecordingReceiver();
-    receivers.push(receiver);
+    const receiver = await recording();
     const tally = await startTally("pushed", `[outputs.logs]\ntype = "otlp"\nurl = "${receiver.url}"\n`);
     const start = Date.now() - 60_000;
     const response = await fetch(`${tally.url}/api/v1/events`, {
@@ -209,7 +187,7 @@ describe("e2e: otlp from dist/tally to a recording receiver, decoded with OpenTe
   it("delivers every point once the receiver is back, with its original time, after a kill -9", async () => {
     const port = await freePort("tcp");
     const url = `http://127.0.0.1:${port}`;
-    const dataDir = join(root, "outage", "data");
+    const dataDir = join(suite.root, "outage", "data");
     const output =
       `[outputs.col]\ntype = "otlp"\nurl = "${url}"\nmin_backoff = "100ms"\nmax_backoff = "500ms"\n`;
     const first = await startTally("outage", output, dataDir);
@@ -228,8 +206,7 @@ describe("e2e: otlp from dist/tally to a recording receiver, decoded with OpenTe
     process.kill(first.pid, "SIGKILL");
     await first.exited;
     const second = await startTally("outage", output, dataDir);
-    const receiver = await startRecordingReceiver({ port });
-    receivers.push(receiver);
+    const receiver = await recording({ port });
     await delivered(second, ["col"]);
     const metrics = metricsAt(receiver.requests, "/v1/metrics", { gzip: true });
     // At-least-once: a batch may come twice; each point arrives, unchanged.

@@ -13,22 +13,19 @@
  * - torn write: the newest outbox segment loses its tail to a "crash"; tally skips it, says so, and
  *   delivers the rest.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../harness/free_port.ts";
 import {
   delivered,
+  forwardingSuite,
   nextWindow,
   selfMetric as metric,
   sendStatsd,
-  startForwardingTally,
   storePoints,
 } from "../harness/forwarding.ts";
-import { REPO_ROOT } from "../harness/spawn_tally.ts";
-import type { RunningTally } from "../harness/spawn_tally.ts";
 import {
   PROMETHEUS_BINARY,
   startPrometheus,
@@ -43,47 +40,22 @@ const WINDOWS = 4;
 const missing = tsdbMissing(VICTORIA_METRICS_BINARY, "-version") ?? tsdbMissing(PROMETHEUS_BINARY);
 
 describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetrics 1.79", () => {
-  let root = "";
-  const daemons: Tsdb[] = [];
-  const tallies: RunningTally[] = [];
-
-  before(() => {
-    if (missing !== undefined) return;
-    assert.ok(
-      existsSync(join(REPO_ROOT, "dist", "tally")),
-      "dist/tally is missing: run `npm run build` first",
-    );
-    root = mkdtempSync(join(tmpdir(), "tally-e2e-rw-"));
-  });
-
-  after(async () => {
-    await Promise.all(daemons.map((daemon) => daemon.stop()));
-    await Promise.all(tallies.map((tally) => tally.stop()));
-    if (root !== "") rmSync(root, { recursive: true, force: true });
-  });
-
-  /** Starts tally from a config with the given outputs (TOML), statsd on a free port, 1 s flushes. */
-  async function startTally(name: string, outputs: string, dataDir?: string): Promise<RunningTally> {
-    const tally = await startForwardingTally(root, name, outputs, dataDir);
-    tallies.push(tally);
-    return tally;
-  }
+  const suite = forwardingSuite("tally-e2e-rw-", missing);
+  const startTally = suite.startTally;
 
   function output(id: string, url: string, extra = ""): string {
     return `[outputs.${id}]\ntype = "remote_write"\nurl = "${url}"\nmin_backoff = "100ms"\nmax_backoff = "500ms"\n` +
       `external_labels = { site = "e2e" }\n${extra}\n`;
   }
 
-  async function daemon(start: Promise<Tsdb>): Promise<Tsdb> {
-    const started = await start;
-    daemons.push(started);
-    return started;
+  function daemon(start: Promise<Tsdb>): Promise<Tsdb> {
+    return suite.keep(start, (started) => started.stop());
   }
 
   it("stores exactly what tally aggregated: counter totals and rates, gauges, summary quantiles", async (t) => {
     if (missing !== undefined) return t.skip(missing);
-    const vm = await daemon(startVictoriaMetrics(join(root, "values", "vm")));
-    const prom = await daemon(startPrometheus(join(root, "values", "prom")));
+    const vm = await daemon(startVictoriaMetrics(join(suite.root, "values", "vm")));
+    const prom = await daemon(startPrometheus(join(suite.root, "values", "prom")));
     const tally = await startTally(
       "values",
       output("vm", vm.writeUrl) + output("prom", prom.writeUrl),
@@ -139,7 +111,7 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
     if (missing !== undefined) return t.skip(missing);
     const port = await freePort("tcp");
     const url = `http://127.0.0.1:${port}/api/v1/write`;
-    const dataDir = join(root, "outage", "data");
+    const dataDir = join(suite.root, "outage", "data");
     const first = await startTally("outage", output("prom", url, 'stall_after = "2s"'), dataDir);
     for (let w = 0; w < WINDOWS; w++) {
       await nextWindow();
@@ -160,7 +132,7 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
     process.kill(first.pid, "SIGKILL");
     await first.exited;
     const second = await startTally("outage", output("prom", url), dataDir);
-    const prom = await daemon(startPrometheus(join(root, "outage", "prom"), { port }));
+    const prom = await daemon(startPrometheus(join(suite.root, "outage", "prom"), { port }));
     await delivered(second, ["prom"]);
     assert.deepEqual(
       await samplesOf(prom, "e2e_out_hits_total", { site: "e2e" }, hits.length),
@@ -200,7 +172,7 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
       tally.stderr(),
       /msg="Outbox full; evicted the oldest batches" .*batches=\d+ samples=\d+ bytes=\d+/,
     );
-    const vm = await daemon(startVictoriaMetrics(join(root, "cap", "vm"), { port }));
+    const vm = await daemon(startVictoriaMetrics(join(suite.root, "cap", "vm"), { port }));
     await delivered(tally, ["vm"]);
     const received = await metric(tally, "tally_component_received_events_total", { component_id: "vm" });
     const sent = await metric(tally, "tally_component_sent_events_total", { component_id: "vm" });
@@ -228,7 +200,7 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
     if (missing !== undefined) return t.skip(missing);
     const port = await freePort("tcp");
     const url = `http://127.0.0.1:${port}/api/v1/write`;
-    const dataDir = join(root, "torn", "data");
+    const dataDir = join(suite.root, "torn", "data");
     const first = await startTally("torn", output("vm", url), dataDir);
     for (let w = 0; w < 3; w++) {
       await nextWindow();
@@ -240,7 +212,7 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
     const outbox = join(dataDir, "outbox", "vm");
     const newest = readdirSync(outbox).filter((name) => name.endsWith(".seg")).sort().at(-1)!;
     truncateSync(join(outbox, newest), statSync(join(outbox, newest)).size - 5);
-    const vm = await daemon(startVictoriaMetrics(join(root, "torn", "vm"), { port }));
+    const vm = await daemon(startVictoriaMetrics(join(suite.root, "torn", "vm"), { port }));
     const second = await startTally("torn", output("vm", url), dataDir);
     await delivered(second, ["vm"]);
     assert.match(second.stderr(), /msg="Skipped unreadable outbox data" .*reason=truncated/);

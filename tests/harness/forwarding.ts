@@ -7,10 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { metricKey, scrape } from "./scrape.ts";
-import { spawnTally } from "./spawn_tally.ts";
+import { REPO_ROOT, spawnTally } from "./spawn_tally.ts";
 import type { RunningTally } from "./spawn_tally.ts";
 import { waitFor } from "./wait_for.ts";
 
@@ -34,6 +36,72 @@ export async function startForwardingTally(
   mkdirSync(join(root, name), { recursive: true });
   writeFileSync(config, `[agent]\nflush_interval = "1s"\n\n${outputs}`);
   return await spawnTally({ shape: "binary", dataDir, args: ["--config", config] });
+}
+
+/** What the tests of one forwarding suite share: a temporary folder, and what they started in it. */
+export interface ForwardingSuite {
+  /** The suite's temporary folder; set before its first test. */
+  readonly root: string;
+  /**
+   * Starts tally as {@link startForwardingTally} does, under {@link ForwardingSuite.root}; it is stopped
+   * after the suite.
+   *
+   * @param name A name for this tally's folder.
+   * @param outputs The `[outputs.<id>]` tables, as TOML.
+   * @param dataDir The data directory (pass the same one to restart).
+   * @returns The running tally.
+   */
+  startTally(name: string, outputs: string, dataDir?: string): Promise<RunningTally>;
+  /**
+   * Keeps a receiver the suite started, to stop it after the suite (after every tally).
+   *
+   * @param started The receiver, or the promise of it.
+   * @param stop How to stop it.
+   * @returns The receiver.
+   */
+  keep<T>(started: T | Promise<T>, stop: (receiver: T) => Promise<void>): Promise<T>;
+}
+
+/**
+ * Sets up a forwarding suite inside a `describe`: before its tests, a temporary folder (and a check that
+ * `dist/tally` was built); after them, every tally stopped, then every receiver, then the folder removed.
+ *
+ * @param prefix The temporary folder's name prefix, e.g. `tally-e2e-otlp-`.
+ * @param missing Why the suite is skipped (a receiver not installed), if it is: then nothing is set up.
+ * @returns The suite's folder and starters.
+ */
+export function forwardingSuite(prefix: string, missing?: string): ForwardingSuite {
+  let root = "";
+  const tallies: RunningTally[] = [];
+  const stops: Array<() => Promise<void>> = [];
+  before(() => {
+    if (missing !== undefined) return;
+    assert.ok(
+      existsSync(join(REPO_ROOT, "dist", "tally")),
+      "dist/tally is missing: run `npm run build` first",
+    );
+    root = mkdtempSync(join(tmpdir(), prefix));
+  });
+  after(async () => {
+    await Promise.all(tallies.map((tally) => tally.stop()));
+    await Promise.all(stops.map((stop) => stop()));
+    if (root !== "") rmSync(root, { recursive: true, force: true });
+  });
+  return {
+    get root() {
+      return root;
+    },
+    async startTally(name, outputs, dataDir) {
+      const tally = await startForwardingTally(root, name, outputs, dataDir);
+      tallies.push(tally);
+      return tally;
+    },
+    async keep(started, stop) {
+      const receiver = await started;
+      stops.push(() => stop(receiver));
+      return receiver;
+    },
+  };
 }
 
 /** One stored point as tally's `/api/v1/query` returns it. */
