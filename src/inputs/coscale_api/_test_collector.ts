@@ -11,16 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import * as v from "valibot";
-import { createHttpApp } from "../../internal/http_app.ts";
 import type { RouteSet } from "../../internal/http_app.ts";
-import { createLogger } from "../../internal/log.ts";
-import { componentStats, SelfStats } from "../../internal/self_stats.ts";
-import { prometheusRoutes } from "../../outputs/prometheus_scrape/routes.ts";
-import { Pipeline } from "../../pipeline/pipeline.ts";
-import { detectRuntime } from "../../runtime/detect.ts";
-import { Inbox } from "../../store/inbox.ts";
-import { storeRoutes } from "../../store/routes.ts";
-import { Store } from "../../store/store.ts";
+import type { SelfStats } from "../../internal/self_stats.ts";
+import type { Store } from "../../store/store.ts";
+import { pushApp, type PushStack, selfMetricOf, startPushStack } from "../_test_push_stack.ts";
 import { schema } from "./config.ts";
 import { CoscaleApiInput } from "./listen.ts";
 
@@ -61,11 +55,8 @@ export interface CoscaleCollector {
 /** One running instance: what `restart()` replaces. */
 interface Running {
   readonly app: Hono;
-  readonly store: Store;
-  readonly pipeline: Pipeline;
-  readonly inbox: Inbox;
+  readonly stack: PushStack;
   readonly input: CoscaleApiInput;
-  readonly stats: SelfStats;
 }
 
 /**
@@ -81,17 +72,15 @@ export async function coscaleCollector(options: CoscaleCollectorOptions = {}): P
     ? {}
     : { authorization: `Bearer ${options.token}` };
   async function stop(): Promise<void> {
-    running.inbox.close();
     await running.input.stop();
-    await running.pipeline.stop();
-    running.store.close();
+    await running.stack.close();
   }
   return {
     get store() {
-      return running.store;
+      return running.stack.store;
     },
     get stats() {
-      return running.stats;
+      return running.stack.stats;
     },
     request(path, init = {}) {
       return Promise.resolve(running.app.request(path, init));
@@ -104,17 +93,13 @@ export async function coscaleCollector(options: CoscaleCollectorOptions = {}): P
       }));
     },
     async flush() {
-      await running.pipeline.flush();
+      await running.stack.pipeline.flush();
     },
     async scrape() {
       return await (await running.app.request("/metrics", { headers: bearer })).text();
     },
     selfMetric(name, labels = {}) {
-      const family = running.stats.snapshot().find((f) => f.name === name);
-      const series = family?.series.find((s) =>
-        Object.entries(labels).every(([k, want]) => s.labels.some(([n, value]) => n === k && value === want))
-      );
-      return series?.value ?? 0;
+      return selfMetricOf(running.stack.stats, name, labels);
     },
     async restart() {
       await stop();
@@ -145,53 +130,15 @@ export async function withCoscaleCollector(
   }
 }
 
+/** Starts the collector on `dir` (a store already there is reopened, its inbox replayed). */
 async function start(dir: string, options: CoscaleCollectorOptions): Promise<Running> {
-  const store = Store.open(dir);
-  const stats = new SelfStats();
-  const log = createLogger({}, { write: () => {} });
-  const pipeline = new Pipeline({
-    workers: 0,
-    ringBytes: 4 << 20,
-    intervalMs: 10_000,
-    aggregation: { percentiles: [50, 99], exactLimit: 256, maxSeries: 10_000, idleMs: 300_000 },
-    stats,
-    log,
-    onFlush(result) {
-      store.commitFlush(result, { receivedMs: Date.now(), release: true });
-    },
-  });
-  const component = { type: "coscale_api", id: "coscale_api" };
-  const emit = pipeline.register(component);
-  const inbox = new Inbox(store, pipeline);
-  await pipeline.start(async () => {
-    await inbox.replay(() => emit);
-  });
+  const stack = await startPushStack(dir, { type: "coscale_api", id: "coscale_api" });
   const input = new CoscaleApiInput(v.parse(schema, options.config ?? {}), "coscale_api");
   const sets: RouteSet[] = [];
   await input.start({
-    emit,
-    serve: (set) => void sets.push(set),
-    accept: inbox.acceptor("coscale_api", emit),
-    events: store,
-    coscale: store.coscale,
+    ...stack.context((set) => void sets.push(set), new AbortController().signal),
+    coscale: stack.store.coscale,
     httpToken: options.token ?? "",
-    signal: new AbortController().signal,
-    runtime: detectRuntime(),
-    log,
-    stats: componentStats(stats, component),
-    selfStats: stats,
   });
-  const app = createHttpApp({
-    routes: [
-      ...sets,
-      {
-        app: prometheusRoutes({ metrics: () => pipeline.table.snapshot(), self: () => stats.snapshot() }),
-        auth: "bearer",
-      },
-      { app: storeRoutes(store), auth: "bearer" },
-    ],
-    ready: () => true,
-    ...(options.token === undefined ? {} : { token: options.token }),
-  });
-  return { app, store, pipeline, inbox, input, stats };
+  return { app: pushApp(stack, sets, options), stack, input };
 }

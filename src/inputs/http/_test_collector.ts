@@ -11,16 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import * as v from "valibot";
-import { createHttpApp } from "../../internal/http_app.ts";
 import type { RouteSet } from "../../internal/http_app.ts";
-import { createLogger } from "../../internal/log.ts";
-import { componentStats, SelfStats } from "../../internal/self_stats.ts";
-import { prometheusRoutes } from "../../outputs/prometheus_scrape/routes.ts";
-import { Pipeline } from "../../pipeline/pipeline.ts";
-import { detectRuntime } from "../../runtime/detect.ts";
-import { Inbox } from "../../store/inbox.ts";
-import { storeRoutes } from "../../store/routes.ts";
-import { Store } from "../../store/store.ts";
+import type { SelfStats } from "../../internal/self_stats.ts";
+import type { Pipeline } from "../../pipeline/pipeline.ts";
+import type { Store } from "../../store/store.ts";
+import { pushApp, selfMetricOf, startPushStack } from "../_test_push_stack.ts";
 import { schema } from "./config.ts";
 import { HttpInput } from "./listen.ts";
 
@@ -66,51 +61,13 @@ export interface TestCollector {
  */
 export async function testCollector(options: TestCollectorOptions = {}): Promise<TestCollector> {
   const dir = mkdtempSync(join(tmpdir(), "tally-http-"));
-  const store = Store.open(dir);
-  const stats = new SelfStats();
-  const log = createLogger({}, { write: () => {} });
-  const pipeline = new Pipeline({
-    workers: 0,
-    ringBytes: 1 << 20,
-    intervalMs: 10_000,
-    aggregation: { percentiles: [50, 99], exactLimit: 256, maxSeries: 10_000, idleMs: 300_000 },
-    stats,
-    log,
-    onFlush(result) {
-      store.commitFlush(result, { receivedMs: Date.now(), release: true });
-    },
-  });
-  await pipeline.start();
-  const component = { type: "http", id: "http" };
-  const emit = pipeline.register(component);
-  const inbox = new Inbox(store, pipeline);
+  const stack = await startPushStack(dir, { type: "http", id: "http" });
+  const { store, pipeline, stats } = stack;
   const input = new HttpInput(v.parse(schema, options.config ?? {}), "http");
   const sets: RouteSet[] = [];
   const abort = new AbortController();
-  await input.start({
-    emit,
-    serve: (set) => void sets.push(set),
-    accept: inbox.acceptor("http", emit),
-    events: store,
-    signal: abort.signal,
-    runtime: detectRuntime(),
-    log,
-    stats: componentStats(stats, component),
-    selfStats: stats,
-  });
-  const app = createHttpApp({
-    routes: [
-      ...sets,
-      {
-        app: prometheusRoutes({ metrics: () => pipeline.table.snapshot(), self: () => stats.snapshot() }),
-        auth: "bearer",
-      },
-      { app: storeRoutes(store), auth: "bearer" },
-    ],
-    ready: () => true,
-    ...(options.token === undefined ? {} : { token: options.token }),
-    ...(options.maxBody === undefined ? {} : { bodyLimitBytes: options.maxBody }),
-  });
+  await input.start(stack.context((set) => void sets.push(set), abort.signal));
+  const app = pushApp(stack, sets, options);
   const auth: Record<string, string> = options.token === undefined
     ? {}
     : { authorization: `Bearer ${options.token}` };
@@ -135,18 +92,12 @@ export async function testCollector(options: TestCollectorOptions = {}): Promise
       return await (await app.request("/metrics", { headers: auth })).text();
     },
     selfMetric(name, labels = {}) {
-      const family = stats.snapshot().find((f) => f.name === name);
-      const series = family?.series.find((s) =>
-        Object.entries(labels).every(([k, want]) => s.labels.some(([n, value]) => n === k && value === want))
-      );
-      return series?.value ?? 0;
+      return selfMetricOf(stats, name, labels);
     },
     async close() {
       abort.abort();
-      inbox.close();
       await input.stop();
-      await pipeline.stop();
-      store.close();
+      await stack.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
