@@ -118,9 +118,11 @@ export function createHttpApp(parts: HttpAppParts): Hono {
   // What a person who opens the address in a browser or curls it wants: where to go next. Derived from the
   // mounted routes, so it never goes stale; no token needed, as it holds no data.
   app.get("/", function index(c) {
-    const endpoints = [...new Set(
-      app.routes.filter((r) => r.method !== "ALL" && r.path !== "/").map((r) => `${r.method} ${r.path}`),
-    )];
+    const endpoints = [
+      ...new Set(
+        app.routes.filter((r) => r.method !== "ALL" && r.path !== "/").map((r) => `${r.method} ${r.path}`),
+      ),
+    ];
     return c.json({ name: "tally", endpoints });
   });
   // Matched before the bearer check: Hono runs handlers in the order they were added, and these answer.

@@ -115,7 +115,9 @@ function addSelfFamily(state: RenderState, self: SelfFamily, order: Family[]): v
 
 function addMetric(state: RenderState, metric: Metric, kinds: KindMask, order: Family[]): void {
   const point = metric.point;
-  const type: PrometheusType = point.kind === "set" || metric.kind === "signed_cumulative" ? "gauge" : point.kind;
+  const type: PrometheusType = point.kind === "set" || metric.kind === "signed_cumulative"
+    ? "gauge"
+    : point.kind;
   const name = prometheusFamilyName(metric.name, metric.kind, kinds);
   const family = familyFor(state, {
     name,
