@@ -58,6 +58,16 @@ export interface Encoder {
    *   left out and why.
    */
   encode(flush: OutputFlush): EncodedFlush;
+  /**
+   * How many of a rejected batch's events the receiver refused, when it says so: a partial write (InfluxDB
+   * stores the good lines of a batch and answers 400 naming how many it dropped). The rest count as sent.
+   * Absent, or `undefined` for an answer it does not recognise: the whole batch was refused.
+   *
+   * @param status The HTTP status.
+   * @param message The first line of the response body.
+   * @returns The events refused, or `undefined`.
+   */
+  refused?(status: number, message: string): number | undefined;
 }
 
 /** What an encoder made of one flush. */
@@ -391,20 +401,25 @@ export class Forwarder implements Output {
           stats.lastSendSeconds.set(result.durationMs / 1000);
           stats.lastDelivery.set(running.now() / 1000);
           return;
-        case "rejected":
+        case "rejected": {
           outbox.ack(entry);
           this.#progressMs = running.now();
+          const said = this.#options.encoder.refused?.(result.status, result.message);
+          const refused = said === undefined ? entry.events : Math.min(entry.events, Math.max(0, said));
           stats.failed("rejected").add();
           stats.component.errors("http_4xx").add();
-          stats.component.dropped("rejected").add(entry.events);
+          stats.component.sent.add(entry.events - refused);
+          stats.component.dropped("rejected").add(refused);
           log.every("rejected", LOG_EVERY_MS, "Receiver rejected a batch; dropped it", {
             // The path only: a URL may carry credentials (https://user:password@host/…).
             path: new URL(target.url).pathname,
             status: result.status,
-            samples: entry.events,
+            samples: refused,
+            stored: entry.events - refused,
             response: result.message,
           });
           return;
+        }
         case "retry": {
           stats.retries(result.reason).add();
           stats.component.errors(result.reason).add();

@@ -44,14 +44,14 @@ function flush(...names: string[]): OutputFlush {
   return { windowMs: 0, metrics, events: [] };
 }
 
-function forwarder(path: string, id: string, extra: Record<string, unknown> = {}) {
+function forwarder(path: string, id: string, extra: Record<string, unknown> = {}, encoder: Encoder = NAMES) {
   const config = v.parse(SCHEMA, {
     url: `${receiver.url}${path}`,
     min_backoff: "10ms",
     max_backoff: "20ms",
     ...extra,
   });
-  const output = new Forwarder({ type: "test", id, config, encoder: NAMES, random: () => 0 });
+  const output = new Forwarder({ type: "test", id, config, encoder, random: () => 0 });
   const recording = outputContext({ type: "test", id });
   dirs.push(recording.ctx.stateDir);
   return { output, ...recording };
@@ -111,6 +111,25 @@ describe("Forwarder", () => {
     const line = logs.find((l) => l.includes("Receiver rejected a batch"));
     assert.ok(line?.includes('response="duplicate sample for timestamp"'), line ?? "no line");
     assert.ok(!line?.includes("more detail"));
+  });
+
+  it("counts what a partial write stored as sent, and only what the receiver refused as rejected", async () => {
+    receiver.reply(status(400, '{"error":"partial write: field type conflict dropped=1"}'));
+    const partial: Encoder = {
+      ...NAMES,
+      refused: (_status, message) => /dropped=(\d+)/.test(message) ? 1 : undefined,
+    };
+    const { output, ctx, selfMetric, logs } = forwarder("/partial", "partial", {}, partial);
+    await output.start(ctx);
+    output.write(flush("a", "b", "c"));
+    await waitFor(() => selfMetric("tally_output_failed_batches_total", { reason: "rejected" }) === 1, {
+      what: "the rejection",
+    });
+    await output.stop();
+    assert.equal(selfMetric("tally_component_sent_events_total"), 2);
+    assert.equal(selfMetric("tally_component_dropped_events_total", { reason: "rejected" }), 1);
+    const line = logs.find((l) => l.includes("Receiver rejected a batch"));
+    assert.ok(line?.includes("samples=1 stored=2"), line ?? "no line");
   });
 
   it("keeps undelivered batches across a restart and delivers them in order to a receiver that came back", async () => {

@@ -246,6 +246,47 @@ describe("e2e: influx from dist/tally to InfluxDB 1.6 and VictoriaMetrics 1.79",
     );
   });
 
+  it("counts a partial write line by line: what InfluxDB stored as sent, the conflicting line as rejected", async (t) => {
+    if (missing !== undefined) return t.skip(missing);
+    const influxd = await daemon(
+      startInfluxd(join(suite.root, "partial", "influxd"), { databases: ["tally"] }),
+    );
+    // A string field first: tally's float for the same field is then a field type conflict.
+    const seeded = await fetch(`${influxd.url}/write?db=tally`, {
+      method: "POST",
+      body: 'e2e.clash value="text"',
+    });
+    assert.equal(seeded.status, 204);
+    const tally = await startTally(
+      "partial",
+      `[outputs.influxdb]\ntype = "influx"\nurl = "${influxd.url}"\ndatabase = "tally"\ncompression = "none"\n`,
+    );
+    await nextWindow();
+    await sendStatsd(tally.statsdPort!, ["e2e.clash:5|g", "e2e.fine:7|g"]);
+    await waitFor(
+      async () => (await selfMetric(tally, "tally_output_failed_batches_total", { reason: "rejected" })) > 0,
+      { timeoutMs: 15_000, what: "the partial write" },
+    );
+    await waitFor(
+      async () =>
+        (await selfMetric(tally, "tally_output_queued_batches", { component_id: "influxdb" })) === 0,
+      { timeoutMs: 15_000, what: "an empty outbox" },
+    );
+    const received = await selfMetric(tally, "tally_component_received_events_total", {
+      component_id: "influxdb",
+    });
+    const sent = await selfMetric(tally, "tally_component_sent_events_total", { component_id: "influxdb" });
+    const refused = await selfMetric(tally, "tally_component_dropped_events_total", { reason: "rejected" });
+    assert.ok(refused >= 1 && sent >= 1, `sent ${sent}, refused ${refused}`);
+    assert.equal(sent + refused, received, "each line counted once, as sent or as refused");
+    assert.match(
+      tally.stderr(),
+      /msg="Receiver rejected a batch; dropped it" .*samples=1 stored=1 .*partial write/,
+    );
+    const [fine] = await influxd.query(`SELECT "value" FROM "e2e.fine"`, "tally");
+    assert.equal(fine?.values[0]?.[1], 7);
+  });
+
   it("delivers every point with its timestamp after an outage that spans a kill -9", async (t) => {
     if (missing !== undefined) return t.skip(missing);
     const port = await freePort("tcp");

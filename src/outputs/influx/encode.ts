@@ -187,6 +187,7 @@ export function createInfluxEncoder(options: InfluxEncoderOptions): Encoder {
       "content-type": "text/plain; charset=utf-8",
       ...(compression === "gzip" ? { "content-encoding": "gzip" } : {}),
     },
+    refused: partialWriteDropped,
     encode(flush: OutputFlush): EncodedFlush {
       if (cachedBytes > cacheLimit) {
         for (const map of caches.values()) map.clear();
@@ -235,6 +236,20 @@ export function createInfluxEncoder(options: InfluxEncoderOptions): Encoder {
     const bytes = utf8.encode(text);
     return { body: compression === "gzip" ? gzipSync(bytes, { level: GZIP_LEVEL }) : bytes, events: lines };
   }
+}
+
+/**
+ * How many lines an InfluxDB partial write dropped: 1.x answers 400 (and 2.x 422) with an error that ends in
+ * `dropped=N` when it stored the other lines of the batch (a field type conflict, a point outside the
+ * retention policy).
+ *
+ * @param _status The HTTP status (the message alone tells).
+ * @param message The first line of the response body.
+ * @returns The lines dropped, or `undefined` when the answer is not a partial write.
+ */
+export function partialWriteDropped(_status: number, message: string): number | undefined {
+  const match = /partial write\b.*\bdropped=(\d+)/.exec(message);
+  return match === null ? undefined : Number(match[1]);
 }
 
 /** `key=value,` for a finite value, `""` otherwise (line protocol has no NaN or infinity). */

@@ -7,7 +7,13 @@ import type { Metric, Point } from "../../model/metric.ts";
 import type { Labels, TallyEvent } from "../../model/sample.ts";
 import { seriesKey } from "../../model/series_key.ts";
 import type { OutputFlush } from "../output.ts";
-import { createInfluxEncoder, type InfluxEncoderOptions, influxFormat, timestampText } from "./encode.ts";
+import {
+  createInfluxEncoder,
+  type InfluxEncoderOptions,
+  influxFormat,
+  partialWriteDropped,
+  timestampText,
+} from "./encode.ts";
 import { escapeKey, escapeMeasurement, quoteString, trimTrailingBackslashes } from "./line_protocol.ts";
 
 type RawMetric = Omit<Metric, "key" | "labels" | "point"> & {
@@ -184,5 +190,31 @@ describe("createInfluxEncoder()", () => {
     for (let round = 0; round < 3; round++) {
       assert.equal(text(tiny.encode(FLUSH).batches), testdata("expected_delta.txt"));
     }
+  });
+});
+
+describe("partialWriteDropped()", () => {
+  it("reads how many lines InfluxDB 1.x and 2.x dropped from a partial write, and nothing else", () => {
+    assert.equal(
+      partialWriteDropped(
+        400,
+        '{"error":"partial write: field type conflict: input field \\"value\\" on measurement \\"m\\" is type ' +
+          'float, already exists as type string dropped=3"}',
+      ),
+      3,
+    );
+    assert.equal(
+      partialWriteDropped(
+        422,
+        '{"code":"unprocessable entity","message":"failure writing points to database: partial write: ' +
+          'points beyond retention policy dropped=12"}',
+      ),
+      12,
+    );
+    assert.equal(
+      partialWriteDropped(400, '{"error":"unable to parse \'m value=\': missing field value"}'),
+      undefined,
+    );
+    assert.equal(partialWriteDropped(404, '{"error":"database not found: \\"nope\\""}'), undefined);
   });
 });
