@@ -25,6 +25,7 @@ import {
   forwardingSuite,
   nextWindow,
   selfMetric,
+  sendDuringOutage,
   sendStatsd,
   storePoints,
 } from "../harness/forwarding.ts";
@@ -298,18 +299,7 @@ describe("e2e: influx from dist/tally to InfluxDB 1.6 and VictoriaMetrics 1.79",
       `[outputs.influxdb]\ntype = "influx"\nurl = "http://127.0.0.1:${port}"\ndatabase = "tally"\n` +
       `min_backoff = "100ms"\nmax_backoff = "500ms"\n`;
     const first = await startTally("outage", output, dataDir);
-    for (let w = 0; w < WINDOWS; w++) {
-      await nextWindow();
-      await sendStatsd(first.statsdPort!, [`e2e.out.hits:${w + 1}|c`, `e2e.out.level:${100 + w}|g`]);
-    }
-    const hits = await storePoints(first, "e2e.out.hits", WINDOWS);
-    const level = await storePoints(first, "e2e.out.level", WINDOWS);
-    await waitFor(
-      async () => (await selfMetric(first, "tally_output_retries_total", { reason: "network" })) > 0,
-      {
-        what: "a failed attempt",
-      },
-    );
+    const { hits, level } = await sendDuringOutage(first, WINDOWS);
     process.kill(first.pid, "SIGKILL");
     await first.exited;
     const second = await startTally("outage", output, dataDir);

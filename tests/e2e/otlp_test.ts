@@ -22,6 +22,7 @@ import {
   nextWindow,
   pause,
   selfMetric,
+  sendDuringOutage,
   sendStatsd,
   storePoints,
 } from "../harness/forwarding.ts";
@@ -191,18 +192,7 @@ describe("e2e: otlp from dist/tally to a recording receiver, decoded with OpenTe
     const output =
       `[outputs.col]\ntype = "otlp"\nurl = "${url}"\nmin_backoff = "100ms"\nmax_backoff = "500ms"\n`;
     const first = await startTally("outage", output, dataDir);
-    for (let w = 0; w < WINDOWS; w++) {
-      await nextWindow();
-      await sendStatsd(first.statsdPort!, [`e2e.out.hits:${w + 1}|c`, `e2e.out.level:${100 + w}|g`]);
-    }
-    const hits = await storePoints(first, "e2e.out.hits", WINDOWS);
-    const level = await storePoints(first, "e2e.out.level", WINDOWS);
-    await waitFor(
-      async () => (await selfMetric(first, "tally_output_retries_total", { reason: "network" })) > 0,
-      {
-        what: "a failed attempt",
-      },
-    );
+    const { hits, level } = await sendDuringOutage(first, WINDOWS);
     process.kill(first.pid, "SIGKILL");
     await first.exited;
     const second = await startTally("outage", output, dataDir);

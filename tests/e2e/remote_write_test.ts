@@ -23,6 +23,7 @@ import {
   forwardingSuite,
   nextWindow,
   selfMetric as metric,
+  sendDuringOutage,
   sendStatsd,
   storePoints,
 } from "../harness/forwarding.ts";
@@ -113,18 +114,7 @@ describe("e2e: remote_write from dist/tally to Prometheus 2.42 and VictoriaMetri
     const url = `http://127.0.0.1:${port}/api/v1/write`;
     const dataDir = join(suite.root, "outage", "data");
     const first = await startTally("outage", output("prom", url, 'stall_after = "2s"'), dataDir);
-    for (let w = 0; w < WINDOWS; w++) {
-      await nextWindow();
-      await sendStatsd(first.statsdPort!, [`e2e.out.hits:${w + 1}|c`, `e2e.out.level:${100 + w}|g`]);
-    }
-    const hits = await storePoints(first, "e2e.out.hits", WINDOWS);
-    const level = await storePoints(first, "e2e.out.level", WINDOWS);
-    await waitFor(
-      async () => (await metric(first, "tally_output_retries_total", { reason: "network" })) > 0,
-      {
-        what: "a failed attempt",
-      },
-    );
+    const { hits, level } = await sendDuringOutage(first, WINDOWS);
     // Four seconds without a delivery and data waiting: /readyz names the output.
     const readyz = await fetch(`${first.url}/readyz`);
     assert.equal(readyz.status, 503);

@@ -114,6 +114,37 @@ export interface StorePoint {
   readonly fields?: Readonly<Record<string, number>>;
 }
 
+/** What {@link sendDuringOutage} sent, as tally stored it. */
+export interface OutagePoints {
+  /** The counter `e2e.out.hits` (1, 2, … per window). */
+  readonly hits: StorePoint[];
+  /** The gauge `e2e.out.level` (100, 101, … per window). */
+  readonly level: StorePoint[];
+}
+
+/**
+ * The first half of an outage test: while the receiver is down, sends one window after another of a counter
+ * (`e2e.out.hits`) and a gauge (`e2e.out.level`), waits until the store holds every window, and until an
+ * output has failed to deliver at least once.
+ *
+ * @param tally The running tally, its outputs pointing at a receiver that is not up.
+ * @param windows How many windows to send.
+ * @returns The stored points, to compare with what the receiver gets once it is back.
+ */
+export async function sendDuringOutage(tally: RunningTally, windows: number): Promise<OutagePoints> {
+  for (let w = 0; w < windows; w++) {
+    await nextWindow();
+    await sendStatsd(tally.statsdPort!, [`e2e.out.hits:${w + 1}|c`, `e2e.out.level:${100 + w}|g`]);
+  }
+  const hits = await storePoints(tally, "e2e.out.hits", windows);
+  const level = await storePoints(tally, "e2e.out.level", windows);
+  await waitFor(
+    async () => (await selfMetric(tally, "tally_output_retries_total", { reason: "network" })) > 0,
+    { what: "a failed attempt" },
+  );
+  return { hits, level };
+}
+
 /**
  * Reads a series' points from tally's store once it has at least `count`.
  *
