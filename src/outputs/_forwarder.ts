@@ -154,8 +154,6 @@ export class Forwarder implements Output {
   /** When the output last made progress: delivered, dropped a rejected batch, or found the outbox empty. */
   #progressMs = 0;
   #stopping: Promise<void> | undefined;
-  /** Counts evicted batches in the self-metrics and the log; set by `start()`. */
-  #countEvicted: ((records: number, events: number, bytes: number) => void) | undefined;
 
   /**
    * Creates a forwarder; nothing is opened until `start()`.
@@ -178,18 +176,6 @@ export class Forwarder implements Output {
     const now = ctx.now ?? Date.now;
     const stats = outputStats(ctx.selfStats, { type, id });
     const log = ctx.log;
-    const countEvicted = (records: number, events: number, bytes: number): void => {
-      stats.evictedBatches.add(records);
-      stats.evictedBytes.add(bytes);
-      stats.component.dropped("evicted").add(events);
-      log.every("evicted", LOG_EVERY_MS, "Outbox full; evicted the oldest batches", {
-        batches: records,
-        samples: events,
-        bytes,
-        max_size: config.outbox_max_size,
-      });
-    };
-    this.#countEvicted = countEvicted;
     const listener: OutboxListener = {
       evicted: (records, events, bytes, holds) => {
         const sending = this.#sending;
@@ -203,7 +189,7 @@ export class Forwarder implements Output {
           bytes -= recordBytes(sending.entry);
           queueMicrotask(() => sending.abort.abort());
         }
-        if (records > 0) countEvicted(records, events, bytes);
+        if (records > 0) this.#countEvicted(stats, log, { records, events, bytes });
       },
       skipped(reason, bytes, segment) {
         stats.skipped(reason).add(bytes);
@@ -384,7 +370,7 @@ export class Forwarder implements Output {
       this.#sending = undefined;
       if (sending.evicted && result.kind !== "delivered" && result.kind !== "rejected") {
         // Evicted by the cap while on the wire, and not delivered: gone from the outbox, so counted now.
-        this.#countEvicted?.(1, entry.events, recordBytes(entry));
+        this.#countEvicted(stats, log, { records: 1, events: entry.events, bytes: recordBytes(entry) });
         return;
       }
       switch (result.kind) {
@@ -441,6 +427,23 @@ export class Forwarder implements Output {
         }
       }
     }
+  }
+
+  /** Counts evicted batches in the self-metrics and, rate-limited, in the log. */
+  #countEvicted(
+    stats: OutputStats,
+    log: Logger,
+    evicted: { readonly records: number; readonly events: number; readonly bytes: number },
+  ): void {
+    stats.evictedBatches.add(evicted.records);
+    stats.evictedBytes.add(evicted.bytes);
+    stats.component.dropped("evicted").add(evicted.events);
+    log.every("evicted", LOG_EVERY_MS, "Outbox full; evicted the oldest batches", {
+      batches: evicted.records,
+      samples: evicted.events,
+      bytes: evicted.bytes,
+      max_size: this.#options.config.outbox_max_size,
+    });
   }
 
   /** Where a stored body goes: the config's `url`, or the route its first byte names. */

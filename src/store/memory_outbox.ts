@@ -98,8 +98,11 @@ export class MemoryOutbox implements Outbox {
       bytes += size;
     }
     if (records > 0) {
-      const evicted = new Set<OutboxEntry>(this.#entries.slice(from, this.#first));
-      this.#listener?.evicted(records, events, bytes, (entry) => evicted.has(entry));
+      // Entries are numbered in order (`segment`): the evicted ones are the range just passed over.
+      const oldest = this.#entries[from]!.segment;
+      const newest = this.#entries[this.#first - 1]!.segment;
+      const holds = (entry: OutboxEntry): boolean => entry.segment >= oldest && entry.segment <= newest;
+      this.#listener?.evicted(records, events, bytes, holds);
     }
     this.#compact();
   }
