@@ -120,11 +120,6 @@ interface _Position {
  * if (entry !== undefined && await send(entry.body)) outbox.ack(entry);
  * ```
  */
-/** For a record refused at append: no entry of it was ever handed out. */
-function neverPeeked(): boolean {
-  return false;
-}
-
 export class DiskOutbox implements Outbox {
   readonly #dir: string;
   readonly #format: string;
@@ -257,7 +252,8 @@ export class DiskOutbox implements Outbox {
       for (const input of inputs) {
         const bytes = recordBytes(input);
         if (input.body.length > MAX_RECORD_BODY_BYTES || bytes + this.#header.length > this.#maxBytes) {
-          this.#listener?.evicted(1, input.events, bytes, neverPeeked);
+          // Refused at append: no entry of it was ever handed out.
+          this.#listener?.evicted(1, input.events, bytes, () => false);
           continue;
         }
         const segment = (this.#writer ?? this.#startSegment()).segment;

@@ -71,6 +71,7 @@ export class MemoryOutbox implements Outbox {
     for (const input of inputs) {
       const bytes = recordBytes(input);
       if (bytes > this.#maxBytes) {
+        // Refused at append: no entry of it was ever handed out.
         this.#listener?.evicted(1, input.events, bytes, () => false);
         continue;
       }
