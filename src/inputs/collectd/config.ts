@@ -10,7 +10,7 @@
 import * as v from "valibot";
 import { formatListenAddress, parseListenAddress } from "../../config/address.ts";
 import { size } from "../../config/fields.ts";
-import { UDP_RECEIVE_MODES } from "../_udp_receive.ts";
+import { UDP_RECEIVE_FIELD } from "../_udp_receive.ts";
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -96,22 +96,8 @@ export const schema = v.pipe(
       ),
       8 * MIB,
     ),
-    /**
-     * How UDP sockets are read: `recvmmsg` reads up to 64 datagrams per call through the runtime's FFI
-     * (libc, 64-bit Linux); `dgram` uses `node:dgram`, one callback per datagram; `auto` takes `recvmmsg`
-     * where it is available and falls back to `dgram` (with a warning) where it is not. The log's `Listening`
-     * line says which is in use (`receive=`).
-     */
-    udp_receive: v.optional(
-      v.pipe(
-        v.picklist(UDP_RECEIVE_MODES, 'one of "auto", "recvmmsg" or "dgram"'),
-        v.description(
-          'How UDP sockets are read: "recvmmsg" (batched, through FFI), "dgram" (node:dgram) or "auto" ' +
-            "(recvmmsg where available, else dgram).",
-        ),
-      ),
-      "auto",
-    ),
+    /** How UDP sockets are read; see {@link UDP_RECEIVE_FIELD}. */
+    udp_receive: UDP_RECEIVE_FIELD,
   }, "a table"),
   v.rawCheck(function requireAuthFile({ dataset, addIssue }): void {
     if (!dataset.typed || dataset.value.security_level === "none" || dataset.value.auth_file !== undefined) {

@@ -8,7 +8,7 @@
 
 import * as v from "valibot";
 import { listenAddress, size } from "../../config/fields.ts";
-import { UDP_RECEIVE_MODES } from "../_udp_receive.ts";
+import { UDP_RECEIVE_FIELD } from "../_udp_receive.ts";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -55,22 +55,8 @@ export const schema = v.pipe(
       ),
       8 * MIB,
     ),
-    /**
-     * How UDP sockets are read: `recvmmsg` reads up to 64 datagrams per call through the runtime's FFI
-     * (libc, 64-bit Linux); `dgram` uses `node:dgram`, one callback per datagram; `auto` takes `recvmmsg`
-     * where it is available and falls back to `dgram` (with a warning) where it is not. The log's `Listening`
-     * line says which is in use (`receive=`).
-     */
-    udp_receive: v.optional(
-      v.pipe(
-        v.picklist(UDP_RECEIVE_MODES, 'one of "auto", "recvmmsg" or "dgram"'),
-        v.description(
-          'How UDP sockets are read: "recvmmsg" (batched, through FFI), "dgram" (node:dgram) or "auto" ' +
-            "(recvmmsg where available, else dgram).",
-        ),
-      ),
-      "auto",
-    ),
+    /** How UDP sockets are read; see {@link UDP_RECEIVE_FIELD}. */
+    udp_receive: UDP_RECEIVE_FIELD,
     /**
      * The longest TCP line accepted, in bytes without its newline. A longer line is skipped up to the
      * next newline and counted as dropped (`reason="line_too_long"`); the lines around it are kept.
