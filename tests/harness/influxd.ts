@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./free_port.ts";
 import { waitFor } from "./wait_for.ts";
+import { watchProcess } from "./watched_process.ts";
 
 /** Where Debian installs the daemon. */
 export const INFLUXD_BINARY = "/usr/bin/influxd";
@@ -154,13 +155,7 @@ function running(
   url: string,
   admin: InfluxdOptions["admin"],
 ): Influxd {
-  let text = "";
-  child.stdout?.on("data", (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once("exit", () => resolve());
-  });
+  const watched = watchProcess(child);
   async function call(q: string, db: string | undefined, method: "GET" | "POST"): Promise<InfluxSeries[]> {
     const params = new URLSearchParams({ q, epoch: "ms", ...(db !== undefined ? { db } : {}) });
     if (admin !== undefined && !q.startsWith("CREATE USER")) {
@@ -179,19 +174,11 @@ function running(
     pid: child.pid ?? -1,
     port,
     url,
-    output: () => text,
+    output: watched.output,
     async execute(statement) {
       await call(statement, undefined, "POST");
     },
     query: (q, db) => call(q, db, "GET"),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      await exited;
-    },
+    stop: watched.stop,
   };
 }

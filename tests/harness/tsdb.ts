@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./free_port.ts";
 import { waitFor } from "./wait_for.ts";
+import { watchProcess } from "./watched_process.ts";
 
 /** Where Debian installs the daemons. */
 export const VICTORIA_METRICS_BINARY = "/usr/bin/victoria-metrics";
@@ -176,19 +177,13 @@ function running(
   writeUrl: string,
   series: (selector: string) => Promise<StoredSeries[]>,
 ): Tsdb {
-  let text = "";
-  child.stdout?.on("data", (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once("exit", () => resolve());
-  });
+  const watched = watchProcess(child);
   return {
     pid: child.pid ?? -1,
     port,
     url,
     writeUrl,
-    output: () => text,
+    output: watched.output,
     series,
     async instant(query, timeMs = Date.now()) {
       await forceFlush(url);
@@ -197,15 +192,7 @@ function running(
       const result = body.data.result as Array<{ metric: Record<string, string>; value: [number, string] }>;
       return result.map((row) => ({ labels: row.metric, value: Number(row.value[1]) }));
     },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      await exited;
-    },
+    stop: watched.stop,
   };
 }
 
