@@ -26,6 +26,7 @@ import type { Metric, Point } from "../../model/metric.ts";
 import type { SampleKind, TallyEvent } from "../../model/sample.ts";
 import type { OutboxInput } from "../../store/outbox.ts";
 import type { EncodedFlush, Encoder } from "../_forwarder.ts";
+import { SeriesCache } from "../_series_cache.ts";
 import type { OutputFlush } from "../output.ts";
 import {
   escapeKey,
@@ -119,7 +120,7 @@ export function createInfluxEncoder(options: InfluxEncoderOptions): Encoder {
   const cumulative = temporality === "cumulative";
   const now = options.now ?? Date.now;
   const cacheLimit = options.cacheBytes ?? PREFIX_CACHE_BYTES;
-  const caches = new Map<SampleKind, Map<string, _Prefix>>();
+  const prefixes = new SeriesCache<_Prefix>();
   const utf8 = new TextEncoder();
   const trim = options.api === "v1" ? trimTrailingBackslashes : (text: string) => text;
   const eventsMeasurement = escapeMeasurement(trim(options.eventsMeasurement));
@@ -130,17 +131,12 @@ export function createInfluxEncoder(options: InfluxEncoderOptions): Encoder {
   let stampText = "";
 
   function prefix(metric: Metric): _Prefix {
-    let byKey = caches.get(metric.kind);
-    if (byKey === undefined) {
-      byKey = new Map();
-      caches.set(metric.kind, byKey);
-    }
-    const found = byKey.get(metric.key);
+    const found = prefixes.get(metric);
     if (found !== undefined) return found;
     const tags = tagText(metric.labels, METRIC_TYPES[metric.kind], trim);
     const text = `${escapeMeasurement(trim(metric.name))}${tags} `;
     const entry = { text, bytes: utf8.encode(text).length };
-    byKey.set(metric.key, entry);
+    prefixes.set(metric, entry);
     cachedBytes += text.length * 2 + metric.key.length * 2 + ENTRY_OVERHEAD_BYTES;
     return entry;
   }
@@ -190,7 +186,7 @@ export function createInfluxEncoder(options: InfluxEncoderOptions): Encoder {
     refused: partialWriteDropped,
     encode(flush: OutputFlush): EncodedFlush {
       if (cachedBytes > cacheLimit) {
-        for (const map of caches.values()) map.clear();
+        prefixes.clear();
         cachedBytes = 0;
       }
       const batches: OutboxInput[] = [];

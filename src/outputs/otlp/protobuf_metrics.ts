@@ -35,6 +35,7 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { Metric } from "../../model/metric.ts";
 import type { SampleKind } from "../../model/sample.ts";
+import { SeriesCache } from "../_series_cache.ts";
 import { fieldSize, ProtoBuffer, VARINT } from "./_proto_buffer.ts";
 import {
   AGGREGATION_TEMPORALITY,
@@ -141,7 +142,7 @@ export function createProtobufMetrics(
   // A request's bytes besides its metrics: the resource and scope, and two fields' tags and lengths.
   const baseBytes = resource.length + scope.length + 12;
   const cacheLimit = options.cacheBytes ?? ATTRIBUTE_CACHE_BYTES;
-  const caches = new Map<SampleKind, Map<string, _Series>>();
+  const seriesCache = new SeriesCache<_Series>();
   const families = new Map<string, _Family>();
   let cachedBytes = 0;
   let batchNumber = 0;
@@ -151,12 +152,7 @@ export function createProtobufMetrics(
   const startOf: number[] = [];
 
   function lookup(metric: Metric): _Series {
-    let byKey = caches.get(metric.kind);
-    if (byKey === undefined) {
-      byKey = new Map();
-      caches.set(metric.kind, byKey);
-    }
-    const found = byKey.get(metric.key);
+    const found = seriesCache.get(metric);
     if (found !== undefined) return found;
     const familyKey = `${metric.kind}\x00${metric.name}`;
     let family = families.get(familyKey);
@@ -170,7 +166,7 @@ export function createProtobufMetrics(
       family,
       start: startState(metric),
     };
-    byKey.set(metric.key, series);
+    seriesCache.set(metric, series);
     cachedBytes += series.attributes.length + metric.key.length * 2 + ENTRY_OVERHEAD_BYTES;
     return series;
   }
@@ -231,7 +227,7 @@ export function createProtobufMetrics(
   return function encodeProtobufMetrics(metrics: readonly Metric[]): EncodedBody[] {
     // Emptied between flushes only, so that the series of one name share one family within a flush.
     if (cachedBytes > cacheLimit) {
-      for (const map of caches.values()) map.clear();
+      seriesCache.clear();
       families.clear();
       cachedBytes = 0;
     }

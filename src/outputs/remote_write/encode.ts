@@ -30,9 +30,9 @@
 
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { Metric } from "../../model/metric.ts";
-import type { SampleKind } from "../../model/sample.ts";
 import type { OutboxInput } from "../../store/outbox.ts";
 import type { EncodedFlush, Encoder } from "../_forwarder.ts";
+import { SeriesCache } from "../_series_cache.ts";
 import type { OutputFlush } from "../output.ts";
 import { sampleShapes, sampleValues } from "./prometheus_samples.ts";
 import { snappyCompress } from "./snappy.ts";
@@ -98,7 +98,7 @@ interface _Cached {
 export function createRemoteWriteEncoder(options: RemoteWriteEncoderOptions): Encoder {
   const external = Object.entries(options.externalLabels).sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const cacheLimit = options.cacheBytes ?? LABEL_CACHE_BYTES;
-  const caches = new Map<SampleKind, Map<string, _Cached>>();
+  const seriesCache = new SeriesCache<_Cached>();
   /** Prometheus series identity → the tally series (kind + key) that owns it. */
   const claims = new Map<string, string>();
   const values: number[] = [];
@@ -118,16 +118,11 @@ export function createRemoteWriteEncoder(options: RemoteWriteEncoderOptions): En
   }
 
   function lookup(metric: Metric): _Cached {
-    let byKey = caches.get(metric.kind);
-    if (byKey === undefined) {
-      byKey = new Map();
-      caches.set(metric.kind, byKey);
-    }
-    const found = byKey.get(metric.key);
+    const found = seriesCache.get(metric);
     const wanted = metric.point.kind === "summary" ? metric.point.quantiles.length + 2 : 1;
     if (found !== undefined && found.heads.length === wanted) return found;
     if (cachedBytes > cacheLimit) {
-      for (const map of caches.values()) map.clear();
+      seriesCache.clear();
       claims.clear();
       cachedBytes = 0;
     }
@@ -147,7 +142,7 @@ export function createRemoteWriteEncoder(options: RemoteWriteEncoderOptions): En
       return head;
     });
     const cached = { heads };
-    byKey.set(metric.key, cached);
+    seriesCache.set(metric, cached);
     return cached;
   }
 
