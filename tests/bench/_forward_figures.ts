@@ -63,3 +63,29 @@ export interface ForwardBenchContext {
   /** A directory the part may use. */
   readonly root: string;
 }
+
+/** The flushes a part encodes, and the one it warms up with. */
+export interface BenchFlushes {
+  /** The window every flush is aligned to: the current 10 s window. */
+  readonly now: number;
+  /** `flushes` consecutive 10 s windows ending at `now`. */
+  readonly flushes: Metric[][];
+  /** A flush an hour back: it fills the caches and settles the JIT, and is not measured. */
+  readonly warmUp: Metric[];
+}
+
+/**
+ * Builds the workload of one part: each flush's metrics are fresh objects, but a series' name, labels and
+ * key are the same objects every flush, as tally's series table hands them out.
+ *
+ * @param ctx The workload.
+ * @returns The flushes and the warm-up flush.
+ */
+export function benchFlushes(ctx: Pick<ForwardBenchContext, "flushOf" | "flushes">): BenchFlushes {
+  const now = Math.floor(Date.now() / 10_000) * 10_000;
+  const flushes = Array.from(
+    { length: ctx.flushes },
+    (_, f) => ctx.flushOf(f, now - (ctx.flushes - f) * 10_000),
+  );
+  return { now, flushes, warmUp: ctx.flushOf(0, now - 3_600_000) };
+}

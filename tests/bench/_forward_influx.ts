@@ -10,7 +10,14 @@ import type { Metric } from "../../src/model/metric.ts";
 import { Sender } from "../../src/outputs/_send.ts";
 import { createInfluxEncoder } from "../../src/outputs/influx/encode.ts";
 import { startVictoriaMetrics, tsdbMissing, VICTORIA_METRICS_BINARY } from "../harness/tsdb.ts";
-import { cpuMsSince, type ForwardBenchContext, mib, processCpuMs, rate } from "./_forward_figures.ts";
+import {
+  benchFlushes,
+  cpuMsSince,
+  type ForwardBenchContext,
+  mib,
+  processCpuMs,
+  rate,
+} from "./_forward_figures.ts";
 
 /**
  * Runs the part: prints encode rates (line protocol, with gzip) and encode + send to VictoriaMetrics.
@@ -19,12 +26,7 @@ import { cpuMsSince, type ForwardBenchContext, mib, processCpuMs, rate } from ".
  */
 export async function benchInfluxPart(ctx: ForwardBenchContext): Promise<void> {
   const { say } = ctx;
-  const now = Math.floor(Date.now() / 10_000) * 10_000;
-  const flushes = Array.from(
-    { length: ctx.flushes },
-    (_, f) => ctx.flushOf(f, now - (ctx.flushes - f) * 10_000),
-  );
-  const warmUp = ctx.flushOf(0, now - 3_600_000);
+  const { flushes, warmUp } = benchFlushes(ctx);
   const lines = flushes.reduce((sum, f) => sum + f.length, 0);
   const options = {
     precision: "ms" as const,

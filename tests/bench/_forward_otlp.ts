@@ -15,7 +15,14 @@ import { createJsonMetrics, metricsRequest } from "../../src/outputs/otlp/json_m
 import { createProtobufMetrics } from "../../src/outputs/otlp/protobuf_metrics.ts";
 import { jsonAttributes } from "../../src/outputs/otlp/resource.ts";
 import { REPO_ROOT } from "../harness/spawn_tally.ts";
-import { cpuMsSince, type ForwardBenchContext, mib, processCpuMs, rate } from "./_forward_figures.ts";
+import {
+  benchFlushes,
+  cpuMsSince,
+  type ForwardBenchContext,
+  mib,
+  processCpuMs,
+  rate,
+} from "./_forward_figures.ts";
 
 /** The generated class the library alternative encodes with. */
 const REQUEST = (root as unknown as {
@@ -45,12 +52,7 @@ const BATCH_POINTS = 10_000;
  */
 export async function benchOtlpPart(ctx: ForwardBenchContext): Promise<void> {
   const { say } = ctx;
-  const now = Math.floor(Date.now() / 10_000) * 10_000;
-  const flushes = Array.from(
-    { length: ctx.flushes },
-    (_, f) => ctx.flushOf(f, now - (ctx.flushes - f) * 10_000),
-  );
-  const warmUp = ctx.flushOf(0, now - 3_600_000);
+  const { flushes, warmUp } = benchFlushes(ctx);
   const options = {
     temporality: "cumulative" as const,
     resource: RESOURCE,

@@ -47,7 +47,7 @@ import { startVictoriaMetrics, tsdbMissing, VICTORIA_METRICS_BINARY } from "../h
 import { describeMachine } from "./_shared/bench_cli.ts";
 import { benchInfluxPart } from "./_forward_influx.ts";
 import { benchOtlpPart } from "./_forward_otlp.ts";
-import { cpuMsSince, mib, processCpuMs, rate } from "./_forward_figures.ts";
+import { benchFlushes, cpuMsSince, mib, processCpuMs, rate } from "./_forward_figures.ts";
 import { processTree, treeMemory } from "./_shared/proc_stats.ts";
 
 const PARTS = ["send", "outbox", "outage", "otlp", "influx"] as const;
@@ -141,12 +141,8 @@ async function benchSend(): Promise<OutboxInput[]> {
     maxBatchSamples: 10_000,
     maxBatchBytes: 4 << 20,
   });
-  const now = Math.floor(Date.now() / 10_000) * 10_000;
-  // Each flush's metrics are fresh objects, but a series' name, labels and key are the same objects every
-  // flush, as tally's series table hands them out.
-  const flushes = Array.from({ length: FLUSHES }, (_, f) => flushOf(f, now - (FLUSHES - f) * 10_000));
-  // Warm-up: the label cache fills and the JIT settles; not measured.
-  encoder.encode({ windowMs: now, metrics: flushOf(0, now - 3_600_000), events: [] });
+  const { now, flushes, warmUp } = benchFlushes({ flushOf, flushes: FLUSHES });
+  encoder.encode({ windowMs: now, metrics: warmUp, events: [] });
   let encodeMs = 0;
   let encodeCpuMs = 0;
   let snappyCpuMs = 0;
@@ -204,7 +200,7 @@ async function benchSend(): Promise<OutboxInput[]> {
     const signal = new AbortController().signal;
     // Warm the connection and VictoriaMetrics' series index with the warm-up flush's series.
     for (
-      const batch of encoder.encode({ windowMs: 0, metrics: flushOf(0, now - 3_600_000), events: [] }).batches
+      const batch of encoder.encode({ windowMs: 0, metrics: warmUp, events: [] }).batches
     ) {
       await sender.send(batch.body, signal);
     }
