@@ -32,7 +32,10 @@ export class TimeRows {
    *   ended (`NULL`) is never past it. The size cap still takes the oldest rows by `t`.
    */
   constructor(db: DatabaseSync, table: "points" | "events", retainedBy: "t" | "end_t" = "t") {
-    this.#deleteBefore = db.prepare(`DELETE FROM ${table} WHERE ${retainedBy} < ?`);
+    // An end is never before its start, so `t < cutoff` holds wherever `end_t < cutoff` does: saying so
+    // lets SQLite narrow the delete through the index on `t` instead of reading every row.
+    const past = retainedBy === "t" ? "t < ?1" : `t < ?1 AND ${retainedBy} < ?1`;
+    this.#deleteBefore = db.prepare(`DELETE FROM ${table} WHERE ${past}`);
     this.#deleteUpTo = db.prepare(`DELETE FROM ${table} WHERE t <= ?`);
     this.#count = db.prepare(`SELECT count(*) AS n FROM ${table}`);
     this.#nthTime = db.prepare(`SELECT t FROM ${table} ORDER BY t LIMIT 1 OFFSET ?`);
