@@ -120,12 +120,22 @@ describe("e2e: scripts against dist/tally", () => {
       mode: "data",
       script: "hang",
     });
-    const timeoutsBefore = (await scrape(url)).get(timeouts) ?? 0;
+    // counting.sh's first value is only its running total's baseline: a hung run that began before it was
+    // stored could span a single window of counting.sh's increases, flushed after the run was counted. So
+    // watch a hung run that starts once the baseline is stored (hang.sh runs every 3 s).
+    const baselineMs = await waitFor(
+      async () => (await query(url, "bytes_in_bytes")).length > 0 ? Date.now() : undefined,
+      {
+        timeoutMs: 4000,
+        what: "counting.sh's first value stored",
+      },
+    );
     // A hung run whose processes are all still there (it has not reached its limit yet).
     const run = await waitFor(() => {
       for (const name of readdirSync(dir)) {
         if (!name.startsWith("pids.")) continue;
         const path = join(dir, name);
+        if (statSync(path).mtimeMs < baselineMs) continue;
         const pids = readFileSync(path, "utf8").trim().split(/\s+/).map(Number);
         const marked = liveWithEnv(`RUN_MARK=${name.slice("pids.".length)}`);
         if (pids.length === 4 && pids.every((pid) => marked.includes(pid))) {
@@ -133,9 +143,12 @@ describe("e2e: scripts against dist/tally", () => {
         }
       }
       return undefined;
-    }, { timeoutMs: 4000, what: "a hung run of hang.sh" });
+    }, { timeoutMs: 5000, what: "a hung run of hang.sh that began after counting.sh's baseline" });
     // The script, its background sleep, the subshell (bash execs its sleep) and the setsid'd sleep.
     assert.equal(run.marked.length, 4, `the run's processes: ${run.marked.join(" ")}`);
+    // Read while this run is still whole, so that only its own timeout counts (an earlier run's was
+    // counted before it began).
+    const timeoutsBefore = (await scrape(url)).get(timeouts) ?? 0;
 
     await waitFor(async () => ((await scrape(url)).get(timeouts) ?? 0) > timeoutsBefore, {
       timeoutMs: 4000,
