@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CHUNK_SERIES, handOver, joinPieces } from "./_hand_over.ts";
+import { CHUNK_SERIES, handOver, type Piece, SeriesDictionary, SeriesNamer } from "./_hand_over.ts";
 import type { PartialBucket, PartialSeries } from "./aggregate/aggregator.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import type { WorkerReply } from "./worker_messages.ts";
@@ -9,7 +9,7 @@ function series(n: number, prefix: string): PartialSeries[] {
   return Array.from({ length: n }, (_, i) => ({
     key: `${prefix}${i}`,
     name: `${prefix}${i}`,
-    labels: [],
+    labels: [["host", `h${i % 3}`]],
     kind: "counter",
     state: { kind: "counter", sum: i },
   }));
@@ -26,9 +26,37 @@ function partialOf(buckets: PartialBucket[]): SinkPartial {
   };
 }
 
-/** Every series of a partial as `window/key`, in order. */
-function flat(partial: SinkPartial): string[] {
-  return partial.aggregate.buckets.flatMap((b) => b.series.map((s) => `${b.windowMs}/${s.key}`));
+/** Every series of some buckets as `window/key/kind/name/labels/sum`, in order. */
+function flat(buckets: readonly PartialBucket[]): string[] {
+  return buckets.flatMap((b) =>
+    b.series.map((s) =>
+      `${b.windowMs}/${s.key}/${s.kind}/${s.name}/${JSON.stringify(s.labels)}/${JSON.stringify(s.state)}`
+    )
+  );
+}
+
+/** Hands `partial` over and returns the messages posted and the order of posts and reads. */
+function handOverAll(namer: SeriesNamer, partial: SinkPartial): { messages: WorkerReply[]; log: string[] } {
+  const messages: WorkerReply[] = [];
+  const log: string[] = [];
+  handOver(7, partial, {
+    namer,
+    post(message) {
+      // What crosses the thread is a copy, as postMessage makes it.
+      messages.push(structuredClone(message));
+      log.push(message.kind);
+    },
+    between: () => log.push("read"),
+  });
+  return { messages, log };
+}
+
+function pieces(messages: readonly WorkerReply[]): Piece[] {
+  return messages.flatMap((m) => m.kind === "chunk" || m.kind === "partial" ? [m.piece] : []);
+}
+
+function read(dictionary: SeriesDictionary, messages: readonly WorkerReply[]): PartialBucket[] {
+  return pieces(messages).flatMap((piece) => dictionary.buckets(piece));
 }
 
 describe("handOver()", () => {
@@ -38,38 +66,83 @@ describe("handOver()", () => {
       { windowMs: 20_000, series: series(CHUNK_SERIES * 2, "b") },
       { windowMs: 30_000, series: [] },
     ]);
-    const log: string[] = [];
-    const messages: WorkerReply[] = [];
-    handOver(7, partial, {
-      post(message) {
-        messages.push(message);
-        log.push(message.kind);
-      },
-      between: () => log.push("read"),
-    });
+    const { messages, log } = handOverAll(new SeriesNamer(100_000), partial);
     // 1734 series: three full pieces, then the partial with the rest; the worker reads after each piece.
     assert.deepEqual(log, ["chunk", "read", "chunk", "read", "chunk", "read", "partial"]);
-    const chunks: PartialBucket[] = [];
-    for (const message of messages) {
-      if (message.kind === "chunk") {
-        assert.equal(message.id, 7);
-        assert.ok(message.buckets.reduce((n, b) => n + b.series.length, 0) <= CHUNK_SERIES);
-        chunks.push(...message.buckets);
-      }
+    for (const piece of pieces(messages)) {
+      assert.ok(piece.buckets.reduce((n, b) => n + b.ids.length, 0) <= CHUNK_SERIES);
     }
     const last = messages.at(-1)!;
     assert.ok(last.kind === "partial" && last.id === 7);
-    const joined = joinPieces(chunks, last.partial);
-    assert.deepEqual(flat(joined), flat(partial));
-    assert.deepEqual({ ...joined.aggregate, buckets: [] }, { ...partial.aggregate, buckets: [] });
-    assert.deepEqual(joined.lines, partial.lines);
-    assert.equal(joined.eventsDropped, 4);
+    assert.deepEqual(flat(read(new SeriesDictionary(), messages)), flat(partial.aggregate.buckets));
+    assert.deepEqual(last.partial.aggregate, { buckets: [], rejected: 1, invalid: 3 });
+    assert.deepEqual(last.partial.lines, partial.lines);
+    assert.equal(last.partial.eventsDropped, 4);
   });
 
   it("handOver() sends a small partial as one message and reads nothing in between", () => {
     const partial = partialOf([{ windowMs: 10_000, series: series(3, "a") }]);
-    const log: string[] = [];
-    handOver(1, partial, { post: (m) => log.push(m.kind), between: () => log.push("read") });
+    const { log } = handOverAll(new SeriesNamer(100), partial);
     assert.deepEqual(log, ["partial"]);
+  });
+
+  it("names a series once, then sends only its number, and the dictionary still knows it", () => {
+    const namer = new SeriesNamer(100);
+    const dictionary = new SeriesDictionary();
+    const first = handOverAll(namer, partialOf([{ windowMs: 10_000, series: series(3, "a") }]));
+    assert.deepEqual(pieces(first.messages)[0]!.defs.map((d) => d.key), ["a0", "a1", "a2"]);
+    read(dictionary, first.messages);
+
+    const again = partialOf([{ windowMs: 20_000, series: [...series(3, "a").reverse(), ...series(1, "b")] }]);
+    const second = handOverAll(namer, again);
+    const piece = pieces(second.messages)[0]!;
+    // Only the new series is named; the known ones go by the numbers given the first time.
+    assert.deepEqual(piece.defs.map((d) => d.key), ["b0"]);
+    assert.deepEqual([...piece.buckets[0]!.ids], [2, 1, 0, 3]);
+    assert.deepEqual(flat(read(dictionary, second.messages)), flat(again.aggregate.buckets));
+  });
+
+  it("gives each kind of one key its own number", () => {
+    const namer = new SeriesNamer(100);
+    const timer: PartialSeries = {
+      key: "a0",
+      name: "a0",
+      labels: [],
+      kind: "timer",
+      state: { kind: "counter", sum: 9 },
+    };
+    const partial = partialOf([{ windowMs: 10_000, series: [...series(1, "a"), timer] }]);
+    const { messages } = handOverAll(namer, partial);
+    const piece = pieces(messages)[0]!;
+    assert.deepEqual(piece.defs.map((d) => `${d.id}:${d.key}:${d.kind}`), ["0:a0:counter", "1:a0:timer"]);
+    assert.deepEqual(flat(read(new SeriesDictionary(), messages)), flat(partial.aggregate.buckets));
+    // Both kinds are known the next time.
+    assert.deepEqual(pieces(handOverAll(namer, partial).messages)[0]!.defs, []);
+  });
+
+  it("starts a new generation past its limit, names everything again, and the dictionary follows", () => {
+    const namer = new SeriesNamer(4);
+    const dictionary = new SeriesDictionary();
+    const first = partialOf([{ windowMs: 10_000, series: series(3, "a") }]);
+    read(dictionary, handOverAll(namer, first).messages);
+    const more = partialOf([{ windowMs: 20_000, series: series(2, "b") }]);
+    read(dictionary, handOverAll(namer, more).messages);
+    assert.equal(namer.generation, 1);
+
+    // Five numbers given, past the limit of four: the next hand-over starts over.
+    const next = partialOf([{ windowMs: 30_000, series: [...series(1, "b"), ...series(1, "c")] }]);
+    const { messages } = handOverAll(namer, next);
+    assert.equal(namer.generation, 2);
+    const piece = pieces(messages)[0]!;
+    assert.equal(piece.generation, 2);
+    assert.deepEqual(piece.defs.map((d) => `${d.id}:${d.key}`), ["0:b0", "1:c0"]);
+    assert.deepEqual(flat(read(dictionary, messages)), flat(next.aggregate.buckets));
+  });
+
+  it("a dictionary refuses a number it was never told, naming it", () => {
+    const namer = new SeriesNamer(100);
+    handOverAll(namer, partialOf([{ windowMs: 10_000, series: series(2, "a") }]));
+    const { messages } = handOverAll(namer, partialOf([{ windowMs: 20_000, series: series(2, "a") }]));
+    assert.throws(() => read(new SeriesDictionary(), messages), /series number 0 was never named/);
   });
 });

@@ -32,6 +32,7 @@ import type { FormatId } from "../model/frame.ts";
 import type { Metric } from "../model/metric.ts";
 import type { TallyEvent } from "../model/sample.ts";
 import { SeriesTable } from "./aggregate/series_table.ts";
+import type { SeriesConsumer } from "./_hand_over.ts";
 import { DEFAULT_MAX_EVENTS, FrameSink } from "./frame_sink.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import { Pool } from "./pool.ts";
@@ -162,6 +163,24 @@ export class Pipeline {
   readonly #now: () => number;
   readonly #intervalMs: number;
   readonly #table: SeriesTable;
+  /**
+   * Takes the workers' series as their pieces arrive. One worker hands over each series of a window once,
+   * windows ascending, so its series are finished at once and no piece outlives its message (at 100 000
+   * series, holding every state until the last piece came doubled the main thread's memory at each
+   * flush). Several workers may each hold part of a series: theirs are merged, and finished with the
+   * flush. (A worker restarted during a hand-over may answer with more of a series already finished: that
+   * becomes a second point of the window, which totals and rates add up correctly.)
+   */
+  readonly #takeSeries: SeriesConsumer = (windowMs, series, state) => {
+    if (this.#pool?.size === 1) {
+      const metric = this.#table.finishSeries(windowMs, series, state, series.tableKey);
+      if (metric !== undefined) this.#finished.push(metric);
+    } else {
+      this.#table.mergeSeries(windowMs, series, state, series.tableKey);
+    }
+  };
+  /** The metrics {@link Pipeline.#takeSeries} finished during the flush being collected. */
+  #finished: Metric[] = [];
   readonly #pool: Pool | undefined;
   readonly #inline: FrameSink | undefined;
   readonly #inputs: _Input[] = [];
@@ -500,7 +519,7 @@ export class Pipeline {
     const closing = this.#stamp.windowMs;
     await this.#enqueue(
       async () => {
-        if (this.#pool !== undefined) return await this.#pool.stop();
+        if (this.#pool !== undefined) return await this.#pool.stop(this.#takeSeries);
         return [this.#inline!.take(Number.POSITIVE_INFINITY)];
       },
       closing,
@@ -544,7 +563,7 @@ export class Pipeline {
     if (this.#pool !== undefined) {
       // Before start() no worker would answer; after stop() the last flush already took everything.
       if (!this.#started || this.#stamp.closed) return [];
-      return await this.#pool.flush(upToWindowMs);
+      return await this.#pool.flush(upToWindowMs, this.#takeSeries);
     }
     return [this.#inline!.take(upToWindowMs)];
   }
@@ -553,8 +572,10 @@ export class Pipeline {
   #enqueue(collect: () => Promise<SinkPartial[]>, windowMs: number, final = false): Promise<FlushResult> {
     const run = async (): Promise<FlushResult> => {
       const started = performance.now();
+      // Before collecting: series finished as they arrive count their rejections then.
+      const before = { rejected: this.#table.rejected, invalid: this.#table.invalid };
       const partials = await collect();
-      const result = this.#merge(partials, windowMs, started, final);
+      const result = this.#merge(partials, windowMs, started, final, before);
       try {
         await this.#options.onFlush(result);
       } catch (error) {
@@ -569,13 +590,22 @@ export class Pipeline {
     return flushed;
   }
 
-  #merge(partials: readonly SinkPartial[], windowMs: number, started: number, final: boolean): FlushResult {
+  #merge(
+    partials: readonly SinkPartial[],
+    windowMs: number,
+    started: number,
+    final: boolean,
+    before: { readonly rejected: number; readonly invalid: number },
+  ): FlushResult {
     this.#creditSockets();
     const table = this.#table;
-    const invalidBefore = table.invalid;
-    const rejectedBefore = table.rejected;
-    const metrics = table.merge(partials.map((p) => p.aggregate));
-    if (table.rejected > rejectedBefore) {
+    const merged = table.merge(partials.map((p) => p.aggregate));
+    const finished = this.#finished;
+    this.#finished = [];
+    let metrics = finished;
+    if (finished.length === 0) metrics = merged;
+    else for (const metric of merged) finished.push(metric);
+    if (table.rejected > before.rejected) {
       // A brand-new metric that never appears must be explained where people look: the log.
       this.#options.log.every(
         "series_cap",
@@ -590,7 +620,7 @@ export class Pipeline {
         },
       );
     }
-    this.#invalidValues.add(table.invalid - invalidBefore);
+    this.#invalidValues.add(table.invalid - before.invalid);
     table.expire(this.#now());
     const events: TallyEvent[] = [];
     for (const partial of partials) {

@@ -17,7 +17,7 @@ import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_messages.ts";
 import { SharedStamp, type SocketAttachment } from "./_socket_reader.ts";
-import { joinPieces } from "./_hand_over.ts";
+import { type Piece, type SeriesConsumer, SeriesDictionary } from "./_hand_over.ts";
 import type { PartialBucket } from "./aggregate/aggregator.ts";
 
 /** What to do with a frame when every ring is full. Only dropping (and counting) exists for now. */
@@ -88,6 +88,8 @@ export function workerUrl(base: string = import.meta.url, script: string | undef
 
 interface _Pending {
   readonly request: WorkerRequest & { readonly id: number };
+  /** Takes the series of a flush or stop as they arrive; when absent, they are joined into the partial. */
+  readonly consumer: SeriesConsumer | undefined;
   /** Takes the partial of a flush or stop; `undefined` for attach and detach, or when no worker answers. */
   readonly resolve: (partial: SinkPartial | undefined) => void;
 }
@@ -101,8 +103,10 @@ interface _Slot {
   everReady: boolean;
   error: unknown;
   readonly pending: Map<number, _Pending>;
-  /** The buckets of partials that arrive in pieces, by request id. */
+  /** The buckets of partials that arrive in pieces, by request id, when the request has no consumer. */
   readonly pieces: Map<number, PartialBucket[]>;
+  /** The names of the running worker's series (a new one for each worker started). */
+  dictionary: SeriesDictionary;
 }
 
 /**
@@ -160,6 +164,7 @@ export class Pool {
         error: undefined,
         pending: new Map(),
         pieces: new Map(),
+        dictionary: new SeriesDictionary(),
       });
     }
   }
@@ -263,10 +268,15 @@ export class Pool {
    * Asks every worker for its windows up to `upToWindowMs` and its counters. Call it after the stamp
    * for new frames moved past `upToWindowMs`: each request carries the ring's write position now.
    *
+   * With a `consumer`, every series goes to it as its piece arrives (so the caller merges while the
+   * workers still send, and no piece outlives its message), and the partials come back without buckets;
+   * without one, each partial holds its series.
+   *
    * @param upToWindowMs The newest window to collect.
+   * @param consumer Receives the series as they arrive.
    * @returns One partial per worker.
    */
-  flush(upToWindowMs: number): Promise<SinkPartial[]> {
+  flush(upToWindowMs: number, consumer?: SeriesConsumer): Promise<SinkPartial[]> {
     return Promise.all(
       this.#slots.map(async (slot) =>
         await this.#request(slot, {
@@ -274,7 +284,7 @@ export class Pool {
           id: this.#nextId++,
           upToWindowMs,
           writeIndex: slot.ring.writeIndex,
-        }) ?? emptyPartial()
+        }, consumer) ?? emptyPartial()
       ),
     );
   }
@@ -311,10 +321,11 @@ export class Pool {
   /**
    * Drains every ring, collects every window and stops the workers. Idempotent.
    *
+   * @param consumer Receives the series as they arrive, as in {@link Pool.flush}; the first call's counts.
    * @returns One final partial per worker (empty when the pool never started).
    */
-  stop(): Promise<SinkPartial[]> {
-    this.#stopped ??= this.#stopAll();
+  stop(consumer?: SeriesConsumer): Promise<SinkPartial[]> {
+    this.#stopped ??= this.#stopAll(consumer);
     return this.#stopped;
   }
 
@@ -327,31 +338,50 @@ export class Pool {
     this.#slots[index]?.worker?.postMessage({ kind: "crash" } satisfies WorkerRequest);
   }
 
-  async #stopAll(): Promise<SinkPartial[]> {
+  async #stopAll(consumer: SeriesConsumer | undefined): Promise<SinkPartial[]> {
     if (!this.#started) return [];
     this.#stopping = true;
     const partials = await Promise.all(
       this.#slots.map(async (slot) =>
-        await this.#request(slot, { kind: "stop", id: this.#nextId++ }) ?? emptyPartial()
+        await this.#request(slot, { kind: "stop", id: this.#nextId++ }, consumer) ?? emptyPartial()
       ),
     );
     await Promise.all(this.#slots.map((slot) => slot.worker?.terminate()));
     return partials;
   }
 
-  #request(slot: _Slot, request: WorkerRequest & { readonly id: number }): Promise<SinkPartial | undefined> {
+  #request(
+    slot: _Slot,
+    request: WorkerRequest & { readonly id: number },
+    consumer?: SeriesConsumer,
+  ): Promise<SinkPartial | undefined> {
     return new Promise((resolve) => {
       if ((this.#stopping || !this.#started) && slot.worker === undefined) {
         // Not started, or died during shutdown and will not be restarted: what it held is lost.
         resolve(undefined);
         return;
       }
-      slot.pending.set(request.id, { request, resolve });
+      slot.pending.set(request.id, { request, consumer, resolve });
       if (slot.ready) {
         slot.worker!.postMessage(request);
         slot.ring.wake();
       }
     });
+  }
+
+  /** Hands a piece's series to the request's consumer, or keeps them for its partial. */
+  #takePiece(slot: _Slot, id: number, piece: Piece): void {
+    const consumer = slot.pending.get(id)?.consumer;
+    // Read even when nobody waits (a request answered twice after a restart): the names must be learnt.
+    if (consumer !== undefined) {
+      slot.dictionary.read(piece, consumer);
+      return;
+    }
+    const buckets = slot.dictionary.buckets(piece);
+    if (!slot.pending.has(id)) return;
+    const kept = slot.pieces.get(id);
+    if (kept === undefined) slot.pieces.set(id, buckets);
+    else for (const bucket of buckets) kept.push(bucket);
   }
 
   #spawn(slot: _Slot): Promise<void> {
@@ -364,6 +394,7 @@ export class Pool {
     };
     const worker = new Worker(fileURLToPath(this.#url.href), { workerData: init });
     slot.worker = worker;
+    slot.dictionary = new SeriesDictionary();
     slot.ready = false;
     slot.error = undefined;
     return new Promise((resolve, reject) => {
@@ -375,19 +406,25 @@ export class Pool {
             for (const pending of slot.pending.values()) worker.postMessage(pending.request);
             resolve();
             break;
-          case "chunk": {
-            const pieces = slot.pieces.get(reply.id);
-            if (pieces === undefined) slot.pieces.set(reply.id, [...reply.buckets]);
-            else for (const bucket of reply.buckets) pieces.push(bucket);
+          case "chunk":
+            this.#takePiece(slot, reply.id, reply.piece);
+            break;
+          case "partial": {
+            this.#takePiece(slot, reply.id, reply.piece);
+            const pending = slot.pending.get(reply.id);
+            slot.pending.delete(reply.id);
+            const buckets = slot.pieces.get(reply.id) ?? [];
+            slot.pieces.delete(reply.id);
+            const partial = reply.partial;
+            pending?.resolve(
+              buckets.length === 0 ? partial : { ...partial, aggregate: { ...partial.aggregate, buckets } },
+            );
             break;
           }
-          case "partial":
           case "done": {
             const pending = slot.pending.get(reply.id);
             slot.pending.delete(reply.id);
-            const pieces = slot.pieces.get(reply.id) ?? [];
-            slot.pieces.delete(reply.id);
-            pending?.resolve(reply.kind === "partial" ? joinPieces(pieces, reply.partial) : undefined);
+            pending?.resolve(undefined);
             break;
           }
         }

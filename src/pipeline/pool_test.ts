@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { encodeValueLists } from "../inputs/collectd/_test_packets.ts";
 import { FORMAT_IDS } from "../model/frame.ts";
+import { seriesKey } from "../model/series_key.ts";
 import { counterFinish } from "./aggregate/counter_reducer.ts";
 import { cumulativeFinish } from "./aggregate/cumulative_reducer.ts";
 import type { SinkPartial } from "./frame_sink.ts";
@@ -118,6 +119,56 @@ describe("Pool", () => {
       assert.equal(perWindow(T0 + 10_000), 1300);
       assert.equal(Object.keys(counters(partials)).length, 1300);
       assert.equal(lines(partials), 2600);
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  it("flush() with a consumer hands it every series by name as the pieces arrive, flush after flush", async () => {
+    const pool = new Pool({
+      workers: 2,
+      ringBytes: 1 << 20,
+      whenFull: "drop",
+      sink: { ...SINK, maxSeries: 5000 },
+    });
+    await pool.start();
+    try {
+      let seq = 0;
+      const writeAll = (windowMs: number, value: number): void => {
+        for (let k = 0; k < 1200; k += 10) {
+          const batch = Array.from({ length: 10 }, (_, i) => `s${k + i},host=h${i % 2}:${value}|c`).join(
+            "\n",
+          );
+          assert.equal(pool.write(0, FORMAT_IDS.statsd, ++seq, windowMs, bytes(batch)), true);
+        }
+      };
+      const collect = async (
+        windowMs: number,
+      ): Promise<{ sums: Map<string, number>; partials: SinkPartial[] }> => {
+        const sums = new Map<string, number>();
+        const partials = await pool.flush(windowMs, (w, series, state) => {
+          assert.equal(w, windowMs);
+          assert.equal(series.tableKey, `counter\x00${series.key}`);
+          assert.equal(series.key, seriesKey(series.name, series.labels));
+          assert.equal(series.labels.length, 1);
+          if (state.kind === "counter") {
+            sums.set(series.key, (sums.get(series.key) ?? 0) + counterFinish(state));
+          }
+        });
+        return { sums, partials };
+      };
+      writeAll(T0, 2);
+      const first = await collect(T0);
+      assert.equal(first.sums.size, 1200);
+      assert.ok([...first.sums.values()].every((v) => v === 2));
+      // The series came to the consumer, not in the partials; the counters still did.
+      assert.deepEqual(first.partials.flatMap((p) => p.aggregate.buckets), []);
+      assert.equal(lines(first.partials), 1200);
+      // The second flush names nothing again: the pool's dictionary turns the numbers back into series.
+      writeAll(T0 + 10_000, 3);
+      const second = await collect(T0 + 10_000);
+      assert.equal(second.sums.size, 1200);
+      assert.ok([...second.sums.values()].every((v) => v === 3));
     } finally {
       await pool.stop();
     }

@@ -18,9 +18,9 @@
  * - pool → worker `{ kind: "flush", id, upToWindowMs, writeIndex }`: read at least up to `writeIndex`
  *   (the producer's position when it closed the window, so every frame stamped with a window
  *   ≤ `upToWindowMs` is before it), then reply `{ kind: "partial", id, partial }` and reset the counters.
- *   A partial of more than 500 series goes over in pieces, `{ kind: "chunk", id, buckets }` then the
- *   `partial` with the last piece, and the worker reads its ring and sockets between two pieces
- *   (`_hand_over.ts` says why);
+ *   A partial of more than 500 series goes over in pieces, `{ kind: "chunk", id, piece }` then the
+ *   `partial` with the last piece, and the worker reads its ring and sockets between two pieces; a piece
+ *   names each series once and then refers to it by number (`_hand_over.ts` says why);
  * - pool → worker `{ kind: "stop", id }`: read everything, reply with every window, stop the loop (the
  *   pool then terminates the worker);
  * - pool → worker `{ kind: "attach", id, socket }` / `{ kind: "detach", id, fd }`: start or stop reading a
@@ -38,7 +38,7 @@ import { detectRuntime } from "../runtime/detect.ts";
 import { FrameSink } from "./frame_sink.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import { SharedStamp, SocketReader } from "./_socket_reader.ts";
-import { handOver } from "./_hand_over.ts";
+import { handOver, SeriesNamer } from "./_hand_over.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_messages.ts";
 
 /** How long an idle worker sleeps before re-checking its ring (a write wakes it earlier). */
@@ -69,6 +69,8 @@ function runWorker(init: WorkerInit): void {
   const sink = new FrameSink(init.sink);
   const sockets = new SocketReader(detectRuntime(), new SharedStamp(init.stamp), sink);
   if (ring.recover()) sink.skipped(1);
+  // Twice the cap: room for the live series and as many that came and went before names start over.
+  const namer = new SeriesNamer(2 * init.sink.maxSeries);
   let stopping = false;
 
   port.on("message", function onRequest(request: WorkerRequest): void {
@@ -77,13 +79,14 @@ function runWorker(init: WorkerInit): void {
         do ring.read(sink); while (ring.behind(request.writeIndex));
         // Empty the sockets' kernel buffers first: taking and posting the partial takes a while.
         if (sockets.size > 0) sockets.read();
-        handOver(request.id, sink.take(request.upToWindowMs), { between: readMore, post: reply });
+        handOver(request.id, sink.take(request.upToWindowMs), { namer, between: readMore, post: reply });
         break;
       }
       case "stop": {
         stopping = true;
         ring.read(sink);
         handOver(request.id, sink.take(Number.POSITIVE_INFINITY), {
+          namer,
           between: () => ring.read(sink),
           post: reply,
         });

@@ -6,7 +6,7 @@
  */
 
 import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
-import type { PartialBucket } from "./aggregate/aggregator.ts";
+import type { Piece } from "./_hand_over.ts";
 import type { SocketAttachment } from "./_socket_reader.ts";
 
 /** What the pool passes in `workerData`. */
@@ -62,15 +62,17 @@ export type WorkerReply =
     readonly kind: "partial";
     /** The id of the request answered. */
     readonly id: number;
-    /** What the worker aggregated and counted. */
+    /** The last (or only) piece of the series. */
+    readonly piece: Piece;
+    /** What the worker counted; its `aggregate.buckets` is empty (the series are in the pieces). */
     readonly partial: SinkPartial;
   }
   | {
     readonly kind: "chunk";
     /** The id of the flush or stop being answered. */
     readonly id: number;
-    /** Some of the partial's buckets (series of one window may come in several pieces). */
-    readonly buckets: readonly PartialBucket[];
+    /** Some of the partial's series (series of one window may come in several pieces). */
+    readonly piece: Piece;
   }
   | {
     readonly kind: "done";

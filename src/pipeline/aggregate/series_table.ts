@@ -77,12 +77,21 @@ interface _Dormant {
   readonly raw: number;
 }
 
+/** What a series is, as the merge receives it (a worker's `PartialSeries` is one). */
+export interface SeriesIdentity {
+  /** The series key. */
+  readonly key: string;
+  /** The metric name. */
+  readonly name: string;
+  /** The labels. */
+  readonly labels: Labels;
+  /** The kind of its samples. */
+  readonly kind: SampleKind;
+}
+
 /** One series of one bucket while the partials are merged. */
 interface _Pending {
-  readonly key: string;
-  readonly name: string;
-  readonly labels: Labels;
-  readonly kind: SampleKind;
+  readonly series: SeriesIdentity;
   readonly state: ReducerState;
 }
 
@@ -114,6 +123,8 @@ export class SeriesTable {
    * (the oldest are forgotten first), so what idles costs a few numbers each and stays bounded.
    */
   readonly #dormant = new Map<string, _Dormant>();
+  /** The series merged since the last {@link SeriesTable.finishMerge}, by window. */
+  #windows = new Map<number, Map<string, _Pending>>();
   #rejected = 0;
   #invalid = 0;
 
@@ -143,7 +154,34 @@ export class SeriesTable {
   }
 
   /**
-   * Merges the partials of one flush and finishes every series of every bucket.
+   * Merges one series' state of one bucket into the flush being merged; {@link SeriesTable.finishMerge}
+   * finishes it. For callers that receive a flush's series piece by piece (the pool's consumer), so no
+   * piece is held longer than its merge.
+   *
+   * @param windowMs The bucket start.
+   * @param series What the series is (kept by reference until the flush is finished).
+   * @param state Its reducer state (consumed).
+   * @param tableKey `seriesKindKey(series.key, series.kind)`, when the caller has it already.
+   */
+  mergeSeries(
+    windowMs: number,
+    series: SeriesIdentity,
+    state: ReducerState,
+    tableKey: string = seriesKindKey(series.key, series.kind),
+  ): void {
+    let pending = this.#windows.get(windowMs);
+    if (pending === undefined) {
+      pending = new Map();
+      this.#windows.set(windowMs, pending);
+    }
+    const p = pending.get(tableKey);
+    if (p === undefined) pending.set(tableKey, { series, state });
+    else reducerMerge(p.state, state, this.#exactLimit);
+  }
+
+  /**
+   * Merges the partials of one flush and finishes every series of every bucket, with the series merged
+   * by {@link SeriesTable.mergeSeries} since the last flush.
    *
    * Buckets are merged across partials and finished in ascending time. Per series: counters add to
    * the cumulative total; gauges resolve against the carried value, and only a bucket at least as new
@@ -171,40 +209,65 @@ export class SeriesTable {
    * @returns One metric per series per bucket, buckets ascending; order within a bucket is unspecified.
    */
   merge(partials: readonly AggregatePartial[]): Metric[] {
-    const windows = new Map<number, Map<string, _Pending>>();
     for (const partial of partials) {
       this.#rejected += partial.rejected;
       this.#invalid += partial.invalid;
       for (const bucket of partial.buckets) {
-        let pending = windows.get(bucket.windowMs);
-        if (pending === undefined) {
-          pending = new Map();
-          windows.set(bucket.windowMs, pending);
-        }
-        for (const s of bucket.series) {
-          const id = seriesKindKey(s.key, s.kind);
-          const p = pending.get(id);
-          if (p === undefined) {
-            pending.set(id, { key: s.key, name: s.name, labels: s.labels, kind: s.kind, state: s.state });
-          } else {
-            reducerMerge(p.state, s.state, this.#exactLimit);
-          }
-        }
+        for (const s of bucket.series) this.mergeSeries(bucket.windowMs, s, s.state);
       }
     }
+    return this.finishMerge();
+  }
+
+  /**
+   * Finishes the series merged by {@link SeriesTable.mergeSeries} since the last flush (what
+   * {@link SeriesTable.merge} does after merging its partials).
+   *
+   * @returns One metric per series per bucket, buckets ascending.
+   */
+  finishMerge(): Metric[] {
+    const windows = this.#windows;
+    this.#windows = new Map();
     const out: Metric[] = [];
     const order = [...windows.keys()].sort((a, b) => a - b);
     const now = this.#now();
     for (const windowMs of order) {
       for (const [id, p] of windows.get(windowMs)!) {
-        const metric = this.#finish(id, p, windowMs, now);
+        const metric = this.#finish(id, p.series, p.state, windowMs, now);
         if (metric !== undefined) out.push(metric);
       }
     }
     return out;
   }
 
-  #finish(id: string, p: _Pending, windowMs: number, now: number): Metric | undefined {
+  /**
+   * Finishes one series of one bucket at once, without waiting for the rest of the flush: for a caller
+   * that receives each series of a window exactly once and windows in ascending order (the pool's one
+   * worker), so that no state outlives its piece. Merges nothing: a second state of the same series and
+   * window becomes a second metric.
+   *
+   * @param windowMs The bucket start.
+   * @param series What the series is.
+   * @param state Its reducer state (consumed).
+   * @param tableKey `seriesKindKey(series.key, series.kind)`, when the caller has it already.
+   * @returns Its metric, or `undefined` when the series cap rejected it.
+   */
+  finishSeries(
+    windowMs: number,
+    series: SeriesIdentity,
+    state: ReducerState,
+    tableKey: string = seriesKindKey(series.key, series.kind),
+  ): Metric | undefined {
+    return this.#finish(tableKey, series, state, windowMs, this.#now());
+  }
+
+  #finish(
+    id: string,
+    identity: SeriesIdentity,
+    state: ReducerState,
+    windowMs: number,
+    now: number,
+  ): Metric | undefined {
     let series = this.#series.get(id);
     if (series === undefined && this.#series.size >= this.#maxSeries) {
       this.#rejected++;
@@ -223,7 +286,6 @@ export class SeriesTable {
     let total = since?.total ?? 0;
     let totalCount = since?.totalCount ?? 0;
     let totalSum = since?.totalSum ?? 0;
-    const state = p.state;
     switch (state.kind) {
       case "counter": {
         const delta = counterFinish(state);
@@ -275,10 +337,10 @@ export class SeriesTable {
     // A known series lends its own name, labels and key: the same string objects flush after flush (the
     // partials' are fresh copies from the workers), so consumers' maps keyed by them hash each key once.
     const metric: Metric = {
-      name: series?.name ?? p.name,
-      labels: series?.labels ?? p.labels,
-      key: series?.key ?? p.key,
-      kind: p.kind,
+      name: series?.name ?? identity.name,
+      labels: series?.labels ?? identity.labels,
+      key: series?.key ?? identity.key,
+      kind: identity.kind,
       point,
       timeMs: windowMs,
       intervalMs: this.#intervalMs,
@@ -286,10 +348,10 @@ export class SeriesTable {
     };
     if (series === undefined) {
       series = {
-        key: p.key,
-        name: p.name,
-        labels: p.labels,
-        kind: p.kind,
+        key: identity.key,
+        name: identity.name,
+        labels: identity.labels,
+        kind: identity.kind,
         startMs,
         seenAtMs: now,
         latestMs: windowMs,
