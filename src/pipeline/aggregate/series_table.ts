@@ -60,8 +60,12 @@ interface _Series {
   gauge: number;
   /** A cumulative series' last raw value, carried into the next window (`NaN` before the first). */
   raw: number;
-  /** The metric of the newest bucket, with cumulative totals kept current. */
-  last: Metric;
+  /**
+   * The point of the newest bucket, with cumulative totals kept current: `/metrics` shows it. (Not the
+   * whole metric, which `snapshot` rebuilds from the fields above: a flush's metrics can then be collected
+   * once its consumers are done with them, 80 bytes a series.)
+   */
+  point: Point;
 }
 
 /**
@@ -360,7 +364,7 @@ export class SeriesTable {
         totalSum,
         gauge,
         raw,
-        last: metric,
+        point,
       };
       this.#series.set(id, series);
       return metric;
@@ -373,9 +377,9 @@ export class SeriesTable {
     series.raw = raw;
     if (!late) {
       series.latestMs = windowMs;
-      series.last = metric;
+      series.point = point;
     } else {
-      series.last = _withTotals(series.last, total, totalCount, totalSum);
+      series.point = _withTotals(series.point, total, totalCount, totalSum);
     }
     return metric;
   }
@@ -421,7 +425,18 @@ export class SeriesTable {
    */
   snapshot(): Metric[] {
     const out: Metric[] = [];
-    for (const series of this.#series.values()) out.push(series.last);
+    for (const series of this.#series.values()) {
+      out.push({
+        name: series.name,
+        labels: series.labels,
+        key: series.key,
+        kind: series.kind,
+        point: series.point,
+        timeMs: series.latestMs,
+        intervalMs: this.#intervalMs,
+        startMs: series.startMs,
+      });
+    }
     return out;
   }
 
@@ -454,15 +469,14 @@ export class SeriesTable {
   }
 }
 
-/** Returns `last` with its cumulative totals replaced (after a late bucket added to them). */
-function _withTotals(last: Metric, total: number, totalCount: number, totalSum: number): Metric {
-  const point = last.point;
+/** Returns `point` with its cumulative totals replaced (after a late bucket added to them). */
+function _withTotals(point: Point, total: number, totalCount: number, totalSum: number): Point {
   switch (point.kind) {
     case "counter":
-      return { ...last, point: { ...point, total } };
+      return { ...point, total };
     case "summary":
-      return { ...last, point: { ...point, totalCount, totalSum } };
+      return { ...point, totalCount, totalSum };
     default:
-      return last;
+      return point;
   }
 }
