@@ -18,6 +18,7 @@ import { RingBuffer } from "./ring_buffer.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_messages.ts";
 import { SharedStamp, type SocketAttachment } from "./_socket_reader.ts";
 import { joinPieces } from "./_hand_over.ts";
+import { workerHeapOptions } from "../runtime/worker_heap.ts";
 import type { PartialBucket } from "./aggregate/aggregator.ts";
 
 /** What to do with a frame when every ring is full. Only dropping (and counting) exists for now. */
@@ -362,7 +363,7 @@ export class Pool {
       stamp: this.#stamp,
       sockets: [...this.#sockets.values()].filter((a) => a.reader === slot.index).map((a) => a.socket),
     };
-    const worker = new Worker(fileURLToPath(this.#url.href), { workerData: init });
+    const worker = new Worker(fileURLToPath(this.#url.href), { workerData: init, ...workerHeapOptions() });
     slot.worker = worker;
     slot.ready = false;
     slot.error = undefined;
