@@ -13,12 +13,12 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { workerHeapOptions } from "../runtime/worker_heap.ts";
 import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_messages.ts";
 import { SharedStamp, type SocketAttachment } from "./_socket_reader.ts";
 import { joinPieces } from "./_hand_over.ts";
-import { workerHeapOptions } from "../runtime/worker_heap.ts";
 import type { PartialBucket } from "./aggregate/aggregator.ts";
 
 /** What to do with a frame when every ring is full. Only dropping (and counting) exists for now. */
