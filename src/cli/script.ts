@@ -283,7 +283,7 @@ function parse(
 ): Collected {
   const collected: Collected = { samples: [], events: [], bad: [], problems: [] };
   const sink: SampleSink = {
-    sample: (sample) => void collected.samples.push(sample),
+    sample: (sample) => void collected.samples.push({ ...sample }),
     event: (event) => void collected.events.push(event),
     bad: (reason) => void collected.bad.push(reason),
   };

@@ -58,7 +58,7 @@ export function record(parse: Parser, bytes: Uint8Array): Recorded {
       assert.ok(Number.isFinite(sample.value), "values are finite");
       const { key: _key, ...rest } = sample;
       calls.push({ sample: rest });
-      samples.push(sample);
+      samples.push({ ...sample });
     },
     event(event) {
       calls.push({ event });

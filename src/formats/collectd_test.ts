@@ -50,7 +50,7 @@ function run(input: Uint8Array | readonly CollectdPart[], format = parse): Recor
       for (let i = 1; i < sample.labels.length; i++) {
         assert.ok(sample.labels[i - 1]![0] < sample.labels[i]![0], "labels sorted, no duplicates");
       }
-      samples.push(sample);
+      samples.push({ ...sample });
     },
     event(event) {
       events.push(event);

@@ -10,7 +10,7 @@ function recordingSink(): { sink: SampleSink; samples: Sample[]; bad: BadReason[
   const samples: Sample[] = [];
   const bad: BadReason[] = [];
   const sink: SampleSink = {
-    sample: (s: Sample) => samples.push(s),
+    sample: (s: Sample) => samples.push({ ...s }),
     event: (_e: TallyEvent) => {},
     bad: (r: BadReason) => bad.push(r),
   };

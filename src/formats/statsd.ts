@@ -25,8 +25,9 @@
  * ```
  *
  * The hot path scans bytes directly, decodes only the slices it keeps, parses numbers without
- * allocating, and memoises series identities in a bounded per-thread cache (`_statsd_identity.ts`), so a
- * steady stream of known series allocates little more than its `Sample`s. Events and service checks are
+ * allocating, memoises series identities in a bounded per-thread cache (`_statsd_identity.ts`), and hands
+ * every metric value over in one reused `Sample` (valid during the `sink.sample` call only), so a steady
+ * stream of known series allocates nothing per line but set members. Events and service checks are
  * in `_statsd_events.ts`.
  *
  * Spec links: Etsy `docs/metric_types.md`; DogStatsD datagram format
@@ -40,10 +41,10 @@ import type { BadReason, Label, SampleKind, SampleSink } from "../model/sample.t
 import { parseEvent, parseServiceCheck } from "./_statsd_events.ts";
 import {
   decode,
+  fillSample,
   FNV_OFFSET,
   FNV_PRIME,
   type Identity,
-  makeSample,
   parseSecondsToMs,
   parseTags,
   resolveIdentity,
@@ -271,7 +272,7 @@ function emitValues(
     if (kind === "set") {
       // Members are kept as sent, blanks included (Etsy does the same).
       if (b === a) sink.bad("bad_value");
-      else sink.sample(makeSample(identity, kind, 0, decode(bytes, a, b, ascii), 1, false, timeMs));
+      else sink.sample(fillSample(identity, kind, 0, decode(bytes, a, b, ascii), 1, false, timeMs));
     } else {
       let x = a;
       let y = b;
@@ -283,7 +284,7 @@ function emitValues(
       } else {
         const first = bytes[x];
         const delta = kind === "gauge" && (first === PLUS || first === MINUS);
-        sink.sample(makeSample(identity, kind, v, "", rate, delta, timeMs));
+        sink.sample(fillSample(identity, kind, v, "", rate, delta, timeMs));
       }
     }
     a = b + 1;

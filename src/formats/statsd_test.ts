@@ -36,7 +36,7 @@ function run(input: string | Uint8Array): Recorded {
       assert.equal(sample.key, seriesKey(sample.name, sample.labels), "the key must come from seriesKey");
       const { key: _key, ...rest } = sample;
       calls.push({ sample: rest });
-      samples.push(sample);
+      samples.push({ ...sample });
     },
     event(event) {
       calls.push({ event });
@@ -242,6 +242,35 @@ describe("parseStatsd() Etsy dialect", () => {
     const r = run("a:1|c\r\nb:2|g\n\nc:3|ms\r\n\r\n\n");
     assert.equal(r.lines, 3, "empty lines are not counted");
     assert.deepEqual(r.samples.map((s) => s.name), ["a", "b", "c"]);
+  });
+
+  it("parseStatsd() lends each sample for the call only: one object, overwritten by the next value", () => {
+    const lent: Sample[] = [];
+    const copies: Sample[] = [];
+    parseStatsd(encoder.encode("a:1|c|#env:x\nb:-2|g|@0.5|T1700000000\nc:u1|s\nd:3:4|ms"), {
+      sample(sample) {
+        lent.push(sample);
+        copies.push({ ...sample });
+      },
+      event() {},
+      bad: (reason) => assert.fail(`unexpected bad line: ${reason}`),
+    });
+    assert.equal(lent.length, 5);
+    assert.ok(
+      lent.every((s) => s === lent[0]),
+      "the same object every time: a sink that keeps samples copies them",
+    );
+    assert.deepEqual(
+      copies.map((s) => [s.name, s.labels, s.kind, s.value, s.member, s.rate, s.gaugeDelta, s.timeMs]),
+      [
+        ["a", [["env", "x"]], "counter", 1, "", 1, false, 0],
+        ["b", [], "gauge", -2, "", 0.5, true, 1_700_000_000_000],
+        ["c", [], "set", 0, "u1", 1, false, 0],
+        ["d", [], "timer", 3, "", 1, false, 0],
+        ["d", [], "timer", 4, "", 1, false, 0],
+      ],
+    );
+    assert.deepEqual(copies.map((s) => s.key), copies.map((s) => seriesKey(s.name, s.labels)));
   });
 
   it("parseStatsd() counts nothing for empty input and blank lines", () => {

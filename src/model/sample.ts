@@ -130,9 +130,16 @@ export type BadReason =
   | "invalid_utf8"
   | "too_long";
 
-/** Where a format delivers what it parsed. Implementations must not retain a reference to the bytes. */
+/**
+ * Where a format delivers what it parsed. Implementations must not retain a reference to the bytes, nor
+ * to a sample object (see {@link SampleSink.sample}).
+ */
 export interface SampleSink {
-  /** Receives one parsed sample. */
+  /**
+   * Receives one parsed sample, lent for the duration of the call: a format may reuse the object for its
+   * next sample (the StatsD parser writes every value into one), so a sink that keeps samples keeps copies
+   * (`{ ...sample }`). The field values (strings, the shared `labels` array) may be kept as they are.
+   */
   sample(sample: Sample): void;
   /** Receives one parsed event. */
   event(event: TallyEvent): void;

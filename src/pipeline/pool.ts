@@ -13,6 +13,7 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { workerHeapOptions } from "../runtime/worker_heap.ts";
 import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_messages.ts";
@@ -392,7 +393,7 @@ export class Pool {
       stamp: this.#stamp,
       sockets: [...this.#sockets.values()].filter((a) => a.reader === slot.index).map((a) => a.socket),
     };
-    const worker = new Worker(fileURLToPath(this.#url.href), { workerData: init });
+    const worker = new Worker(fileURLToPath(this.#url.href), { workerData: init, ...workerHeapOptions() });
     slot.worker = worker;
     slot.dictionary = new SeriesDictionary();
     slot.ready = false;

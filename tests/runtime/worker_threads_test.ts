@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { workerHeapOptions } from "../../src/runtime/worker_heap.ts";
 
 describe("node:worker_threads with SharedArrayBuffer and Atomics", () => {
   it("Worker shares memory and wakes through Atomics.wait/notify/waitAsync", async () => {
@@ -28,5 +29,22 @@ describe("node:worker_threads with SharedArrayBuffer and Atomics", () => {
       await worker.terminate();
     }
     assert.equal(typeof (await exited), "number");
+  });
+
+  it("Worker starts with the runtime's heap options (Bun's small heap; none on Deno)", async () => {
+    assert.deepEqual(workerHeapOptions(), "Bun" in globalThis ? { smol: true } : {});
+    const worker = new Worker(fileURLToPath(import.meta.resolve("./testdata/echo_worker.ts")), {
+      workerData: { hello: "worker" },
+      ...workerHeapOptions(),
+    });
+    try {
+      const message = await new Promise<unknown>((resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+      });
+      assert.deepEqual(message, { hello: "worker" });
+    } finally {
+      await worker.terminate();
+    }
   });
 });

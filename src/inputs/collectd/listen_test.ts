@@ -374,7 +374,7 @@ describe("CollectdInput against the real collectd", () => {
     const bad: BadReason[] = [];
     for (const frame of got) {
       parse(frame, {
-        sample: (s) => samples.push(s),
+        sample: (s) => samples.push({ ...s }),
         event() {},
         bad: (r) => bad.push(r),
       });

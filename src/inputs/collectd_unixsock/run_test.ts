@@ -43,7 +43,7 @@ function fakeContext() {
   function samples(): Sample[] {
     const out: Sample[] = [];
     const sink = {
-      sample: (s: Sample) => out.push(s),
+      sample: (s: Sample) => out.push({ ...s }),
       event() {},
       bad: () => assert.fail("a bad line in a frame"),
     };

@@ -32,10 +32,13 @@ export interface SummaryState {
   max: number;
   /** The raw observations while exact; emptied on the switch to the sketch. */
   values: number[];
-  /** The weight (1 / sample rate) of each entry in `values`. */
-  weights: number[];
-  /** Whether every weight so far is 1 (lets the exact quantiles skip the weighted walk). */
-  unitWeights: boolean;
+  /**
+   * The weight (1 / sample rate) of each entry in `values`, or null while every weight is 1: most timers
+   * are not sampled, and an array of ones per series and window would double the exact state for nothing
+   * (it also lets the exact quantiles skip the weighted walk). Created, back-filled with ones, by the
+   * first weight that is not 1.
+   */
+  weights: number[] | null;
   /** The sketch once more than the exact limit of observations arrived; null while exact. */
   sketch: SketchState | null;
 }
@@ -53,8 +56,7 @@ export function summaryInit(): SummaryState {
     min: Infinity,
     max: -Infinity,
     values: [],
-    weights: [],
-    unitWeights: true,
+    weights: null,
     sketch: null,
   };
 }
@@ -62,13 +64,21 @@ export function summaryInit(): SummaryState {
 /** Moves the exact observations into a new sketch. */
 function _toSketch(s: SummaryState): SketchState {
   const sketch = createSketch();
-  const values = s.values;
-  const weights = s.weights;
-  for (let i = 0; i < values.length; i++) sketchAdd(sketch, values[i]!, weights[i]!);
+  _addAll(sketch, s.values, s.weights);
   s.values = [];
-  s.weights = [];
+  s.weights = null;
   s.sketch = sketch;
   return sketch;
+}
+
+/** Adds exact observations to a sketch, each with its weight (1 when `weights` is null). */
+function _addAll(sketch: SketchState, values: readonly number[], weights: readonly number[] | null): void {
+  for (let i = 0; i < values.length; i++) sketchAdd(sketch, values[i]!, weights === null ? 1 : weights[i]!);
+}
+
+/** The weights of `s` as an array, created with a 1 for every value kept so far. */
+function _weights(s: SummaryState): number[] {
+  return s.weights ??= new Array<number>(s.values.length).fill(1);
 }
 
 /**
@@ -93,9 +103,8 @@ export function summaryAdd(s: SummaryState, value: number, rate: number, exactLi
     sketchAdd(_toSketch(s), value, weight);
     return;
   }
+  if (weight !== 1 || s.weights !== null) _weights(s).push(weight);
   s.values.push(value);
-  s.weights.push(weight);
-  if (weight !== 1) s.unitWeights = false;
 }
 
 /**
@@ -114,18 +123,16 @@ export function summaryMerge(into: SummaryState, from: SummaryState, exactLimit:
   if (into.sketch === null && from.sketch === null && into.values.length + from.values.length <= exactLimit) {
     const fv = from.values;
     const fw = from.weights;
-    for (let i = 0; i < fv.length; i++) {
-      into.values.push(fv[i]!);
-      into.weights.push(fw[i]!);
+    if (fw !== null || into.weights !== null) {
+      const weights = _weights(into);
+      for (let i = 0; i < fv.length; i++) weights.push(fw === null ? 1 : fw[i]!);
     }
-    into.unitWeights &&= from.unitWeights;
+    for (let i = 0; i < fv.length; i++) into.values.push(fv[i]!);
     return;
   }
   const sketch = into.sketch ?? _toSketch(into);
   if (from.sketch !== null) sketchMerge(sketch, from.sketch);
-  const fv = from.values;
-  const fw = from.weights;
-  for (let i = 0; i < fv.length; i++) sketchAdd(sketch, fv[i]!, fw[i]!);
+  _addAll(sketch, from.values, from.weights);
 }
 
 /** What a finished summary reports. */
@@ -146,7 +153,8 @@ export interface SummaryResult {
 function _exactQuantiles(s: SummaryState, qs: readonly number[]): number[] {
   const n = s.values.length;
   const out = new Array<number>(qs.length);
-  if (s.unitWeights) {
+  const weights = s.weights;
+  if (weights === null) {
     const sorted = Float64Array.from(s.values).sort();
     for (let k = 0; k < qs.length; k++) {
       const i = Math.ceil(qs[k]! * n) - 1;
@@ -156,7 +164,6 @@ function _exactQuantiles(s: SummaryState, qs: readonly number[]): number[] {
   }
   // Ties in value are ordered by weight so the cumulative sums do not depend on arrival order.
   const values = s.values;
-  const weights = s.weights;
   const order = Array.from({ length: n }, (_, i) => i)
     .sort((a, b) => values[a]! - values[b]! || weights[a]! - weights[b]!);
   const cumulative = new Float64Array(n);

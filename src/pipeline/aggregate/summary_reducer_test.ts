@@ -52,6 +52,49 @@ describe("summary reducer", () => {
     assert.deepEqual(summaryFinish(s, qs).quantiles, qs.map((q) => nearestRank(expanded, q)));
   });
 
+  it("summaryAdd() keeps no weights while every weight is 1, and back-fills ones at the first that is not", () => {
+    const s = summaryOf([5, 1, 9], 256);
+    assert.equal(s.weights, null, "unsampled timers keep values only");
+    summaryAdd(s, 2, 0.25, 256);
+    assert.deepEqual(s.values, [5, 1, 9, 2]);
+    assert.deepEqual(s.weights, [1, 1, 1, 4]);
+    summaryAdd(s, 7, 1, 256);
+    assert.deepEqual(s.weights, [1, 1, 1, 4, 1], "once weighted, every value has its weight");
+    const expanded = [5, 1, 9, 2, 2, 2, 2, 7];
+    assert.deepEqual(summaryFinish(s, QS).quantiles, QS.map((q) => nearestRank(expanded, q)));
+    assert.equal(s.count, 8);
+  });
+
+  it("summaryMerge() keeps each value's weight when only one side is weighted", () => {
+    const unit = [100, 50];
+    const sampled = [1, 3];
+    const expanded = [100, 50, 1, 1, 3, 3];
+    for (
+      const [into, from] of [
+        [summaryOf(unit, 16), summaryOf(sampled, 16, 0.5)],
+        [summaryOf(sampled, 16, 0.5), summaryOf(unit, 16)],
+      ] as const
+    ) {
+      summaryMerge(into, from, 16);
+      assert.equal(into.sketch, null);
+      assert.equal(into.weights?.length, 4);
+      assert.deepEqual(summaryFinish(into, QS).quantiles, QS.map((q) => nearestRank(expanded, q)));
+      assert.equal(into.count, 6);
+    }
+    const both = summaryOf(unit, 16);
+    summaryMerge(both, summaryOf([7], 16), 16);
+    assert.equal(both.weights, null, "two unweighted sides stay unweighted");
+  });
+
+  it("summaryMerge() carries the weights of exact values into the sketch", () => {
+    const into = summaryOf([10, 20, 30], 4);
+    summaryMerge(into, summaryOf([40, 50], 4, 0.5), 4);
+    assert.notEqual(into.sketch, null);
+    assert.equal(into.weights, null);
+    assert.equal(into.sketch!.count, 7);
+    assert.equal(summaryFinish(into, [1]).quantiles[0], 50);
+  });
+
   it("summaryAdd() switches to the sketch past the exact limit", () => {
     const s = summaryOf(Array.from({ length: 16 }, (_, i) => i + 1), 16);
     assert.equal(s.sketch, null);
