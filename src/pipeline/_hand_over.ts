@@ -24,44 +24,10 @@ import type { Labels, SampleKind } from "../model/sample.ts";
 import type { PartialBucket, PartialSeries } from "./aggregate/aggregator.ts";
 import type { ReducerState } from "./aggregate/reducers.ts";
 import type { SinkPartial } from "./frame_sink.ts";
-import type { WorkerReply } from "./worker_messages.ts";
+import type { Piece, PieceBucket, SeriesDef, WorkerReply } from "./worker_messages.ts";
 
 /** The most series one message of a partial carries: about a millisecond of serialising. */
 export const CHUNK_SERIES = 500;
-
-/** A series named in a piece: the number later pieces use for it, and what it is. */
-export interface SeriesDef {
-  /** The number, unique within the worker's generation. */
-  readonly id: number;
-  /** The series key. */
-  readonly key: string;
-  /** The metric name. */
-  readonly name: string;
-  /** The labels. */
-  readonly labels: Labels;
-  /** The kind of its samples. */
-  readonly kind: SampleKind;
-}
-
-/** One window's series in a piece: their numbers and reducer states, side by side. */
-export interface PieceBucket {
-  /** The bucket start in ms since the epoch. */
-  readonly windowMs: number;
-  /** The series' numbers. */
-  readonly ids: Int32Array;
-  /** The reducer states, one per number (consumed by the merge). */
-  readonly states: readonly ReducerState[];
-}
-
-/** Some of a partial's series, as one message carries them. */
-export interface Piece {
-  /** The namer's generation the numbers belong to. */
-  readonly generation: number;
-  /** The series named for the first time in this generation, before any bucket uses their numbers. */
-  readonly defs: readonly SeriesDef[];
-  /** The series, by window. */
-  readonly buckets: readonly PieceBucket[];
-}
 
 /**
  * A series as the pool hands it on: what it is, and the key the series table files it under

@@ -1,9 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CHUNK_SERIES, handOver, type Piece, SeriesDictionary, SeriesNamer } from "./_hand_over.ts";
+import { CHUNK_SERIES, handOver, SeriesDictionary, SeriesNamer } from "./_hand_over.ts";
 import type { PartialBucket, PartialSeries } from "./aggregate/aggregator.ts";
 import type { SinkPartial } from "./frame_sink.ts";
-import type { WorkerReply } from "./worker_messages.ts";
+import type { Piece, WorkerReply } from "./worker_messages.ts";
 
 function series(n: number, prefix: string): PartialSeries[] {
   return Array.from({ length: n }, (_, i) => ({

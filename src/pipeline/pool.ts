@@ -16,9 +16,9 @@ import { Worker } from "node:worker_threads";
 import { workerHeapOptions } from "../runtime/worker_heap.ts";
 import type { FrameSinkOptions, SinkPartial } from "./frame_sink.ts";
 import { RingBuffer } from "./ring_buffer.ts";
-import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_messages.ts";
+import type { Piece, WorkerInit, WorkerReply, WorkerRequest } from "./worker_messages.ts";
 import { SharedStamp, type SocketAttachment } from "./_socket_reader.ts";
-import { type Piece, type SeriesConsumer, SeriesDictionary } from "./_hand_over.ts";
+import { type SeriesConsumer, SeriesDictionary } from "./_hand_over.ts";
 import type { PartialBucket } from "./aggregate/aggregator.ts";
 
 /** What to do with a frame when every ring is full. Only dropping (and counting) exists for now. */
