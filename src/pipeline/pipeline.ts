@@ -572,6 +572,7 @@ export class Pipeline {
   #enqueue(collect: () => Promise<SinkPartial[]>, windowMs: number, final = false): Promise<FlushResult> {
     const run = async (): Promise<FlushResult> => {
       const started = performance.now();
+      const startedAt = this.#now();
       // Before collecting: series finished as they arrive count their rejections then.
       const before = { rejected: this.#table.rejected, invalid: this.#table.invalid };
       const partials = await collect();
@@ -583,11 +584,35 @@ export class Pipeline {
           error: String(error),
         });
       }
+      this.#warnIfBehind(this.#now() - startedAt, result.metrics.length);
       return result;
     };
     const flushed = this.#chain.then(run);
     this.#chain = flushed.catch(() => {});
     return flushed;
+  }
+
+  /**
+   * Says so when a flush (collecting, merging, storing, handing to the outputs) took longer than the
+   * interval: the next window's flush then starts late, and while that lasts the workers hold window after
+   * window, so memory grows until the load drops. Telegraf warns the same way when a collection outlasts
+   * its interval.
+   */
+  #warnIfBehind(tookMs: number, metrics: number): void {
+    if (!(tookMs > this.#intervalMs)) return;
+    this.#options.log.every(
+      "flush_behind",
+      CAP_WARN_EVERY_MS,
+      "Flush took longer than the flush interval; the collector is falling behind",
+      {
+        took_s: Math.round(tookMs) / 1000,
+        flush_interval_s: this.#intervalMs / 1000,
+        config_key: "agent.flush_interval",
+        metrics,
+        hint:
+          "raise agent.flush_interval, or lower the number of series (aggregation.max_series, or drop a label that multiplies them)",
+      },
+    );
   }
 
   #merge(

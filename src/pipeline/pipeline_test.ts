@@ -143,6 +143,37 @@ for (const workers of [0, 2]) {
       }
     });
 
+    it("flush() warns, naming the interval and its config key, when a flush took longer than the interval", async () => {
+      let slow = false;
+      const h = harness(workers, {
+        onFlush: () => {
+          // A store or an output that takes longer than the interval: the clock moves on meanwhile.
+          if (slow) h.clock.now += INTERVAL + 2500;
+        },
+      });
+      await h.pipeline.start();
+      try {
+        const emit = h.pipeline.register({ type: "statsd", id: "local" });
+        emit(text("a:1|c"), FORMAT_IDS.statsd);
+        await h.pipeline.flush();
+        assert.deepEqual(h.logs.filter((l) => l.includes("falling behind")), []);
+        slow = true;
+        emit(text("a:1|c\nb:2|c"), FORMAT_IDS.statsd);
+        await h.pipeline.flush();
+        const warnings = h.logs.filter((l) => l.includes("falling behind"));
+        assert.equal(warnings.length, 1, h.logs.join("\n"));
+        assert.match(
+          warnings[0]!,
+          new RegExp(
+            `took_s=${(INTERVAL + 2500) / 1000} flush_interval_s=${INTERVAL / 1000} ` +
+              `config_key=agent\\.flush_interval metrics=2 `,
+          ),
+        );
+      } finally {
+        await h.pipeline.stop();
+      }
+    });
+
     it("flush() merges counters, gauges, sets and timers exactly", async () => {
       const h = harness(workers);
       await h.pipeline.start();
