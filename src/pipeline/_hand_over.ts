@@ -117,14 +117,16 @@ export class SeriesNamer {
   #number(s: PartialSeries, defs: SeriesDef[]): number {
     const first = this.#first.get(s.key);
     if (first !== undefined && this.#kinds[first] === s.kind) return first;
-    if (first !== undefined) {
-      const other = this.#others?.get(seriesKindKey(s.key, s.kind));
+    // A further kind of a known key: filed by key and kind.
+    const otherKey = first === undefined ? undefined : seriesKindKey(s.key, s.kind);
+    if (otherKey !== undefined) {
+      const other = this.#others?.get(otherKey);
       if (other !== undefined) return other;
     }
     const id = this.#kinds.length;
     this.#kinds.push(s.kind);
-    if (first === undefined) this.#first.set(s.key, id);
-    else (this.#others ??= new Map()).set(seriesKindKey(s.key, s.kind), id);
+    if (otherKey === undefined) this.#first.set(s.key, id);
+    else (this.#others ??= new Map()).set(otherKey, id);
     defs.push({ id, key: s.key, name: s.name, labels: s.labels, kind: s.kind });
     return id;
   }
