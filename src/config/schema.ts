@@ -45,7 +45,10 @@ const AGENT = v.strictObject({
   flush_interval: v.optional(
     v.pipe(
       duration({ min: 100, max: 86_400_000 }),
-      v.description("The aggregation window; flushes align to wall-clock multiples of it."),
+      v.description(
+        "The aggregation window; flushes align to wall-clock multiples of it. Windows that close while a " +
+          "slow flush runs are folded into one point per series spanning them.",
+      ),
     ),
     DEFAULTS.agent.flush_interval,
   ),

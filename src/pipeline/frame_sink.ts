@@ -183,9 +183,10 @@ export class FrameSink implements FrameVisitor, SampleSink {
    * resets the counters.
    *
    * @param upToWindowMs The newest window to take.
+   * @param fold Whether to merge those windows into one stamped `upToWindowMs` (see `Aggregator.take`).
    * @returns The partial.
    */
-  take(upToWindowMs: number): SinkPartial {
+  take(upToWindowMs: number, fold = false): SinkPartial {
     const lines: LineCount[] = [];
     this.#lines.forEach((n, inputId) => {
       if (n > 0) lines.push({ inputId, lines: n });
@@ -197,7 +198,7 @@ export class FrameSink implements FrameVisitor, SampleSink {
       }
     });
     const partial: SinkPartial = {
-      aggregate: this.#aggregator.take(upToWindowMs),
+      aggregate: this.#aggregator.take(upToWindowMs, fold),
       events: this.#events,
       eventsDropped: this.#eventsDropped,
       lines,

@@ -19,7 +19,14 @@
  * (per source when an input registers its sources apart, with their labels, e.g. `script`); for the
  * pipeline `tally_series_live`, `tally_series_rejected_total`, `tally_flush_duration_seconds`,
  * `tally_ring_fill_ratio{worker}`, `tally_events_dropped_total`, `tally_worker_restarts_total`,
- * `tally_samples_dropped_total{reason}` and `tally_frames_skipped_total`.
+ * `tally_samples_dropped_total{reason}`, `tally_frames_skipped_total` and
+ * `tally_flush_windows_folded_total`.
+ *
+ * Flushes never overlap. When one takes longer than the interval, the windows that close meanwhile join
+ * the one flush waiting behind it, which folds them into one point per series spanning them all (totals,
+ * last gauge values, distinct members and distributions are kept; only the time resolution is lost, and
+ * each point's `intervalMs` says how long it spans). So a collector that cannot keep up holds a bounded
+ * number of windows and stores a bounded number of rows per flush, instead of falling further behind.
  *
  * @module
  */
@@ -30,6 +37,7 @@ import { componentStats } from "../internal/self_stats.ts";
 import type { ComponentStats, SelfCell, SelfStats } from "../internal/self_stats.ts";
 import type { FormatId } from "../model/frame.ts";
 import type { Metric } from "../model/metric.ts";
+import { seriesKindKey } from "../model/series_key.ts";
 import type { TallyEvent } from "../model/sample.ts";
 import { SeriesTable } from "./aggregate/series_table.ts";
 import type { SeriesConsumer } from "./_hand_over.ts";
@@ -121,6 +129,12 @@ export interface PipelineComponent {
 
 /** How often the "series cap reached" warning may repeat. */
 const CAP_WARN_EVERY_MS = 60_000;
+
+/** The windows one flush takes: from `fromMs` (its own) up to `upToMs` (later ones joined while it waited). */
+interface _Flush {
+  readonly fromMs: number;
+  upToMs: number;
+}
 interface _AttachedSocket {
   readonly input: _Input;
   readonly counters: SocketCounters;
@@ -172,11 +186,15 @@ export class Pipeline {
    * becomes a second point of the window, which totals and rates add up correctly.)
    */
   readonly #takeSeries: SeriesConsumer = (windowMs, series, state) => {
+    const span = this.#span;
+    // A folded flush's series all come stamped with its newest window; they stand for the whole span.
+    const startMs = span?.startMs ?? windowMs;
+    const intervalMs = span?.intervalMs ?? this.#intervalMs;
     if (this.#pool?.size === 1) {
-      const metric = this.#table.finishSeries(windowMs, series, state, series.tableKey);
+      const metric = this.#table.finishSeries(startMs, series, state, series.tableKey, intervalMs);
       if (metric !== undefined) this.#finished.push(metric);
     } else {
-      this.#table.mergeSeries(windowMs, series, state, series.tableKey);
+      this.#table.mergeSeries(startMs, series, state, series.tableKey, intervalMs);
     }
   };
   /** The metrics {@link Pipeline.#takeSeries} finished during the flush being collected. */
@@ -185,6 +203,7 @@ export class Pipeline {
   readonly #inline: FrameSink | undefined;
   readonly #inputs: _Input[] = [];
   readonly #flushDuration: SelfCell;
+  readonly #foldedWindows: SelfCell;
   readonly #eventsDropped: SelfCell;
   readonly #restarts: SelfCell;
   readonly #invalidValues: SelfCell;
@@ -198,6 +217,10 @@ export class Pipeline {
   readonly #sockets = new Map<number, _AttachedSocket>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<unknown> = Promise.resolve();
+  /** The timer's flush queued behind a running one, which later windows join instead of queueing more. */
+  #waiting: _Flush | undefined;
+  /** What the flush being collected stands for, when it folded several windows into one. */
+  #span: { readonly startMs: number; readonly intervalMs: number } | undefined;
   #started = false;
   #stopping: Promise<void> | undefined;
 
@@ -271,6 +294,10 @@ export class Pipeline {
     this.#flushDuration = stats.cell("tally_flush_duration_seconds", {}, {
       type: "gauge",
       help: "How long the last flush took to collect and merge the workers' partials",
+    });
+    this.#foldedWindows = stats.cell("tally_flush_windows_folded_total", {}, {
+      type: "counter",
+      help: "Windows merged into a later one's flush because flushes fell behind the interval",
     });
     this.#eventsDropped = stats.cell("tally_events_dropped_total", {}, {
       type: "counter",
@@ -496,8 +523,10 @@ export class Pipeline {
    * @returns The flush result, after `onFlush` finished with it.
    */
   flush(): Promise<FlushResult> {
-    const closing = this.#stamp.windowMs;
+    const closing = { fromMs: this.#stamp.windowMs, upToMs: this.#stamp.windowMs };
     this.#setWindow(this.#align(this.#now()));
+    // Later windows must not join a flush queued before this one.
+    this.#waiting = undefined;
     return this.#enqueue(() => this.#collect(closing), closing);
   }
 
@@ -516,7 +545,8 @@ export class Pipeline {
     this.#stamp.closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const closing = this.#stamp.windowMs;
+    const closing = { fromMs: this.#stamp.windowMs, upToMs: this.#stamp.windowMs };
+    this.#waiting = undefined;
     await this.#enqueue(
       async () => {
         if (this.#pool !== undefined) return await this.#pool.stop(this.#takeSeries);
@@ -551,32 +581,65 @@ export class Pipeline {
     if (next > this.#stamp.windowMs) {
       const closing = this.#stamp.windowMs;
       this.#setWindow(next);
-      this.#enqueue(() => this.#collect(closing), closing).catch((error: unknown) => {
-        this.#options.log.every("flush", DROP_WARN_EVERY_MS, "Flush failed", { error: String(error) });
-      });
+      const waiting = this.#waiting;
+      if (waiting !== undefined) {
+        // The last flush is still running and this window's would queue behind one that has not started:
+        // join that one instead. Queueing a flush per window would let flushes that each take longer than
+        // the interval fall further behind without bound, the workers holding window after window.
+        waiting.upToMs = closing;
+      } else {
+        const flush: _Flush = { fromMs: closing, upToMs: closing };
+        this.#waiting = flush;
+        this.#enqueue(() => this.#collect(flush), flush).catch((error: unknown) => {
+          this.#options.log.every("flush", DROP_WARN_EVERY_MS, "Flush failed", { error: String(error) });
+        });
+      }
     }
     this.#arm();
   }
 
-  /** Asks the workers (or the inline sink) for every window up to `upToWindowMs`. */
-  async #collect(upToWindowMs: number): Promise<SinkPartial[]> {
-    if (this.#pool !== undefined) {
-      // Before start() no worker would answer; after stop() the last flush already took everything.
-      if (!this.#started || this.#stamp.closed) return [];
-      return await this.#pool.flush(upToWindowMs, this.#takeSeries);
+  /**
+   * Asks the workers (or the inline sink) for every window up to the flush's newest. A flush that several
+   * windows joined folds them into one point per series spanning them all (`#span`), so that catching up
+   * stores one row per series, not one per series and window: otherwise a flush slower than the interval
+   * would have more to store each time and never catch up.
+   */
+  async #collect(flush: _Flush): Promise<SinkPartial[]> {
+    const fold = flush.upToMs > flush.fromMs;
+    this.#span = fold
+      ? { startMs: flush.fromMs, intervalMs: flush.upToMs + this.#intervalMs - flush.fromMs }
+      : undefined;
+    if (fold) this.#foldedWindows.add((flush.upToMs - flush.fromMs) / this.#intervalMs);
+    try {
+      if (this.#pool !== undefined) {
+        // Before start() no worker would answer; after stop() the last flush already took everything.
+        if (!this.#started || this.#stamp.closed) return [];
+        return await this.#pool.flush(flush.upToMs, this.#takeSeries, fold);
+      }
+      const partial = this.#inline!.take(flush.upToMs, fold);
+      if (!fold) return [partial];
+      for (const bucket of partial.aggregate.buckets) {
+        for (const s of bucket.series) {
+          this.#takeSeries(bucket.windowMs, { ...s, tableKey: seriesKindKey(s.key, s.kind) }, s.state);
+        }
+      }
+      return [{ ...partial, aggregate: { ...partial.aggregate, buckets: [] } }];
+    } finally {
+      this.#span = undefined;
     }
-    return [this.#inline!.take(upToWindowMs)];
   }
 
   /** Runs one flush after the previous one: flushes never overlap and finish in window order. */
-  #enqueue(collect: () => Promise<SinkPartial[]>, windowMs: number, final = false): Promise<FlushResult> {
+  #enqueue(collect: () => Promise<SinkPartial[]>, flush: _Flush, final = false): Promise<FlushResult> {
     const run = async (): Promise<FlushResult> => {
+      // From now on, later windows queue a flush of their own.
+      if (this.#waiting === flush) this.#waiting = undefined;
       const started = performance.now();
       const startedAt = this.#now();
       // Before collecting: series finished as they arrive count their rejections then.
       const before = { rejected: this.#table.rejected, invalid: this.#table.invalid };
       const partials = await collect();
-      const result = this.#merge(partials, windowMs, started, final, before);
+      const result = this.#merge(partials, flush.upToMs, started, final, before);
       try {
         await this.#options.onFlush(result);
       } catch (error) {
@@ -594,16 +657,15 @@ export class Pipeline {
 
   /**
    * Says so when a flush (collecting, merging, storing, handing to the outputs) took longer than the
-   * interval: the next window's flush then starts late, and while that lasts the workers hold window after
-   * window, so memory grows until the load drops. Telegraf warns the same way when a collection outlasts
-   * its interval.
+   * interval: the windows closing meanwhile are folded into the next flush, so points then span several
+   * intervals. Telegraf warns the same way when a collection outlasts its interval.
    */
   #warnIfBehind(tookMs: number, metrics: number): void {
     if (!(tookMs > this.#intervalMs)) return;
     this.#options.log.every(
       "flush_behind",
       CAP_WARN_EVERY_MS,
-      "Flush took longer than the flush interval; the collector is falling behind",
+      "Flush took longer than the flush interval; later windows are folded into one point per series",
       {
         took_s: Math.round(tookMs) / 1000,
         flush_interval_s: this.#intervalMs / 1000,

@@ -275,15 +275,17 @@ export class Pool {
    *
    * @param upToWindowMs The newest window to collect.
    * @param consumer Receives the series as they arrive.
+   * @param fold Whether each worker merges its windows up to `upToWindowMs` into one, stamped with it.
    * @returns One partial per worker.
    */
-  flush(upToWindowMs: number, consumer?: SeriesConsumer): Promise<SinkPartial[]> {
+  flush(upToWindowMs: number, consumer?: SeriesConsumer, fold = false): Promise<SinkPartial[]> {
     return Promise.all(
       this.#slots.map(async (slot) =>
         await this.#request(slot, {
           kind: "flush",
           id: this.#nextId++,
           upToWindowMs,
+          fold,
           writeIndex: slot.ring.writeIndex,
         }, consumer) ?? emptyPartial()
       ),

@@ -15,9 +15,10 @@
  *
  * Protocol (all messages are plain data):
  * - worker → pool `{ kind: "ready" }` once the modules are loaded and the loop runs;
- * - pool → worker `{ kind: "flush", id, upToWindowMs, writeIndex }`: read at least up to `writeIndex`
- *   (the producer's position when it closed the window, so every frame stamped with a window
- *   ≤ `upToWindowMs` is before it), then reply `{ kind: "partial", id, partial }` and reset the counters.
+ * - pool → worker `{ kind: "flush", id, upToWindowMs, fold, writeIndex }`: read at least up to
+ *   `writeIndex` (the producer's position when it closed the window, so every frame stamped with a window
+ *   ≤ `upToWindowMs` is before it), then reply `{ kind: "partial", id, partial }` and reset the counters;
+ *   with `fold`, the windows handed over are first merged into one;
  *   A partial of more than 500 series goes over in pieces, `{ kind: "chunk", id, piece }` then the
  *   `partial` with the last piece, and the worker reads its ring and sockets between two pieces; a piece
  *   names each series once and then refers to it by number (`_hand_over.ts` says why);
@@ -79,7 +80,11 @@ function runWorker(init: WorkerInit): void {
         do ring.read(sink); while (ring.behind(request.writeIndex));
         // Empty the sockets' kernel buffers first: taking and posting the partial takes a while.
         if (sockets.size > 0) sockets.read();
-        handOver(request.id, sink.take(request.upToWindowMs), { namer, between: readMore, post: reply });
+        handOver(request.id, sink.take(request.upToWindowMs, request.fold), {
+          namer,
+          between: readMore,
+          post: reply,
+        });
         break;
       }
       case "stop": {

@@ -66,6 +66,8 @@ export type WorkerRequest =
     readonly id: number;
     /** The newest window to hand over. */
     readonly upToWindowMs: number;
+    /** Whether to merge the windows handed over into one, stamped `upToWindowMs` (flushes fell behind). */
+    readonly fold: boolean;
     /** The producer's position when it closed the window. */
     readonly writeIndex: number;
   }

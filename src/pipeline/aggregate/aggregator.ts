@@ -14,7 +14,7 @@
 
 import type { Labels, Sample, SampleKind } from "../../model/sample.ts";
 import { CUMULATIVE_MAX_ENTRIES } from "./cumulative_reducer.ts";
-import { reducerAdd, reducerInit, type ReducerState } from "./reducers.ts";
+import { reducerAdd, reducerInit, reducerMerge, type ReducerState } from "./reducers.ts";
 
 /** How an aggregator buckets and bounds its state. */
 export interface AggregatorOptions {
@@ -204,10 +204,18 @@ export class Aggregator {
    * counts since the last take. The states are handed over, not copied: the aggregator keeps no
    * reference to them.
    *
+   * With `fold`, those buckets are first merged into one, stamped `upToWindowMs`: each series once, its
+   * states of every window merged (the reducers merge by frame sequence, so a gauge still ends on its
+   * last value and a running total still walks its values in order). The pipeline asks for it when its
+   * flushes fell behind, so that a flush covering several windows hands over (and stores) one point per
+   * series rather than one per series and window.
+   *
    * @param upToWindowMs The newest bucket start to take.
+   * @param fold Whether to merge the taken buckets into one.
    * @returns The partial, buckets ascending by time.
    */
-  take(upToWindowMs: number): AggregatePartial {
+  take(upToWindowMs: number, fold = false): AggregatePartial {
+    if (fold) this.#fold(upToWindowMs);
     const buckets: PartialBucket[] = [];
     for (const [windowMs, bucket] of this.#buckets) {
       if (windowMs > upToWindowMs) continue;
@@ -232,6 +240,52 @@ export class Aggregator {
     this.#rejected = 0;
     this.#invalid = 0;
     return partial;
+  }
+
+  /** Merges every bucket up to `upToWindowMs` into the one at `upToWindowMs` (created when missing). */
+  #fold(upToWindowMs: number): void {
+    let into = this.#buckets.get(upToWindowMs);
+    for (const [windowMs, bucket] of this.#buckets) {
+      if (windowMs >= upToWindowMs) continue;
+      if (into === undefined) {
+        // The first bucket met becomes the folded one, restamped: its series move without a merge.
+        this.#buckets.delete(windowMs);
+        this.#buckets.set(upToWindowMs, bucket);
+        into = bucket;
+        continue;
+      }
+      this.#buckets.delete(windowMs);
+      this.#seriesCount -= bucket.size;
+      for (const entry of bucket.first.values()) this.#foldSeries(into, entry);
+      if (bucket.others !== undefined) {
+        for (const more of bucket.others.values()) for (const entry of more) this.#foldSeries(into, entry);
+      }
+    }
+    this.#current = undefined;
+    this.#currentMs = NaN;
+  }
+
+  /** Merges one series of a folded bucket into `into`, or moves it there when `into` lacks it. */
+  #foldSeries(into: _Bucket, entry: PartialSeries): void {
+    let found = into.first.get(entry.key);
+    if (found !== undefined && found.kind !== entry.kind) {
+      found = into.others?.get(entry.key)?.find((other) => other.kind === entry.kind);
+    }
+    if (found !== undefined) {
+      reducerMerge(found.state, entry.state, this.#exactLimit);
+      return;
+    }
+    // Folding never rejects: every series was admitted to its own bucket, and the table caps live series.
+    into.size++;
+    this.#seriesCount++;
+    if (!into.first.has(entry.key)) {
+      into.first.set(entry.key, entry);
+      return;
+    }
+    into.others ??= new Map();
+    const more = into.others.get(entry.key);
+    if (more === undefined) into.others.set(entry.key, [entry]);
+    else more.push(entry);
   }
 
   /**

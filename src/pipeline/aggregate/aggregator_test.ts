@@ -315,3 +315,74 @@ describe("Aggregator + SeriesTable property", () => {
     assert.ok(cumulativeSteps > 0, "no cumulative series moved");
   });
 });
+
+describe("Aggregator.take(upTo, fold) property", () => {
+  it("folding the windows equals one window fed the whole stream, on one aggregator or several", () => {
+    const WINDOWS = 4;
+    const upTo = T0 + (WINDOWS - 1) * INTERVAL;
+    const pointsOf = (metrics: Metric[]) => metrics.sort(byTimeAndKey).map((m) => [m.key, m.kind, m.point]);
+    const table = (exactLimit: number) =>
+      new SeriesTable({
+        intervalMs: INTERVAL,
+        percentiles: [0, 50, 90, 99, 100],
+        maxSeries: 1000,
+        idleMs: 300_000,
+        exactLimit,
+        now: () => T0,
+      });
+    let folded = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const exactLimit = seed % 2 === 0 ? 256 : 8;
+      // A gauge's or running total's values of one frame that fall in two buckets (some with a time of
+      // their own) lose their order inside the frame when merged, as they would in any merge: keep those
+      // in their frame's window. Counters, sets and distributions keep their late buckets.
+      const frames = randomStream(seed, WINDOWS).map((f) => ({
+        ...f,
+        samples: f.samples.map((s) =>
+          s.kind === "gauge" || s.kind === "cumulative" ? { ...s, timeMs: 0 } : s
+        ),
+      }));
+      // The reference: every frame and sample in the last window, with no time of its own.
+      const one = aggregator(1000, exactLimit);
+      for (const frame of frames) {
+        for (const s of frame.samples) one.add({ ...s, timeMs: 0 }, frame.seq, upTo);
+      }
+      const expected = pointsOf(table(exactLimit).merge([one.take(upTo)]));
+      for (let n = 1; n <= 3; n++) {
+        const split = seededRandom(seed * 100 + n);
+        const aggs = Array.from({ length: n }, () => aggregator(1000, exactLimit));
+        for (const frame of frames) {
+          const agg = aggs[Math.floor(split() * n)]!;
+          for (const s of frame.samples) agg.add(s, frame.seq, frame.windowMs);
+        }
+        const partials = aggs.map((a) => a.take(upTo, true));
+        for (const p of partials) {
+          assert.ok(p.buckets.every((b) => b.windowMs === upTo), `seed ${seed}: a bucket was not folded`);
+          if (p.buckets.length > 0) folded++;
+        }
+        assert.deepEqual(
+          pointsOf(table(exactLimit).merge(partials)),
+          expected,
+          `seed ${seed}, ${n} aggregators`,
+        );
+        assert.ok(aggs.every((a) => a.seriesCount === 0));
+      }
+    }
+    assert.ok(folded > 0);
+  });
+
+  it("take(upTo, true) leaves the windows after upTo alone", () => {
+    const agg = aggregator();
+    agg.add(sample("a", "counter", 1), 1, T0);
+    agg.add(sample("a", "counter", 2), 2, T0 + INTERVAL);
+    agg.add(sample("a", "counter", 4), 3, T0 + 2 * INTERVAL);
+    const p = agg.take(T0 + INTERVAL, true);
+    assert.deepEqual(p.buckets.map((b) => b.windowMs), [T0 + INTERVAL]);
+    const a = p.buckets[0]!.series[0]!.state;
+    assert.equal(a.kind === "counter" && counterFinish(a), 3);
+    assert.equal(agg.seriesCount, 1);
+    const rest = agg.take(T0 + 2 * INTERVAL).buckets;
+    assert.equal(rest.length, 1);
+    assert.equal(rest[0]!.series[0]!.state.kind === "counter" && counterFinish(rest[0]!.series[0]!.state), 4);
+  });
+});

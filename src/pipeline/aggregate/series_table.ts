@@ -129,6 +129,8 @@ export class SeriesTable {
   readonly #dormant = new Map<string, _Dormant>();
   /** The series merged since the last {@link SeriesTable.finishMerge}, by window. */
   #windows = new Map<number, Map<string, _Pending>>();
+  /** The length of those windows that span more than the interval (folded ones), by window. */
+  #spans = new Map<number, number>();
   #rejected = 0;
   #invalid = 0;
 
@@ -166,17 +168,20 @@ export class SeriesTable {
    * @param series What the series is (kept by reference until the flush is finished).
    * @param state Its reducer state (consumed).
    * @param tableKey `seriesKindKey(series.key, series.kind)`, when the caller has it already.
+   * @param intervalMs How long the bucket is: the interval, or more for several windows folded into one.
    */
   mergeSeries(
     windowMs: number,
     series: SeriesIdentity,
     state: ReducerState,
     tableKey: string = seriesKindKey(series.key, series.kind),
+    intervalMs: number = this.#intervalMs,
   ): void {
     let pending = this.#windows.get(windowMs);
     if (pending === undefined) {
       pending = new Map();
       this.#windows.set(windowMs, pending);
+      if (intervalMs !== this.#intervalMs) this.#spans.set(windowMs, intervalMs);
     }
     const p = pending.get(tableKey);
     if (p === undefined) pending.set(tableKey, { series, state });
@@ -231,13 +236,16 @@ export class SeriesTable {
    */
   finishMerge(): Metric[] {
     const windows = this.#windows;
+    const spans = this.#spans;
     this.#windows = new Map();
+    this.#spans = new Map();
     const out: Metric[] = [];
     const order = [...windows.keys()].sort((a, b) => a - b);
     const now = this.#now();
     for (const windowMs of order) {
+      const intervalMs = spans.get(windowMs) ?? this.#intervalMs;
       for (const [id, p] of windows.get(windowMs)!) {
-        const metric = this.#finish(id, p.series, p.state, windowMs, now);
+        const metric = this.#finish(id, p.series, p.state, windowMs, intervalMs, now);
         if (metric !== undefined) out.push(metric);
       }
     }
@@ -254,6 +262,8 @@ export class SeriesTable {
    * @param series What the series is.
    * @param state Its reducer state (consumed).
    * @param tableKey `seriesKindKey(series.key, series.kind)`, when the caller has it already.
+   * @param intervalMs How long the bucket is: the interval, or more for several windows folded into one
+   *   (a counter's rate is its delta over this, and the metric says it).
    * @returns Its metric, or `undefined` when the series cap rejected it.
    */
   finishSeries(
@@ -261,8 +271,9 @@ export class SeriesTable {
     series: SeriesIdentity,
     state: ReducerState,
     tableKey: string = seriesKindKey(series.key, series.kind),
+    intervalMs: number = this.#intervalMs,
   ): Metric | undefined {
-    return this.#finish(tableKey, series, state, windowMs, this.#now());
+    return this.#finish(tableKey, series, state, windowMs, intervalMs, this.#now());
   }
 
   #finish(
@@ -270,6 +281,7 @@ export class SeriesTable {
     identity: SeriesIdentity,
     state: ReducerState,
     windowMs: number,
+    intervalMs: number,
     now: number,
   ): Metric | undefined {
     let series = this.#series.get(id);
@@ -294,7 +306,7 @@ export class SeriesTable {
       case "counter": {
         const delta = counterFinish(state);
         total += delta;
-        point = { kind: "counter", delta, total, rate: delta / (this.#intervalMs / 1000) };
+        point = { kind: "counter", delta, total, rate: delta / (intervalMs / 1000) };
         break;
       }
       case "gauge": {
@@ -334,7 +346,7 @@ export class SeriesTable {
         const r = cumulativeFinish(state, raw);
         raw = r.last;
         total = r.last;
-        point = { kind: "counter", delta: r.delta, total, rate: r.delta / (this.#intervalMs / 1000) };
+        point = { kind: "counter", delta: r.delta, total, rate: r.delta / (intervalMs / 1000) };
         break;
       }
     }
@@ -347,7 +359,7 @@ export class SeriesTable {
       kind: identity.kind,
       point,
       timeMs: windowMs,
-      intervalMs: this.#intervalMs,
+      intervalMs,
       startMs,
     };
     if (series === undefined) {

@@ -1,0 +1,115 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createLogger } from "../internal/log.ts";
+import { SelfStats } from "../internal/self_stats.ts";
+import { FORMAT_IDS } from "../model/frame.ts";
+import type { Metric, Point } from "../model/metric.ts";
+import { Pipeline } from "./pipeline.ts";
+import type { FlushResult } from "./pipeline.ts";
+
+// A short interval, so the pipeline's own timer closes windows within the test; the clock is the test's,
+// so which window a frame lands in and when a window closes are decided here, not by the timer's timing.
+const INTERVAL = 20;
+const T0 = 1_700_000_000_000; // a multiple of INTERVAL
+
+function text(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
+
+/** Waits (without a deadline of its own: the test runner's timeout bounds it) until `done()` holds. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 2));
+}
+
+function byName(result: FlushResult): Record<string, { point: Point; timeMs: number; intervalMs: number }> {
+  const out: Record<string, { point: Point; timeMs: number; intervalMs: number }> = {};
+  for (const m of result.metrics as Metric[]) {
+    out[`${m.name} ${m.point.kind}`] = { point: m.point, timeMs: m.timeMs, intervalMs: m.intervalMs };
+  }
+  return out;
+}
+
+for (const workers of [0, 1, 2]) {
+  describe(`Pipeline behind its interval (workers = ${workers})`, () => {
+    it("folds the windows that closed during a slow flush into one flush of one point per series", async () => {
+      const clock = { now: T0 + 5 };
+      const flushed: FlushResult[] = [];
+      const logs: string[] = [];
+      const stats = new SelfStats();
+      let release: () => void = () => {};
+      let hold = false;
+      const pipeline = new Pipeline({
+        workers,
+        ringBytes: 1 << 20,
+        intervalMs: INTERVAL,
+        aggregation: { percentiles: [50], exactLimit: 256, maxSeries: 1000, idleMs: 300_000 },
+        stats,
+        log: createLogger({}, { write: (line) => logs.push(line), now: () => clock.now }),
+        now: () => clock.now,
+        onFlush: async (result) => {
+          flushed.push(result);
+          // A store that takes its time: the windows below close while this flush is not done.
+          if (hold) await new Promise<void>((resolve) => (release = resolve));
+        },
+      });
+      await pipeline.start();
+      try {
+        const emit = pipeline.register({ type: "statsd", id: "local" });
+        /** Emits into the open window, then moves the clock on and waits for the timer to close it. */
+        const window = async (lines: string): Promise<void> => {
+          const open = pipeline.windowMs;
+          emit(text(lines), FORMAT_IDS.statsd);
+          clock.now += INTERVAL;
+          await until(() => pipeline.windowMs > open);
+        };
+        hold = true;
+        await window("hits:1|c\ntemp:5|g\nlat:10|ms\nusers:x|s");
+        await until(() => flushed.length === 1);
+        // The first flush is stuck in its store; three more windows close behind it.
+        await window("hits:2|c\ntemp:7|g\nlat:20|ms\nusers:y|s\nhits:9|ms");
+        await window("hits:3|c\nusers:x|s\nlat:30|ms");
+        await window("hits:4|c\ntemp:+1|g");
+        assert.equal(flushed.length, 1);
+        hold = false;
+        release();
+        await until(() => flushed.length === 2);
+
+        // One flush for the three windows, stamped with the newest, each series once, spanning all three.
+        const folded = flushed[1]!;
+        assert.equal(folded.windowMs, T0 + 3 * INTERVAL);
+        assert.equal(folded.metrics.length, 5);
+        const points = byName(folded);
+        const span = { timeMs: T0 + INTERVAL, intervalMs: 3 * INTERVAL };
+        const rate = 9 / (3 * INTERVAL / 1000);
+        assert.deepEqual(points["hits counter"], {
+          point: { kind: "counter", delta: 9, total: 10, rate },
+          ...span,
+        });
+        assert.deepEqual(points["temp gauge"], { point: { kind: "gauge", value: 8 }, ...span });
+        assert.deepEqual(points["users set"], { point: { kind: "set", count: 2 }, ...span });
+        const lat = points["lat summary"]!.point;
+        assert.equal(lat.kind, "summary");
+        assert.deepEqual([lat.count, lat.sum, lat.min, lat.max, lat.totalCount], [2, 50, 20, 30, 3]);
+        // A name used as a second kind in one of the windows stays its own series.
+        assert.equal(points["hits summary"]?.point.kind === "summary" && points["hits summary"].point.sum, 9);
+        assert.equal(
+          stats.snapshot().find((f) => f.name === "tally_flush_windows_folded_total")?.series[0]?.value,
+          2,
+        );
+
+        // Caught up: the next window is flushed on its own again.
+        await window("hits:1|c");
+        await until(() => flushed.length === 3);
+        assert.deepEqual(byName(flushed[2]!)["hits counter"], {
+          point: { kind: "counter", delta: 1, total: 11, rate: 1 / (INTERVAL / 1000) },
+          timeMs: T0 + 4 * INTERVAL,
+          intervalMs: INTERVAL,
+        });
+      } finally {
+        hold = false;
+        release();
+        await pipeline.stop();
+      }
+    });
+  });
+}
