@@ -33,8 +33,7 @@
 
 import type { FormatOptions } from "../formats/format_table.ts";
 import type { Logger } from "../internal/log.ts";
-import { componentStats } from "../internal/self_stats.ts";
-import type { ComponentStats, SelfCell, SelfStats } from "../internal/self_stats.ts";
+import type { SelfCell, SelfStats } from "../internal/self_stats.ts";
 import type { FormatId } from "../model/frame.ts";
 import type { Metric } from "../model/metric.ts";
 import { seriesKindKey } from "../model/series_key.ts";
@@ -45,7 +44,11 @@ import { DEFAULT_MAX_EVENTS, FrameSink } from "./frame_sink.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import { Pool } from "./pool.ts";
 import type { Balance, WhenFull } from "./pool.ts";
-import { SharedStamp, SocketCounters } from "./_socket_reader.ts";
+import { SharedStamp } from "./_socket_reader.ts";
+import { Intake } from "./_intake.ts";
+import type { DetachSocket, EmitFrame, FrameStamp, PipelineComponent } from "./_intake.ts";
+
+export type { DetachSocket, EmitFrame, PipelineComponent } from "./_intake.ts";
 
 /** How the pipeline aggregates and how big its queues are. */
 export interface PipelineOptions {
@@ -104,60 +107,16 @@ export interface FlushResult {
   readonly final: boolean;
 }
 
-/**
- * Copies one frame of an input into the pipeline; `false` when it was dropped (and counted). `windowMs`
- * stamps the frame with a window other than the open one: a frame kept in the inbox and replayed after a
- * restart goes back into the window it was acknowledged in, so its samples keep their time.
- */
-export type EmitFrame = (bytes: Uint8Array, format: FormatId, windowMs?: number) => boolean;
-
-/** Makes the workers let go of a socket handed to them; the socket may be closed once it resolves. */
-export type DetachSocket = () => Promise<void>;
-
-/** What registers with the pipeline: an input, or one source of an input (a script of a `scripts` input). */
-export interface PipelineComponent {
-  /** The input's type (plugin name): the `component_type` label. */
-  readonly type: string;
-  /** The input's id (config key): the `component_id` label. */
-  readonly id: string;
-  /**
-   * The labels naming one source inside the input (`{ script: "lvs_check" }`), added to its self-metrics
-   * so that its lines, bad lines, bytes and drops are counted apart from the input's other sources.
-   */
-  readonly labels?: Readonly<Record<string, string>>;
-}
-
 /** How often the "series cap reached" warning may repeat. */
 const CAP_WARN_EVERY_MS = 60_000;
+/** How often a "flush failed" warning may repeat. */
+const FLUSH_WARN_EVERY_MS = 10_000;
 
 /** The windows one flush takes: from `fromMs` (its own) up to `upToMs` (later ones joined while it waited). */
 interface _Flush {
   readonly fromMs: number;
   upToMs: number;
 }
-interface _AttachedSocket {
-  readonly input: _Input;
-  readonly counters: SocketCounters;
-  readonly onPackets: (count: number) => void;
-  packets: number;
-  bytes: number;
-  errors: number;
-}
-
-/** How often a "frames dropped" warning may repeat per input. */
-const DROP_WARN_EVERY_MS = 10_000;
-/** The highest input id a frame header can carry (u16). */
-const MAX_INPUTS = 65536;
-
-interface _Input {
-  readonly component: PipelineComponent;
-  readonly stats: ComponentStats;
-  readonly ringFull: SelfCell;
-  readonly badLines: SelfCell;
-  readonly socketErrors: SelfCell;
-  readonly warnKey: string;
-}
-
 /**
  * The frame pipeline: a resource with `start()` / `stop()`.
  *
@@ -201,20 +160,17 @@ export class Pipeline {
   #finished: Metric[] = [];
   readonly #pool: Pool | undefined;
   readonly #inline: FrameSink | undefined;
-  readonly #inputs: _Input[] = [];
+  readonly #intake: Intake;
   readonly #flushDuration: SelfCell;
   readonly #foldedWindows: SelfCell;
   readonly #eventsDropped: SelfCell;
   readonly #restarts: SelfCell;
   readonly #invalidValues: SelfCell;
   readonly #framesSkipped: SelfCell;
-  // What emit stamps frames with, shared with the emit closures (plain fields, read per frame).
-  readonly #stamp: { seq: number; windowMs: number; closed: boolean };
+  // What emit stamps frames with, shared with the intake's emit closures (plain fields, read per frame).
+  readonly #stamp: FrameStamp;
   // With workers, the sequence and window are shared with them: they stamp datagrams read from sockets.
   readonly #shared: SharedStamp | undefined;
-  readonly #inputIds = new Map<EmitFrame, number>();
-  /** The sockets the workers read, with what of their counts was credited already. */
-  readonly #sockets = new Map<number, _AttachedSocket>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   /** The timer's flush queued behind a running one, which later windows join instead of queueing more. */
@@ -290,6 +246,13 @@ export class Pipeline {
     }
     this.#stamp = { seq: 0, windowMs: this.#align(this.#now()), closed: false };
     if (this.#shared !== undefined) this.#shared.windowMs = this.#stamp.windowMs;
+    this.#intake = new Intake({
+      stats,
+      log: options.log,
+      stamp: this.#stamp,
+      ...(this.#pool !== undefined ? { pool: { pool: this.#pool, shared: this.#shared! } } : {}),
+      ...(this.#inline !== undefined ? { inline: this.#inline } : {}),
+    });
 
     this.#flushDuration = stats.cell("tally_flush_duration_seconds", {}, {
       type: "gauge",
@@ -330,9 +293,9 @@ export class Pipeline {
       }));
     }
     const table = this.#table;
-    const creditSockets = () => this.#creditSockets();
+    const intake = this.#intake;
     stats.onCollect(function collectPipeline(): void {
-      creditSockets();
+      intake.creditSockets();
       live.set(table.size);
       rejected.set(table.rejected);
       for (let i = 0; i < fills.length; i++) fills[i]!.set(pool!.fill(i));
@@ -390,129 +353,35 @@ export class Pipeline {
   }
 
   /**
-   * Registers an input, or one source of an input, and returns its emit function. Lines, bad lines,
-   * bytes and drops are counted per registration, labelled with its type, id and `labels`.
+   * Registers an input, or one source of an input, and returns its emit function (see
+   * {@link Intake.register}).
    *
-   * @param component The input's type and id, and the labels of a source inside it (its self-metric
-   *   labels).
+   * @param component The input's type and id, and the labels of a source inside it.
    * @returns The emit function: it stamps, copies and counts; `false` when the frame was dropped.
    * @throws {RangeError} When more than 65 536 inputs and sources register.
    */
   register(component: PipelineComponent): EmitFrame {
-    const inputId = this.#inputs.length;
-    if (inputId >= MAX_INPUTS) {
-      throw new RangeError(`Cannot register input "${component.id}": already ${MAX_INPUTS} inputs`);
-    }
-    const stats = componentStats(this.#options.stats, component);
-    const input: _Input = {
-      component,
-      stats,
-      ringFull: stats.dropped("ring_full"),
-      badLines: stats.errors("bad_line"),
-      socketErrors: stats.errors("socket"),
-      // Per input, not per source: 500 scripts of one input share one rate-limited warning.
-      warnKey: `ring_full:${component.type}:${component.id}`,
-    };
-    this.#inputs.push(input);
-    const stopped = stats.dropped("stopped");
-    const tooLarge = stats.dropped("frame_too_large");
-    const log = this.#options.log;
-    const fields = {
-      ...component.labels,
-      component_type: component.type,
-      component_id: component.id,
-      when_full: "drop",
-    };
-    const receivedBytes = stats.receivedBytes;
-    const pool = this.#pool;
-    const inline = this.#inline;
-    const stamp = this.#stamp;
-    const shared = this.#shared;
-    const emit = function emit(bytes: Uint8Array, format: FormatId, windowMs?: number): boolean {
-      receivedBytes.add(bytes.length);
-      if (stamp.closed) {
-        stopped.add();
-        return false;
-      }
-      const seq = shared === undefined ? ++stamp.seq : shared.take(1);
-      const window = windowMs ?? stamp.windowMs;
-      if (inline !== undefined) {
-        inline.frame(inputId, format, seq, window, bytes);
-        return true;
-      }
-      if (pool!.write(inputId, format, seq, window, bytes)) return true;
-      if (bytes.length > pool!.maxFrameBytes) {
-        tooLarge.add();
-        log.every(input.warnKey, DROP_WARN_EVERY_MS, "Frame larger than half a ring; dropping it", {
-          ...fields,
-          bytes: bytes.length,
-          max_bytes: pool!.maxFrameBytes,
-        });
-        return false;
-      }
-      input.ringFull.add();
-      log.every(input.warnKey, DROP_WARN_EVERY_MS, "Pipeline rings full; dropping frames", fields);
-      return false;
-    };
-    this.#inputIds.set(emit, inputId);
-    return emit;
+    return this.#intake.register(component);
   }
 
   /**
-   * Hands a UDP socket of an input to the workers, which read it themselves from then on: its datagrams
-   * become frames of `format` without the main thread or the ring in between. Their count is credited to
-   * `onPackets` (and their bytes to the input's received bytes) at each flush.
+   * Hands a UDP socket of an input to the workers, which read it themselves from then on (see
+   * {@link Intake.attachSocket}).
    *
    * @param emit The emit function {@link Pipeline.register} returned for the input.
    * @param fd The socket's descriptor (opened through the runtime's FFI).
    * @param format The format of its datagrams.
-   * @param onPackets Counts the datagrams read, e.g. the input's `tally_input_packets_total`.
+   * @param onPackets Counts the datagrams read.
    * @returns How to take it back, or `undefined` when there are no workers (the caller reads it itself).
    * @throws {Error} When `emit` is not one this pipeline returned.
    */
-  async attachSocket(
+  attachSocket(
     emit: EmitFrame,
     fd: number,
     format: FormatId,
     onPackets: (count: number) => void,
   ): Promise<DetachSocket | undefined> {
-    const inputId = this.#inputIds.get(emit);
-    if (inputId === undefined) {
-      throw new Error(`Cannot attach socket ${fd}: the emit function is not this pipeline's`);
-    }
-    const pool = this.#pool;
-    if (pool === undefined || this.#stamp.closed) return undefined;
-    const counters = SocketCounters.allocate();
-    this.#sockets.set(fd, {
-      input: this.#inputs[inputId]!,
-      counters: new SocketCounters(counters),
-      onPackets,
-      packets: 0,
-      bytes: 0,
-      errors: 0,
-    });
-    await pool.attach({ fd, inputId, format, counters });
-    return async () => {
-      await pool.detach(fd);
-      this.#creditSockets();
-      this.#sockets.delete(fd);
-    };
-  }
-
-  /** Adds what the workers counted on their sockets since the last call to the inputs' counters. */
-  #creditSockets(): void {
-    for (const socket of this.#sockets.values()) {
-      const { counters, input } = socket;
-      const packets = counters.packets;
-      const bytes = counters.bytes;
-      const errors = counters.errors;
-      if (packets > socket.packets) socket.onPackets(packets - socket.packets);
-      if (bytes > socket.bytes) input.stats.receivedBytes.add(bytes - socket.bytes);
-      if (errors > socket.errors) input.socketErrors.add(errors - socket.errors);
-      socket.packets = packets;
-      socket.bytes = bytes;
-      socket.errors = errors;
-    }
+    return this.#intake.attachSocket(emit, fd, format, onPackets);
   }
 
   /**
@@ -591,7 +460,7 @@ export class Pipeline {
         const flush: _Flush = { fromMs: closing, upToMs: closing };
         this.#waiting = flush;
         this.#enqueue(() => this.#collect(flush), flush).catch((error: unknown) => {
-          this.#options.log.every("flush", DROP_WARN_EVERY_MS, "Flush failed", { error: String(error) });
+          this.#options.log.every("flush", FLUSH_WARN_EVERY_MS, "Flush failed", { error: String(error) });
         });
       }
     }
@@ -643,7 +512,7 @@ export class Pipeline {
       try {
         await this.#options.onFlush(result);
       } catch (error) {
-        this.#options.log.every("on_flush", DROP_WARN_EVERY_MS, "Flush consumer failed", {
+        this.#options.log.every("on_flush", FLUSH_WARN_EVERY_MS, "Flush consumer failed", {
           error: String(error),
         });
       }
@@ -684,7 +553,7 @@ export class Pipeline {
     final: boolean,
     before: { readonly rejected: number; readonly invalid: number },
   ): FlushResult {
-    this.#creditSockets();
+    this.#intake.creditSockets();
     const table = this.#table;
     const merged = table.merge(partials.map((p) => p.aggregate));
     const finished = this.#finished;
@@ -714,22 +583,7 @@ export class Pipeline {
       for (const event of partial.events) events.push(event);
       this.#eventsDropped.add(partial.eventsDropped);
       this.#framesSkipped.add(partial.framesSkipped);
-      for (const { inputId, lines } of partial.lines) this.#inputs[inputId]?.stats.received.add(lines);
-      for (const { inputId, reason, count } of partial.bad) {
-        const input = this.#inputs[inputId];
-        if (input === undefined) continue;
-        input.badLines.add(count);
-        this.#options.stats.cell(
-          "tally_bad_lines_total",
-          {
-            ...input.component.labels,
-            component_type: input.component.type,
-            component_id: input.component.id,
-            reason,
-          },
-          { type: "counter", help: "Lines rejected by the parser, by reason" },
-        ).add(count);
-      }
+      this.#intake.credit(partial);
     }
     const durationMs = performance.now() - started;
     this.#flushDuration.set(durationMs / 1000);
