@@ -243,6 +243,18 @@ function byTimeAndKey(a: Metric, b: Metric): number {
   return a.timeMs - b.timeMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
+/** The table the property tests finish partials in. */
+function testTable(exactLimit: number): SeriesTable {
+  return new SeriesTable({
+    intervalMs: INTERVAL,
+    percentiles: [0, 50, 90, 99, 100],
+    maxSeries: 1000,
+    idleMs: 300_000,
+    exactLimit,
+    now: () => T0,
+  });
+}
+
 interface RunResult {
   readonly flushes: Metric[][];
   readonly snapshot: Metric[];
@@ -256,14 +268,7 @@ function run(
   exactLimit: number,
 ) {
   const aggs = Array.from({ length: n }, () => aggregator(1000, exactLimit));
-  const table = new SeriesTable({
-    intervalMs: INTERVAL,
-    percentiles: [0, 50, 90, 99, 100],
-    maxSeries: 1000,
-    idleMs: 300_000,
-    exactLimit,
-    now: () => T0,
-  });
+  const table = testTable(exactLimit);
   const flushes: Metric[][] = [];
   let next = 0;
   for (let w = 0; w < windows; w++) {
@@ -321,15 +326,6 @@ describe("Aggregator.take(upTo, fold) property", () => {
     const WINDOWS = 4;
     const upTo = T0 + (WINDOWS - 1) * INTERVAL;
     const pointsOf = (metrics: Metric[]) => metrics.sort(byTimeAndKey).map((m) => [m.key, m.kind, m.point]);
-    const table = (exactLimit: number) =>
-      new SeriesTable({
-        intervalMs: INTERVAL,
-        percentiles: [0, 50, 90, 99, 100],
-        maxSeries: 1000,
-        idleMs: 300_000,
-        exactLimit,
-        now: () => T0,
-      });
     let folded = 0;
     for (let seed = 1; seed <= 40; seed++) {
       const exactLimit = seed % 2 === 0 ? 256 : 8;
@@ -347,7 +343,7 @@ describe("Aggregator.take(upTo, fold) property", () => {
       for (const frame of frames) {
         for (const s of frame.samples) one.add({ ...s, timeMs: 0 }, frame.seq, upTo);
       }
-      const expected = pointsOf(table(exactLimit).merge([one.take(upTo)]));
+      const expected = pointsOf(testTable(exactLimit).merge([one.take(upTo)]));
       for (let n = 1; n <= 3; n++) {
         const split = seededRandom(seed * 100 + n);
         const aggs = Array.from({ length: n }, () => aggregator(1000, exactLimit));
@@ -361,7 +357,7 @@ describe("Aggregator.take(upTo, fold) property", () => {
           if (p.buckets.length > 0) folded++;
         }
         assert.deepEqual(
-          pointsOf(table(exactLimit).merge(partials)),
+          pointsOf(testTable(exactLimit).merge(partials)),
           expected,
           `seed ${seed}, ${n} aggregators`,
         );
