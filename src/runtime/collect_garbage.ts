@@ -35,3 +35,31 @@ export function collectGarbage(): boolean {
   gc();
   return true;
 }
+
+/** Bun's `bun:jsc` young-generation collection, loaded on the first call; `null` where there is none. */
+let _edenGC: (() => unknown) | null | undefined;
+
+/**
+ * Runs a young-generation ("eden") collection of this thread's heap where the runtime offers one: it
+ * visits only what was allocated since the last collection, so it costs about a millisecond however large
+ * the old generation is.
+ *
+ * The pool calls it between the pieces of a hand-over: each piece's states are garbage once merged, and
+ * the engine lets the young generation grow to about the size of the old one before collecting it (75 MiB at
+ * 100 000 series), so a flush's copies of the states piled up until then.
+ *
+ * Bun: `edenGC()` of `bun:jsc`. Deno and Node: none.
+ *
+ * @returns Whether a collection ran.
+ */
+export function collectYoungGarbage(): boolean {
+  if (_edenGC === undefined) {
+    const meta = import.meta as unknown as { require?: (id: string) => unknown };
+    _edenGC = "Bun" in globalThis && typeof meta.require === "function"
+      ? (meta.require("bun:jsc") as { edenGC(): unknown }).edenGC
+      : null;
+  }
+  if (_edenGC === null) return false;
+  _edenGC();
+  return true;
+}

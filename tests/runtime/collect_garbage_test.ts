@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { collectGarbage } from "../../src/runtime/collect_garbage.ts";
+import { collectGarbage, collectYoungGarbage } from "../../src/runtime/collect_garbage.ts";
 
 interface HeapStats {
   heapSize: number;
@@ -30,5 +30,11 @@ describe("collectGarbage()", () => {
     assert.equal(collectGarbage(), true);
     const after = jsc.heapStats().heapSize;
     assert.ok(after < live + 2_000_000, `heap ${after} after the collection, ${live} before the garbage`);
+  });
+
+  it("collectYoungGarbage() collects on Bun only, again and again", () => {
+    const bun = "Bun" in globalThis;
+    assert.equal(collectYoungGarbage(), bun);
+    assert.equal(collectYoungGarbage(), bun);
   });
 });
