@@ -2,15 +2,11 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { collectGarbage, collectYoungGarbage } from "../../src/runtime/collect_garbage.ts";
 
-interface HeapStats {
-  heapSize: number;
-}
-
-/** Builds `count` small objects, all alive until it returns (so young collections keep them), then drops them. */
-function makeGarbage(count: number): number {
-  const kept: { i: number }[] = [];
-  for (let i = 0; i < count; i++) kept.push({ i });
-  return kept.length;
+/** Weak references to `count` objects that nothing else keeps. */
+function weaklyHeld(count: number): WeakRef<object>[] {
+  const refs: WeakRef<object>[] = [];
+  for (let i = 0; i < count; i++) refs.push(new WeakRef({ i, payload: [i, i + 1, i + 2] }));
+  return refs;
 }
 
 describe("collectGarbage()", () => {
@@ -21,15 +17,13 @@ describe("collectGarbage()", () => {
 
   it("frees what nothing keeps, on Bun", async () => {
     if (!("Bun" in globalThis)) return;
-    const jsc = await import("bun:jsc" as string) as { heapStats(): HeapStats };
-    collectGarbage();
-    const live = jsc.heapStats().heapSize;
-    assert.equal(makeGarbage(300_000), 300_000);
-    const withGarbage = jsc.heapStats().heapSize;
-    assert.ok(withGarbage > live + 4_000_000, `heap ${live} -> ${withGarbage} after 300 000 objects`);
+    const refs = weaklyHeld(1000);
+    // Targets of weak references created in a job stay alive until the job ends.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     assert.equal(collectGarbage(), true);
-    const after = jsc.heapStats().heapSize;
-    assert.ok(after < live + 2_000_000, `heap ${after} after the collection, ${live} before the garbage`);
+    const cleared = refs.filter((ref) => ref.deref() === undefined).length;
+    // The engine scans the stack conservatively: a stray word may keep one or two alive.
+    assert.ok(cleared >= 990, `${cleared} of 1000 weakly held objects freed`);
   });
 
   it("collectYoungGarbage() collects on Bun only, again and again", () => {
