@@ -44,8 +44,23 @@ export interface GaugeState {
  * @returns The state.
  */
 export function gaugeInit(): GaugeState {
-  return { kind: "gauge", hasSet: false, setSeq: 0, setValue: 0, deltaSeqs: [], deltaSums: [] };
+  return {
+    kind: "gauge",
+    hasSet: false,
+    setSeq: 0,
+    setValue: 0,
+    deltaSeqs: _NO_DELTAS,
+    deltaSums: _NO_DELTAS,
+  };
 }
+
+/**
+ * The delta lists of every gauge that has none, shared and never written: most gauges are only ever set,
+ * and two empty arrays per gauge and window were 2.6 MiB of a 100 000-series window of the StatsD
+ * benchmark's mix. The first delta gives a state arrays of its own ({@link _addDelta}); every other writer
+ * runs only on a list that holds entries, or replaces the lists.
+ */
+const _NO_DELTAS: number[] = [];
 
 /** Drops the delta entries with a sequence at or below `seq` (they precede a set). */
 function _dropDeltasThrough(s: GaugeState, seq: number): void {
@@ -85,11 +100,17 @@ function _coalesceDeltas(s: GaugeState): void {
 function _addDelta(s: GaugeState, seq: number, delta: number): void {
   const seqs = s.deltaSeqs;
   const last = seqs.length - 1;
-  if (last >= 0 && seqs[last] === seq) {
+  if (last < 0) {
+    // The first delta: lists of its own, never the shared empty ones.
+    s.deltaSeqs = [seq];
+    s.deltaSums = [delta];
+    return;
+  }
+  if (seqs[last] === seq) {
     s.deltaSums[last]! += delta;
     return;
   }
-  if (last < 0 || seqs[last]! < seq) {
+  if (seqs[last]! < seq) {
     seqs.push(seq);
     s.deltaSums.push(delta);
   } else {

@@ -97,4 +97,23 @@ describe("gauge reducer", () => {
     assert.equal(gaugeFinish(s, 0), GAUGE_MAX_DELTAS * 3);
     for (let i = 1; i < s.deltaSeqs.length; i++) assert.ok(s.deltaSeqs[i]! > s.deltaSeqs[i - 1]!);
   });
+
+  it("gauges without deltas share the empty lists, and the first delta writes lists of its own", () => {
+    const a = gaugeInit();
+    const b = gaugeInit();
+    gaugeAdd(a, 5, false, 1);
+    assert.equal(a.deltaSeqs, b.deltaSeqs);
+    gaugeAdd(a, 2, true, 2);
+    gaugeAdd(a, 1, true, 2);
+    assert.deepEqual([a.deltaSeqs, a.deltaSums], [[2], [3]]);
+    assert.deepEqual([b.deltaSeqs, b.deltaSums], [[], []]);
+    assert.notEqual(a.deltaSeqs, a.deltaSums);
+    assert.equal(gaugeFinish(a, 0), 8);
+    assert.equal(gaugeFinish(b, 7), 7);
+    const c = gaugeInit();
+    gaugeAdd(c, 4, true, 3);
+    gaugeAdd(c, 9, false, 4);
+    assert.equal(gaugeFinish(c, 0), 9);
+    assert.deepEqual([gaugeInit().deltaSeqs, gaugeInit().deltaSums], [[], []]);
+  });
 });
