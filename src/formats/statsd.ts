@@ -86,6 +86,9 @@ const LOWER_S = 0x73;
  * @param bytes One datagram, or a chunk of newline-delimited lines; not retained.
  * @param sink Receives each sample (`sample`), event or service check (`event`) and rejected line or
  *   value group (`bad`).
+ * @param from Where the datagram starts in `bytes` (0 by default): a reader of many datagrams in one
+ *   buffer passes a range rather than allocating a view per datagram.
+ * @param to Where it ends, exclusive (`bytes.length` by default).
  * @returns The number of non-empty lines seen, good and bad.
  * @example
  * ```ts
@@ -93,10 +96,10 @@ const LOWER_S = 0x73;
  * parseStatsd(bytes, { sample: (s) => console.log(s.name, s.value), event() {}, bad() {} }); // 2
  * ```
  */
-export function parseStatsd(bytes: Uint8Array, sink: SampleSink): number {
-  const length = bytes.length;
+export function parseStatsd(bytes: Uint8Array, sink: SampleSink, from = 0, to = bytes.length): number {
+  const length = to;
   let lines = 0;
-  let start = 0;
+  let start = from;
   while (start < length) {
     let i = start;
     let high = 0;

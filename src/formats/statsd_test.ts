@@ -244,6 +244,33 @@ describe("parseStatsd() Etsy dialect", () => {
     assert.deepEqual(r.samples.map((s) => s.name), ["a", "b", "c"]);
   });
 
+  it("parseStatsd() parses only the range [from, to) of a larger buffer, as it would the datagram alone", () => {
+    const datagram = "a:1|c\nb:2|g|#env:x\nc:u1|s\nbad line\nd:3:4|ms";
+    const alone = run(datagram);
+    const around = encoder.encode(`x:9|c\n${datagram}\ny:8|c`);
+    const from = 6;
+    const to = from + encoder.encode(datagram).length;
+    const samples: Sample[] = [];
+    const bad: BadReason[] = [];
+    const lines = parseStatsd(
+      around,
+      {
+        sample: (sample) => samples.push({ ...sample }),
+        event: () => assert.fail("no events here"),
+        bad: (reason) => bad.push(reason),
+      },
+      from,
+      to,
+    );
+    assert.equal(lines, alone.lines);
+    assert.deepEqual(samples, alone.samples);
+    assert.deepEqual(bad, alone.bad);
+    assert.equal(
+      parseStatsd(around, { sample: () => assert.fail("empty range"), event() {}, bad() {} }, 3, 3),
+      0,
+    );
+  });
+
   it("parseStatsd() lends each sample for the call only: one object, overwritten by the next value", () => {
     const lent: Sample[] = [];
     const copies: Sample[] = [];

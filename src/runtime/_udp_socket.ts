@@ -210,7 +210,19 @@ class LibcDatagramBatch implements DatagramBatch {
 
   datagram(index: number): Uint8Array {
     const start = index * SLOT_BYTES;
-    return this.#data.subarray(start, start + (this.#words[index * (MMSGHDR_BYTES / 4) + MSG_LEN / 4] ?? 0));
+    return this.#data.subarray(start, start + this.length(index));
+  }
+
+  get bytes(): Uint8Array {
+    return this.#data;
+  }
+
+  start(index: number): number {
+    return index * SLOT_BYTES;
+  }
+
+  length(index: number): number {
+    return this.#words[index * (MMSGHDR_BYTES / 4) + MSG_LEN / 4] ?? 0;
   }
 }
 

@@ -33,7 +33,12 @@ describe(`Runtime.openUdp() on ${runtime.name}`, () => {
         // Read now and then so the batch is seen full and partly full.
         if (i % 40 === 39) {
           for (let n = batch.receive(); n > 0; n = batch.receive()) {
-            for (let k = 0; k < n; k++) got.push(batch.datagram(k).slice());
+            for (let k = 0; k < n; k++) {
+              // The range in the batch's memory is the same bytes as the view.
+              const start = batch.start(k);
+              assert.deepEqual(batch.bytes.subarray(start, start + batch.length(k)), batch.datagram(k));
+              got.push(batch.datagram(k).slice());
+            }
           }
         }
       }
@@ -80,6 +85,11 @@ describe(`Runtime.openUdp() on ${runtime.name}`, () => {
       }
       assert.equal(n, 1);
       assert.equal(new TextDecoder().decode(batch.datagram(0)), "a:1|c");
+      assert.equal(batch.length(0), 5);
+      assert.equal(
+        new TextDecoder().decode(batch.bytes.subarray(batch.start(0), batch.start(0) + 5)),
+        "a:1|c",
+      );
     } finally {
       client.close();
       await socket.close();
