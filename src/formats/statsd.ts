@@ -27,8 +27,8 @@
  * The hot path scans bytes directly, decodes only the slices it keeps, parses numbers without
  * allocating, memoises series identities in a bounded per-thread cache (`_statsd_identity.ts`), and hands
  * every metric value over in one reused `Sample` (valid during the `sink.sample` call only), so a steady
- * stream of known series allocates nothing per line but set members. Events and service checks are
- * in `_statsd_events.ts`.
+ * stream of known series allocates nothing per line (a repeated set member gets the string decoded the
+ * last time, `_statsd_members.ts`). Events and service checks are in `_statsd_events.ts`.
  *
  * Spec links: Etsy `docs/metric_types.md`; DogStatsD datagram format
  * (docs.datadoghq.com/developers/dogstatsd/datagram_shell); Telegraf statsd README (Influx tags);
@@ -39,8 +39,8 @@
 
 import type { BadReason, Label, SampleKind, SampleSink } from "../model/sample.ts";
 import { parseEvent, parseServiceCheck } from "./_statsd_events.ts";
+import { memberText } from "./_statsd_members.ts";
 import {
-  decode,
   fillSample,
   FNV_OFFSET,
   FNV_PRIME,
@@ -275,7 +275,7 @@ function emitValues(
     if (kind === "set") {
       // Members are kept as sent, blanks included (Etsy does the same).
       if (b === a) sink.bad("bad_value");
-      else sink.sample(fillSample(identity, kind, 0, decode(bytes, a, b, ascii), 1, false, timeMs));
+      else sink.sample(fillSample(identity, kind, 0, memberText(bytes, a, b, ascii), 1, false, timeMs));
     } else {
       let x = a;
       let y = b;
