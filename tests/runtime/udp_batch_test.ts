@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
+import { existsSync, readFileSync } from "node:fs";
 import { detectRuntime } from "../../src/runtime/detect.ts";
 
 const runtime = detectRuntime();
@@ -67,6 +68,22 @@ describe(`Runtime.openUdp() on ${runtime.name}`, () => {
       await assert.rejects(runtime.openUdp!({ host: "localhost", port: 0, receiveBufferBytes: 0 }), {
         message: 'Cannot bind UDP socket "localhost:0": the host is not an IP address',
       });
+    } finally {
+      await socket.close();
+    }
+  });
+
+  it("openUdp() gets the receive buffer asked for past rmem_max with CAP_NET_ADMIN, else at most rmem_max", async (t) => {
+    if (!existsSync("/proc/sys/net/core/rmem_max")) return t.skip("no /proc/sys/net/core/rmem_max");
+    const max = Number(readFileSync("/proc/sys/net/core/rmem_max", "utf8"));
+    // CAP_NET_ADMIN is capability 12 of the effective set.
+    const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "0";
+    const mayForce = (BigInt(`0x${capEff}`) & (1n << 12n)) !== 0n;
+    const asked = Math.min(2 * max, 1 << 29);
+    const socket = await runtime.openUdp!({ host: "127.0.0.1", port: 0, receiveBufferBytes: asked });
+    try {
+      if (mayForce) assert.equal(socket.grantedReceiveBuffer(), asked);
+      else assert.ok(socket.grantedReceiveBuffer() <= max, `${socket.grantedReceiveBuffer()} > ${max}`);
     } finally {
       await socket.close();
     }
