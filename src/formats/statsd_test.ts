@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { parseStatsd } from "./statsd.ts";
+import { parseStatsd, parseStatsdRange } from "./statsd.ts";
 import type { BadReason, Sample, SampleSink, TallyEvent } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
 
@@ -244,7 +244,7 @@ describe("parseStatsd() Etsy dialect", () => {
     assert.deepEqual(r.samples.map((s) => s.name), ["a", "b", "c"]);
   });
 
-  it("parseStatsd() parses only the range [from, to) of a larger buffer, as it would the datagram alone", () => {
+  it("parseStatsdRange() parses only [from, to) of a larger buffer, as parseStatsd() the datagram alone", () => {
     const datagram = "a:1|c\nb:2|g|#env:x\nc:u1|s\nbad line\nd:3:4|ms";
     const alone = run(datagram);
     const around = encoder.encode(`x:9|c\n${datagram}\ny:8|c`);
@@ -252,7 +252,7 @@ describe("parseStatsd() Etsy dialect", () => {
     const to = from + encoder.encode(datagram).length;
     const samples: Sample[] = [];
     const bad: BadReason[] = [];
-    const lines = parseStatsd(
+    const lines = parseStatsdRange(
       around,
       {
         sample: (sample) => samples.push({ ...sample }),
@@ -266,7 +266,7 @@ describe("parseStatsd() Etsy dialect", () => {
     assert.deepEqual(samples, alone.samples);
     assert.deepEqual(bad, alone.bad);
     assert.equal(
-      parseStatsd(around, { sample: () => assert.fail("empty range"), event() {}, bad() {} }, 3, 3),
+      parseStatsdRange(around, { sample: () => assert.fail("empty range"), event() {}, bad() {} }, 3, 3),
       0,
     );
   });

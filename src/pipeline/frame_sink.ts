@@ -9,7 +9,7 @@
  */
 
 import { createFormatTable } from "../formats/format_table.ts";
-import { parseStatsd } from "../formats/statsd.ts";
+import { parseStatsdRange } from "../formats/statsd.ts";
 import { FORMAT_IDS } from "../model/frame.ts";
 import type { FormatLookup, FormatOptions } from "../formats/format_table.ts";
 import type { BadReason, Sample, SampleSink, TallyEvent } from "../model/sample.ts";
@@ -167,7 +167,7 @@ export class FrameSink implements FrameVisitor, SampleSink {
     this.#inputId = inputId;
     this.#seq = seq;
     this.#windowMs = windowMs;
-    this.#lines[inputId] = (this.#lines[inputId] ?? 0) + parseStatsd(bytes, this, start, end);
+    this.#lines[inputId] = (this.#lines[inputId] ?? 0) + parseStatsdRange(bytes, this, start, end);
   }
 
   /**
