@@ -27,8 +27,8 @@
  * The hot path scans bytes directly, decodes only the slices it keeps, parses numbers without
  * allocating, memoises series identities in a bounded per-thread cache (`_statsd_identity.ts`), and hands
  * every metric value over in one reused `Sample` (valid during the `sink.sample` call only), so a steady
- * stream of known series allocates nothing per line but set members. Events and service checks are
- * in `_statsd_events.ts`.
+ * stream of known series allocates nothing per line (a repeated set member gets the string decoded the
+ * last time, `_statsd_members.ts`). Events and service checks are in `_statsd_events.ts`.
  *
  * Spec links: Etsy `docs/metric_types.md`; DogStatsD datagram format
  * (docs.datadoghq.com/developers/dogstatsd/datagram_shell); Telegraf statsd README (Influx tags);
@@ -39,8 +39,8 @@
 
 import type { BadReason, Label, SampleKind, SampleSink } from "../model/sample.ts";
 import { parseEvent, parseServiceCheck } from "./_statsd_events.ts";
+import { memberText } from "./_statsd_members.ts";
 import {
-  decode,
   fillSample,
   FNV_OFFSET,
   FNV_PRIME,
@@ -94,9 +94,24 @@ const LOWER_S = 0x73;
  * ```
  */
 export function parseStatsd(bytes: Uint8Array, sink: SampleSink): number {
-  const length = bytes.length;
+  return parseStatsdRange(bytes, sink, 0, bytes.length);
+}
+
+/**
+ * {@link parseStatsd} over `[from, to)` of a larger buffer: a reader of many datagrams in one buffer (a
+ * `recvmmsg` batch) passes each one's range rather than allocating a view per datagram. A separate
+ * function rather than optional parameters: with defaults, JavaScriptCore ran the parser at half speed.
+ *
+ * @param bytes The buffer; not retained.
+ * @param sink As for {@link parseStatsd}.
+ * @param from Where the datagram starts.
+ * @param to Where it ends, exclusive; at most `bytes.length`.
+ * @returns The number of non-empty lines seen, good and bad.
+ */
+export function parseStatsdRange(bytes: Uint8Array, sink: SampleSink, from: number, to: number): number {
+  const length = to;
   let lines = 0;
-  let start = 0;
+  let start = from;
   while (start < length) {
     let i = start;
     let high = 0;
@@ -272,7 +287,7 @@ function emitValues(
     if (kind === "set") {
       // Members are kept as sent, blanks included (Etsy does the same).
       if (b === a) sink.bad("bad_value");
-      else sink.sample(fillSample(identity, kind, 0, decode(bytes, a, b, ascii), 1, false, timeMs));
+      else sink.sample(fillSample(identity, kind, 0, memberText(bytes, a, b, ascii), 1, false, timeMs));
     } else {
       let x = a;
       let y = b;

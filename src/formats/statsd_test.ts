@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { parseStatsd } from "./statsd.ts";
+import { parseStatsd, parseStatsdRange } from "./statsd.ts";
 import type { BadReason, Sample, SampleSink, TallyEvent } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
 
@@ -242,6 +242,33 @@ describe("parseStatsd() Etsy dialect", () => {
     const r = run("a:1|c\r\nb:2|g\n\nc:3|ms\r\n\r\n\n");
     assert.equal(r.lines, 3, "empty lines are not counted");
     assert.deepEqual(r.samples.map((s) => s.name), ["a", "b", "c"]);
+  });
+
+  it("parseStatsdRange() parses only [from, to) of a larger buffer, as parseStatsd() the datagram alone", () => {
+    const datagram = "a:1|c\nb:2|g|#env:x\nc:u1|s\nbad line\nd:3:4|ms";
+    const alone = run(datagram);
+    const around = encoder.encode(`x:9|c\n${datagram}\ny:8|c`);
+    const from = 6;
+    const to = from + encoder.encode(datagram).length;
+    const samples: Sample[] = [];
+    const bad: BadReason[] = [];
+    const lines = parseStatsdRange(
+      around,
+      {
+        sample: (sample) => samples.push({ ...sample }),
+        event: () => assert.fail("no events here"),
+        bad: (reason) => bad.push(reason),
+      },
+      from,
+      to,
+    );
+    assert.equal(lines, alone.lines);
+    assert.deepEqual(samples, alone.samples);
+    assert.deepEqual(bad, alone.bad);
+    assert.equal(
+      parseStatsdRange(around, { sample: () => assert.fail("empty range"), event() {}, bad() {} }, 3, 3),
+      0,
+    );
   });
 
   it("parseStatsd() lends each sample for the call only: one object, overwritten by the next value", () => {

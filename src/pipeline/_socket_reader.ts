@@ -223,10 +223,14 @@ export class SocketReader {
         }
         let seq = stamp.take(n);
         const windowMs = stamp.windowMs;
+        const data = batch.bytes;
         for (let i = 0; i < n; i++) {
-          const datagram = batch.datagram(i);
-          bytes += datagram.length;
-          if (datagram.length > 0) sink.frame(inputId, format, seq, windowMs, datagram);
+          const length = batch.length(i);
+          bytes += length;
+          if (length > 0) {
+            const start = batch.start(i);
+            sink.datagram(inputId, format, seq, windowMs, data, start, start + length);
+          }
           seq++;
         }
         got += n;

@@ -27,6 +27,23 @@ describe("FrameSink", () => {
     assert.deepEqual(s.take(T0 + 10_000).aggregate.buckets.map((b) => b.windowMs), [T0 + 10_000]);
   });
 
+  it("datagram() parses a range of a larger buffer as frame() parses the same bytes alone, any format", () => {
+    const statsd = "a:1|c\na:2|c\nb:u1|s\nnot a line";
+    const influx = "m,host=a v=1i 1700000000000000000";
+    for (
+      const [format, payload] of [[FORMAT_IDS.statsd, statsd], [FORMAT_IDS.influx_line, influx]] as const
+    ) {
+      const bytes = text(`junk before${payload}junk after`);
+      const start = "junk before".length;
+      const end = start + text(payload).length;
+      const byRange = sink();
+      byRange.datagram(2, format, 7, T0, bytes, start, end);
+      const alone = sink();
+      alone.frame(2, format, 7, T0, text(payload));
+      assert.deepEqual(byRange.take(T0), alone.take(T0), `format ${format}`);
+    }
+  });
+
   it("take() reports lines and bad lines per input and reason, then resets them", () => {
     const s = sink();
     s.frame(0, FORMAT_IDS.statsd, 1, T0, text("a:1|c\ngarbage"));

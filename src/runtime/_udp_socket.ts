@@ -30,6 +30,7 @@ const SOCK_NONBLOCK = 0x800;
 const SOCK_CLOEXEC = 0x80000;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
+const SO_RCVBUFFORCE = 33;
 const EAGAIN = 11;
 const EINTR = 4;
 const POLLIN = 1;
@@ -62,9 +63,12 @@ export function openUdpSocket(libc: Libc, options: UdpSocketOptions): UdpSocket 
   const fd = libc.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw withCode(listenError("UDP socket", display, libcError(libc, "socket")));
   if (options.receiveBufferBytes > 0) {
-    // Best effort, as node:dgram's recvBufferSize: the kernel caps it at net.core.rmem_max.
-    const size = new Int32Array([Math.min(options.receiveBufferBytes, 0x7fffffff)]);
-    libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, new Uint8Array(size.buffer), 4);
+    // SO_RCVBUFFORCE gives the size asked for past net.core.rmem_max where the process may (CAP_NET_ADMIN,
+    // as journald does); elsewhere it fails with EPERM and SO_RCVBUF is best effort, capped at rmem_max.
+    const size = new Uint8Array(new Int32Array([Math.min(options.receiveBufferBytes, 0x7fffffff)]).buffer);
+    if (libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, size, 4) !== 0) {
+      libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, size, 4);
+    }
   }
   const address = sockaddr(family, ip, options.port);
   if (libc.bind(fd, address, address.length) !== 0) {
@@ -210,7 +214,19 @@ class LibcDatagramBatch implements DatagramBatch {
 
   datagram(index: number): Uint8Array {
     const start = index * SLOT_BYTES;
-    return this.#data.subarray(start, start + (this.#words[index * (MMSGHDR_BYTES / 4) + MSG_LEN / 4] ?? 0));
+    return this.#data.subarray(start, start + this.length(index));
+  }
+
+  get bytes(): Uint8Array {
+    return this.#data;
+  }
+
+  start(index: number): number {
+    return index * SLOT_BYTES;
+  }
+
+  length(index: number): number {
+    return this.#words[index * (MMSGHDR_BYTES / 4) + MSG_LEN / 4] ?? 0;
   }
 }
 

@@ -129,4 +129,24 @@ export interface DatagramBatch {
    * @param index From 0 to the count read, exclusive.
    */
   datagram(index: number): Uint8Array;
+  /**
+   * The memory every datagram of the batch is read into; datagram i of the last
+   * {@link DatagramBatch.receive} is `[start(i), start(i) + length(i))` of it. For readers that would
+   * otherwise allocate one {@link DatagramBatch.datagram} view per datagram.
+   */
+  readonly bytes: Uint8Array;
+  /**
+   * Where one datagram of the last {@link DatagramBatch.receive} starts in {@link DatagramBatch.bytes}.
+   *
+   * @param index From 0 to the count read, exclusive.
+   * @returns The offset.
+   */
+  start(index: number): number;
+  /**
+   * The length of one datagram of the last {@link DatagramBatch.receive}.
+   *
+   * @param index From 0 to the count read, exclusive.
+   * @returns Its bytes.
+   */
+  length(index: number): number;
 }

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
+import { existsSync, readFileSync } from "node:fs";
 import { detectRuntime } from "../../src/runtime/detect.ts";
 
 const runtime = detectRuntime();
@@ -33,7 +34,12 @@ describe(`Runtime.openUdp() on ${runtime.name}`, () => {
         // Read now and then so the batch is seen full and partly full.
         if (i % 40 === 39) {
           for (let n = batch.receive(); n > 0; n = batch.receive()) {
-            for (let k = 0; k < n; k++) got.push(batch.datagram(k).slice());
+            for (let k = 0; k < n; k++) {
+              // The range in the batch's memory is the same bytes as the view.
+              const start = batch.start(k);
+              assert.deepEqual(batch.bytes.subarray(start, start + batch.length(k)), batch.datagram(k));
+              got.push(batch.datagram(k).slice());
+            }
           }
         }
       }
@@ -67,6 +73,22 @@ describe(`Runtime.openUdp() on ${runtime.name}`, () => {
     }
   });
 
+  it("openUdp() gets the receive buffer asked for past rmem_max with CAP_NET_ADMIN, else at most rmem_max", async (t) => {
+    if (!existsSync("/proc/sys/net/core/rmem_max")) return t.skip("no /proc/sys/net/core/rmem_max");
+    const max = Number(readFileSync("/proc/sys/net/core/rmem_max", "utf8"));
+    // CAP_NET_ADMIN is capability 12 of the effective set.
+    const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "0";
+    const mayForce = (BigInt(`0x${capEff}`) & (1n << 12n)) !== 0n;
+    const asked = Math.min(2 * max, 1 << 29);
+    const socket = await runtime.openUdp!({ host: "127.0.0.1", port: 0, receiveBufferBytes: asked });
+    try {
+      if (mayForce) assert.equal(socket.grantedReceiveBuffer(), asked);
+      else assert.ok(socket.grantedReceiveBuffer() <= max, `${socket.grantedReceiveBuffer()} > ${max}`);
+    } finally {
+      await socket.close();
+    }
+  });
+
   it("datagramBatch() reads a socket by its descriptor, as a worker thread would", async () => {
     const socket = await runtime.openUdp!({ host: "127.0.0.1", port: 0, receiveBufferBytes: 0 });
     const client = createSocket("udp4");
@@ -80,6 +102,11 @@ describe(`Runtime.openUdp() on ${runtime.name}`, () => {
       }
       assert.equal(n, 1);
       assert.equal(new TextDecoder().decode(batch.datagram(0)), "a:1|c");
+      assert.equal(batch.length(0), 5);
+      assert.equal(
+        new TextDecoder().decode(batch.bytes.subarray(batch.start(0), batch.start(0) + 5)),
+        "a:1|c",
+      );
     } finally {
       client.close();
       await socket.close();

@@ -43,7 +43,8 @@ export const schema = v.pipe(
      * unit (`"8MiB"`); 0 keeps the system default. It absorbs bursts while tally is busy; when it is full
      * the kernel drops datagrams (counted as `reason="kernel"`). Linux silently caps it at
      * `net.core.rmem_max` (often 208 KiB): raise that with `sysctl -w net.core.rmem_max=8388608` (and
-     * persist it in `/etc/sysctl.d/`). Unix datagram sockets use the runtime's fixed buffer.
+     * persist it in `/etc/sysctl.d/`). A process with `CAP_NET_ADMIN` reading through `recvmmsg` gets the
+     * size asked for past that cap (`SO_RCVBUFFORCE`). Unix datagram sockets use the runtime's fixed buffer.
      */
     read_buffer: v.optional(
       v.pipe(
