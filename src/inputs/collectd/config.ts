@@ -84,14 +84,16 @@ export const schema = v.pipe(
     ),
     /**
      * The kernel receive buffer (`SO_RCVBUF`) asked for on each socket, in bytes or with a binary unit;
-     * 0 keeps the system default. Linux caps it at `net.core.rmem_max`.
+     * 0 keeps the system default. Linux caps it at `net.core.rmem_max`, except for a process with
+     * `CAP_NET_ADMIN` reading through `recvmmsg`, which gets the size asked for (`SO_RCVBUFFORCE`).
      */
     read_buffer: v.optional(
       v.pipe(
         size({ min: 0, max: GIB }),
         v.description(
           "The kernel receive buffer (SO_RCVBUF) asked for on each socket; 0 keeps the system default. " +
-            "Linux caps it at net.core.rmem_max: raise that with `sysctl -w net.core.rmem_max=8388608`.",
+            "Linux caps it at net.core.rmem_max (raise that with `sysctl -w net.core.rmem_max=8388608`) " +
+            "unless tally has CAP_NET_ADMIN, as root does.",
         ),
       ),
       8 * MIB,

@@ -51,7 +51,8 @@ export const schema = v.pipe(
         size({ min: 0, max: GIB }),
         v.description(
           "The kernel receive buffer (SO_RCVBUF) asked for on each UDP socket; 0 keeps the system default. " +
-            "Linux caps it at net.core.rmem_max: raise that with `sysctl -w net.core.rmem_max=8388608`.",
+            "Linux caps it at net.core.rmem_max (raise that with `sysctl -w net.core.rmem_max=8388608`) " +
+            "unless tally has CAP_NET_ADMIN, as root does.",
         ),
       ),
       8 * MIB,
