@@ -47,7 +47,8 @@ const AGENT = v.strictObject({
       duration({ min: 100, max: 86_400_000 }),
       v.description(
         "The aggregation window; flushes align to wall-clock multiples of it. Windows that close while a " +
-          "slow flush runs are folded into one point per series spanning them.",
+          "slow flush runs are stored with the next flush, folded into one point per series spanning them " +
+          "when apart they would pass aggregation.max_series rows.",
       ),
     ),
     DEFAULTS.agent.flush_interval,

@@ -23,10 +23,11 @@
  * `tally_flush_windows_folded_total`.
  *
  * Flushes never overlap. When one takes longer than the interval, the windows that close meanwhile join
- * the one flush waiting behind it, which folds them into one point per series spanning them all (totals,
- * last gauge values, distinct members and distributions are kept; only the time resolution is lost, and
- * each point's `intervalMs` says how long it spans). So a collector that cannot keep up holds a bounded
- * number of windows and stores a bounded number of rows per flush, instead of falling further behind.
+ * the one flush waiting behind it. When storing them apart would take more rows than the series cap, it
+ * folds them into one point per series spanning them all (totals, last gauge values, distinct members and
+ * distributions are kept; only the time resolution is lost, and each point's `intervalMs` says how long it
+ * spans). So a collector that cannot keep up holds a bounded number of windows and stores a bounded
+ * number of rows per flush, instead of falling further behind.
  *
  * @module
  */
@@ -469,16 +470,19 @@ export class Pipeline {
 
   /**
    * Asks the workers (or the inline sink) for every window up to the flush's newest. A flush that several
-   * windows joined folds them into one point per series spanning them all (`#span`), so that catching up
-   * stores one row per series, not one per series and window: otherwise a flush slower than the interval
-   * would have more to store each time and never catch up.
+   * windows joined, and that would then store more rows than the series cap (windows × live series >
+   * `maxSeries`), folds them into one point per series spanning them all (`#span`): otherwise a flush
+   * slower than the interval would have more to store each time and never catch up. Below that, each
+   * window keeps its own points, so a late flush on a busy box changes no data (collectd's values keep
+   * the times they were sent with).
    */
   async #collect(flush: _Flush): Promise<SinkPartial[]> {
-    const fold = flush.upToMs > flush.fromMs;
+    const windows = (flush.upToMs - flush.fromMs) / this.#intervalMs + 1;
+    const fold = windows > 1 && windows * Math.max(1, this.#table.size) > this.#options.aggregation.maxSeries;
     this.#span = fold
       ? { startMs: flush.fromMs, intervalMs: flush.upToMs + this.#intervalMs - flush.fromMs }
       : undefined;
-    if (fold) this.#foldedWindows.add((flush.upToMs - flush.fromMs) / this.#intervalMs);
+    if (fold) this.#foldedWindows.add(windows - 1);
     try {
       if (this.#pool !== undefined) {
         // Before start() no worker would answer; after stop() the last flush already took everything.
@@ -526,15 +530,15 @@ export class Pipeline {
 
   /**
    * Says so when a flush (collecting, merging, storing, handing to the outputs) took longer than the
-   * interval: the windows closing meanwhile are folded into the next flush, so points then span several
-   * intervals. Telegraf warns the same way when a collection outlasts its interval.
+   * interval: the windows closing meanwhile wait for the next flush (folded, past the series cap, into
+   * points that span several intervals). Telegraf warns the same way when a collection outlasts its interval.
    */
   #warnIfBehind(tookMs: number, metrics: number): void {
     if (!(tookMs > this.#intervalMs)) return;
     this.#options.log.every(
       "flush_behind",
       CAP_WARN_EVERY_MS,
-      "Flush took longer than the flush interval; later windows are folded into one point per series",
+      "Flush took longer than the flush interval; later windows wait for the next flush, folded past the series cap",
       {
         took_s: Math.round(tookMs) / 1000,
         flush_interval_s: this.#intervalMs / 1000,

@@ -29,56 +29,92 @@ function byName(result: FlushResult): Record<string, { point: Point; timeMs: num
   return out;
 }
 
+interface Backlog {
+  readonly flushed: FlushResult[];
+  readonly stats: SelfStats;
+  /** Emits one more window after the backlog and returns its flush. */
+  readonly next: (lines: string) => Promise<FlushResult>;
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * Runs a pipeline whose first flush is held in its store while three more windows close behind it, then
+ * lets it go and waits for the flush that took those three.
+ */
+async function backlog(workers: number, maxSeries: number): Promise<Backlog> {
+  const clock = { now: T0 + 5 };
+  const flushed: FlushResult[] = [];
+  const stats = new SelfStats();
+  let release: () => void = () => {};
+  let hold = false;
+  const pipeline = new Pipeline({
+    workers,
+    ringBytes: 1 << 20,
+    intervalMs: INTERVAL,
+    aggregation: { percentiles: [50], exactLimit: 256, maxSeries, idleMs: 300_000 },
+    stats,
+    log: createLogger({}, { write: () => {}, now: () => clock.now }),
+    now: () => clock.now,
+    onFlush: async (result) => {
+      flushed.push(result);
+      // A store that takes its time: the windows below close while this flush is not done.
+      if (hold) await new Promise<void>((resolve) => (release = resolve));
+    },
+  });
+  await pipeline.start();
+  const emit = pipeline.register({ type: "statsd", id: "local" });
+  /** Emits into the open window, then moves the clock on and waits for the timer to close it. */
+  const window = async (lines: string): Promise<void> => {
+    const open = pipeline.windowMs;
+    emit(text(lines), FORMAT_IDS.statsd);
+    clock.now += INTERVAL;
+    await until(() => pipeline.windowMs > open);
+  };
+  const stop = async (): Promise<void> => {
+    hold = false;
+    release();
+    await pipeline.stop();
+  };
+  try {
+    hold = true;
+    await window("hits:1|c\ntemp:5|g\nlat:10|ms\nusers:x|s");
+    await until(() => flushed.length === 1);
+    // The first flush is stuck in its store; three more windows close behind it.
+    await window("hits:2|c\ntemp:7|g\nlat:20|ms\nusers:y|s\nhits:9|ms");
+    await window("hits:3|c\nusers:x|s\nlat:30|ms");
+    await window("hits:4|c\ntemp:+1|g");
+    assert.equal(flushed.length, 1);
+    hold = false;
+    release();
+    await until(() => flushed.length === 2);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const next = async (lines: string): Promise<FlushResult> => {
+    const count = flushed.length;
+    await window(lines);
+    await until(() => flushed.length === count + 1);
+    return flushed[count]!;
+  };
+  return { flushed, stats, next, stop };
+}
+
+function folded(stats: SelfStats): number | undefined {
+  return stats.snapshot().find((f) => f.name === "tally_flush_windows_folded_total")?.series[0]?.value;
+}
+
 for (const workers of [0, 1, 2]) {
   describe(`Pipeline behind its interval (workers = ${workers})`, () => {
-    it("folds the windows that closed during a slow flush into one flush of one point per series", async () => {
-      const clock = { now: T0 + 5 };
-      const flushed: FlushResult[] = [];
-      const logs: string[] = [];
-      const stats = new SelfStats();
-      let release: () => void = () => {};
-      let hold = false;
-      const pipeline = new Pipeline({
-        workers,
-        ringBytes: 1 << 20,
-        intervalMs: INTERVAL,
-        aggregation: { percentiles: [50], exactLimit: 256, maxSeries: 1000, idleMs: 300_000 },
-        stats,
-        log: createLogger({}, { write: (line) => logs.push(line), now: () => clock.now }),
-        now: () => clock.now,
-        onFlush: async (result) => {
-          flushed.push(result);
-          // A store that takes its time: the windows below close while this flush is not done.
-          if (hold) await new Promise<void>((resolve) => (release = resolve));
-        },
-      });
-      await pipeline.start();
+    it("folds the windows that closed during a slow flush into one point per series when apart they pass the cap", async () => {
+      // 4 live series × 3 windows = 12 rows > 8.
+      const b = await backlog(workers, 8);
       try {
-        const emit = pipeline.register({ type: "statsd", id: "local" });
-        /** Emits into the open window, then moves the clock on and waits for the timer to close it. */
-        const window = async (lines: string): Promise<void> => {
-          const open = pipeline.windowMs;
-          emit(text(lines), FORMAT_IDS.statsd);
-          clock.now += INTERVAL;
-          await until(() => pipeline.windowMs > open);
-        };
-        hold = true;
-        await window("hits:1|c\ntemp:5|g\nlat:10|ms\nusers:x|s");
-        await until(() => flushed.length === 1);
-        // The first flush is stuck in its store; three more windows close behind it.
-        await window("hits:2|c\ntemp:7|g\nlat:20|ms\nusers:y|s\nhits:9|ms");
-        await window("hits:3|c\nusers:x|s\nlat:30|ms");
-        await window("hits:4|c\ntemp:+1|g");
-        assert.equal(flushed.length, 1);
-        hold = false;
-        release();
-        await until(() => flushed.length === 2);
-
         // One flush for the three windows, stamped with the newest, each series once, spanning all three.
-        const folded = flushed[1]!;
-        assert.equal(folded.windowMs, T0 + 3 * INTERVAL);
-        assert.equal(folded.metrics.length, 5);
-        const points = byName(folded);
+        const late = b.flushed[1]!;
+        assert.equal(late.windowMs, T0 + 3 * INTERVAL);
+        assert.equal(late.metrics.length, 5);
+        const points = byName(late);
         const span = { timeMs: T0 + INTERVAL, intervalMs: 3 * INTERVAL };
         const rate = 9 / (3 * INTERVAL / 1000);
         assert.deepEqual(points["hits counter"], {
@@ -92,23 +128,34 @@ for (const workers of [0, 1, 2]) {
         assert.deepEqual([lat.count, lat.sum, lat.min, lat.max, lat.totalCount], [2, 50, 20, 30, 3]);
         // A name used as a second kind in one of the windows stays its own series.
         assert.equal(points["hits summary"]?.point.kind === "summary" && points["hits summary"].point.sum, 9);
-        assert.equal(
-          stats.snapshot().find((f) => f.name === "tally_flush_windows_folded_total")?.series[0]?.value,
-          2,
-        );
+        assert.equal(folded(b.stats), 2);
 
         // Caught up: the next window is flushed on its own again.
-        await window("hits:1|c");
-        await until(() => flushed.length === 3);
-        assert.deepEqual(byName(flushed[2]!)["hits counter"], {
+        assert.deepEqual(byName(await b.next("hits:1|c"))["hits counter"], {
           point: { kind: "counter", delta: 1, total: 11, rate: 1 / (INTERVAL / 1000) },
           timeMs: T0 + 4 * INTERVAL,
           intervalMs: INTERVAL,
         });
       } finally {
-        hold = false;
-        release();
-        await pipeline.stop();
+        await b.stop();
+      }
+    });
+
+    it("keeps each window's own points when the windows behind a slow flush stay under the cap", async () => {
+      const b = await backlog(workers, 1000);
+      try {
+        const late = b.flushed[1]!;
+        assert.equal(late.windowMs, T0 + 3 * INTERVAL);
+        const hits = late.metrics.filter((m) => m.name === "hits" && m.point.kind === "counter")
+          .map((m) => [m.timeMs, m.intervalMs, m.point.kind === "counter" && m.point.delta]);
+        assert.deepEqual(hits, [
+          [T0 + INTERVAL, INTERVAL, 2],
+          [T0 + 2 * INTERVAL, INTERVAL, 3],
+          [T0 + 3 * INTERVAL, INTERVAL, 4],
+        ]);
+        assert.equal(folded(b.stats), 0);
+      } finally {
+        await b.stop();
       }
     });
   });
