@@ -18,10 +18,10 @@
  * - pool → worker `{ kind: "flush", id, upToWindowMs, fold, writeIndex }`: read at least up to
  *   `writeIndex` (the producer's position when it closed the window, so every frame stamped with a window
  *   ≤ `upToWindowMs` is before it), then reply `{ kind: "partial", id, partial }` and reset the counters;
- *   with `fold`, the windows handed over are first merged into one;
- *   A partial of more than 500 series goes over in pieces, `{ kind: "chunk", id, piece }` then the
- *   `partial` with the last piece, and the worker reads its ring and sockets between two pieces; a piece
- *   names each series once and then refers to it by number (`_hand_over.ts` says why);
+ *   with `fold`, the windows handed over are first merged into one. A partial of more than 500 series
+ *   goes over in pieces, `{ kind: "chunk", id, piece }` then the `partial` with the last piece, and the
+ *   worker reads its ring and sockets between two pieces; a piece names each series once and then refers
+ *   to it by number (`_hand_over.ts` says why);
  * - pool → worker `{ kind: "stop", id }`: read everything, reply with every window, stop the loop (the
  *   pool then terminates the worker);
  * - pool → worker `{ kind: "attach", id, socket }` / `{ kind: "detach", id, fd }`: start or stop reading a
