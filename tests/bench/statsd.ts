@@ -10,7 +10,7 @@
  *
  *   ./node_modules/.bin/bun tests/bench/statsd.ts [--seconds 5] [--only tally,etsy,collectd]
  *     [--tally dist/tally] [--lines 10,1] [--start-pps 20000] [--max-pps 500000] [--bisect 3]
- *     [--repeat 1] [--budget 900] [--quiet-wait 20] [--tally-arg=--workers --tally-arg=2]
+ *     [--repeat 1] [--budget 900] [--quiet-wait 20] [--warm-up 0] [--tally-arg=--workers --tally-arg=2]
  *
  * Every trial starts a fresh receiver on free loopback ports in its own temporary directory and stops it
  * by PID (SIGTERM, then SIGKILL) afterwards, whatever happened. Progress goes to stderr, results to
@@ -57,6 +57,8 @@ const USAGE = `Usage: bun tests/bench/statsd.ts [options]
   --tally PATH       the tally executable (default dist/tally)
   --tally-arg ARG    an extra 'tally run' argument (repeatable), e.g. --tally-arg=--workers --tally-arg=2
   --lines LIST       lines per packet to test, comma-separated (default 10,1)
+  --warm-up N        before each trial's measured load, send the same load for N s and read it back
+                     (default 0: the measured load meets a receiver that has just started)
   --start-pps N      first rate tried, packets/s (default 20000)
   --max-pps N        rate cap, packets/s (default 500000; the generator tops out near 330-420 k)
   --bisect N         bisection steps after the first failure (default 3)
@@ -73,19 +75,26 @@ const ALL_RECEIVERS: readonly ReceiverName[] = ["tally", "etsy", "collectd"];
 
 interface Options extends CommonOptions<ReceiverName> {
   readonly lines: readonly number[];
+  readonly warmUpSeconds: number;
   readonly node: string;
 }
 
 function parseOptions(argv: readonly string[]): Options | undefined {
   const { values } = parseArgs({
     args: [...argv],
-    options: { ...COMMON_FLAGS, lines: { type: "string" }, node: { type: "string" } },
+    options: {
+      ...COMMON_FLAGS,
+      lines: { type: "string" },
+      "warm-up": { type: "string" },
+      node: { type: "string" },
+    },
     strict: true,
   });
   if (values.help === true) return undefined;
   return {
     ...commonOptions(values, { receivers: ALL_RECEIVERS, startPps: "20000", maxPps: "500000" }),
     lines: (values.lines ?? "10,1").split(",").map((n) => positive("--lines", n)),
+    warmUpSeconds: values["warm-up"] === undefined ? 0 : positive("--warm-up", values["warm-up"], true),
     node: values.node ?? "node",
   };
 }
@@ -129,14 +138,21 @@ async function run(options: Options, root: string): Promise<number> {
   }
   const generator = await buildGenerator(root);
   process.stderr.write(
-    `statsd bench: ${describeMachine()}; ${options.seconds} s per trial, ${NAMES} names, mix ${MIX}, ` +
+    `statsd bench: ${describeMachine()}; ${options.seconds} s per trial${
+      options.warmUpSeconds > 0 ? ` after ${options.warmUpSeconds} s of warm-up` : ""
+    }, ${NAMES} names, mix ${MIX}, ` +
       `loss limit ${LOSS_LIMIT * 100} %\n`,
   );
   const total = options.lines.length * receivers.length;
   const nextTrial = trialSettings(options, root);
   let searchIndex = 0;
   for (const linesPerPacket of options.lines) {
-    const workload: Workload = { linesPerPacket, names: NAMES, mix: MIX };
+    const workload: Workload = {
+      linesPerPacket,
+      names: NAMES,
+      mix: MIX,
+      warmUpSeconds: options.warmUpSeconds,
+    };
     for (const receiver of receivers) {
       const now = performance.now();
       const deadline = now + Math.max(0, budgetEnd - now) / (total - searchIndex);
@@ -166,7 +182,10 @@ async function run(options: Options, root: string): Promise<number> {
   process.stdout.write(formatReport({
     name: "statsd",
     title: "StatsD receive benchmark",
-    workload: `workload: statsd-gen, ${NAMES} names, mix ${MIX}; ${options.seconds} s per trial; loss from ` +
+    workload:
+      `workload: statsd-gen, ${NAMES} names, mix ${MIX}; ${options.seconds} s per trial${
+        options.warmUpSeconds > 0 ? ` after ${options.warmUpSeconds} s of the same load, not counted` : ""
+      }; loss from ` +
       `counter totals; highest rate with < ${LOSS_LIMIT * 100} % loss`,
     notes,
     table: formatTable(summaries, ratios),

@@ -52,6 +52,11 @@ export interface TrialOptions<Workload> extends TrialSettings {
 /** Options for {@link measureTrial}. */
 export interface MeasureTrialOptions<Run extends RunningBase, S extends LoadSummary, B, D>
   extends Pick<TrialSettings, "dir" | "quietWaitMs"> {
+  /**
+   * Runs before the measured load, once idle memory is read, e.g. the same load for a few seconds so the
+   * load that is measured meets a receiver that is already running hot; its CPU and time are not counted.
+   */
+  readonly warmUp?: (live: Run) => Promise<void>;
   /** Runs the generator against the receiver, calling `onSpawn` with its PID. */
   readonly load: (live: Run, onSpawn: (pid: number) => void) => Promise<S>;
   /** Reads the receiver's count back once the load has ended (`loadEndedWallMs`, ms since the epoch). */
@@ -133,6 +138,7 @@ export async function measureTrial<Run extends RunningBase, S extends LoadSummar
         generatorCpuSeconds = Math.max(generatorCpuSeconds, treeCpuSeconds([generatorPid]));
       }
     }, RSS_SAMPLE_MS);
+    if (options.warmUp !== undefined) await options.warmUp(live);
 
     const receiverCpuBefore = treeCpuSeconds(pids);
     const loadCpuBefore = machineCpu();

@@ -10,7 +10,7 @@ import { measureTrial, type TrialOptions as SharedTrialOptions } from "../_share
 import { pollUntilSettled } from "../_shared/poll_until_settled.ts";
 import { LOSS_LIMIT, type TrialResult } from "../_shared/trial_result.ts";
 import { runGenerator } from "./generator.ts";
-import type { Receiver } from "./receiver.ts";
+import type { Receiver, RunningReceiver } from "./receiver.ts";
 
 /** What each trial sends, apart from its rate. */
 export interface Workload {
@@ -20,6 +20,12 @@ export interface Workload {
   readonly names: number;
   /** Type weights for the generator's `-m`. */
   readonly mix: string;
+  /**
+   * Seconds of the same load sent, and read back, before the measured load (0: none). The measured
+   * loss then leaves out the receiver's start (its compilers warming up beside the load), which a
+   * collector that runs for days meets once.
+   */
+  readonly warmUpSeconds: number;
 }
 
 /** Options for {@link runTrial}. */
@@ -39,22 +45,36 @@ const SETTLE_CAP_MS = 20_000;
  *   receiver is stopped and the directory removed in every case.
  */
 export async function runTrial(receiver: Receiver, options: TrialOptions): Promise<TrialResult> {
+  let before: ReadonlyMap<string, number> = new Map();
+  const generate = (live: RunningReceiver, seconds: number, sums: string, onSpawn: (pid: number) => void) =>
+    runGenerator(options.generator, {
+      port: live.port,
+      pps: options.pps,
+      seconds,
+      linesPerPacket: options.workload.linesPerPacket,
+      names: options.workload.names,
+      mix: options.workload.mix,
+      sumsFile: join(options.dir, sums),
+      onSpawn,
+    });
   const { summary, settled: counters, diagnosed, ...measured } = await measureTrial(receiver, {
     dir: options.dir,
     quietWaitMs: options.quietWaitMs,
-    load: (live, onSpawn) =>
-      runGenerator(options.generator, {
-        port: live.port,
-        pps: options.pps,
-        seconds: options.seconds,
-        linesPerPacket: options.workload.linesPerPacket,
-        names: options.workload.names,
-        mix: options.workload.mix,
-        sumsFile: join(options.dir, "sums.json"),
-        onSpawn,
-      }),
+    ...options.workload.warmUpSeconds > 0 && {
+      warmUp: async function warmUp(live: RunningReceiver) {
+        const warm = await generate(live, options.workload.warmUpSeconds, "warm_up_sums.json", () => {});
+        before = await pollUntilSettled(live, () => live.readCounters(), {
+          total: sumValues,
+          expected: warm.counterSumExpected,
+          stableMs: receiver.settleMs,
+          capMs: SETTLE_CAP_MS,
+          what: "counters after the warm-up",
+        });
+      },
+    },
+    load: (live, onSpawn) => generate(live, options.seconds, "sums.json", onSpawn),
     settle: (live, summary) =>
-      pollUntilSettled(live, () => live.readCounters(), {
+      pollUntilSettled(live, async () => since(before, await live.readCounters()), {
         total: sumValues,
         expected: summary.counterSumExpected,
         stableMs: receiver.settleMs,
@@ -93,6 +113,19 @@ export async function runTrial(receiver: Receiver, options: TrialOptions): Promi
     diagnostics: diagnosed,
     ...measured,
   };
+}
+
+/** Each name's count since `before`: what the measured load added. */
+function since(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, total] of after) {
+    const added = total - (before.get(name) ?? 0);
+    if (added !== 0) out.set(name, added);
+  }
+  return out;
 }
 
 function sumValues(counters: ReadonlyMap<string, number>): number {
