@@ -74,16 +74,20 @@
  *
  * Hot path: no try/catch, no closures, one `DataView` per packet; strings are decoded through a
  * direct-mapped cache of recent ASCII strings, and each distinct identifier's names, labels and keys are
- * built once and memoised (bounded, emptied when full), so a steady stream allocates little beyond its
- * samples. Samples of one value list share their `labels` array (treat it as readonly).
+ * built once and memoised (`_collectd_identity.ts`: bounded, emptied when full), so a steady stream
+ * allocates little beyond its samples. Notifications are built by `_collectd_notification.ts`. Samples of one value list share their `labels` array (treat it as readonly).
  *
  * @module
  */
 
-import type { BadReason, Format, Label, Labels, Sample, SampleKind, SampleSink } from "../model/sample.ts";
-import { seriesKey } from "../model/series_key.ts";
+import type { BadReason, Format, Labels, Sample, SampleKind, SampleSink } from "../model/sample.ts";
+import {
+  type CollectdIdentities,
+  type CollectdIdentity,
+  resolveCollectdIdentity,
+} from "./_collectd_identity.ts";
+import { dispatchCollectdNotification } from "./_collectd_notification.ts";
 import { isValidUtf8 } from "./_text.ts";
-import { collectdLabels, collectdMetricName } from "./collectd_naming.ts";
 import { parseTypesDb } from "./types_db.ts";
 import type { TypesDb } from "./types_db.ts";
 
@@ -115,11 +119,6 @@ const DS_GAUGE = 1;
 const DS_DERIVE = 2;
 const DS_ABSOLUTE = 3;
 
-// Notification severities (collectd NOTIF_*).
-const NOTIF_FAILURE = 1;
-const NOTIF_WARNING = 2;
-const NOTIF_OKAY = 4;
-
 const HEADER_BYTES = 4;
 const NUMBER_PART_BYTES = 12;
 /** collectd's DATA_MAX_NAME_LEN: identifier strings, NUL included. */
@@ -135,13 +134,6 @@ const MS_PER_TICK = 1000 / 1073741824;
 
 /** Slots of the decoded-string cache (direct-mapped, a power of two). */
 const STRING_SLOTS = 4096;
-/**
- * Identifiers memoised before the memo is emptied: above the default series cap (100 000), so that every
- * identifier a worker may hold stays memoised. A memo smaller than the working set is emptied again and
- * again and misses every value list (at 16 384 entries, 50 000 identifiers parsed 8 times slower than
- * 1000). The memo is a `Map`, grown as identifiers arrive: a few thousand cost little.
- */
-const IDENTITY_MAX_ENTRIES = 131_072;
 
 /** The sample kind of each value type code. */
 const KIND_BY_CODE: Readonly<Record<number, SampleKind>> = {
@@ -151,38 +143,7 @@ const KIND_BY_CODE: Readonly<Record<number, SampleKind>> = {
   [DS_ABSOLUTE]: "counter",
 };
 
-const SEVERITY_NAMES: Readonly<Record<number, string>> = {
-  [NOTIF_FAILURE]: "failure",
-  [NOTIF_WARNING]: "warning",
-  [NOTIF_OKAY]: "okay",
-};
-const SEVERITY_STATUS: Readonly<Record<number, number>> = {
-  [NOTIF_FAILURE]: 2,
-  [NOTIF_WARNING]: 1,
-  [NOTIF_OKAY]: 0,
-};
-
 const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
-
-/** One data source of an identifier, ready to stamp on samples. */
-interface Series {
-  readonly name: string;
-  readonly key: string;
-  /**
-   * The kind of a DERIVE value of this data source: `cumulative` when types.db gives it a minimum of 0 or
-   * more (a fall is then out of range: the source restarted), `signed_cumulative` when the minimum is
-   * below 0 or unknown (a fall is a real negative change).
-   */
-  readonly deriveKind: SampleKind;
-}
-
-/** What an identifier resolves to: its series per data source, or the reason its value lists are bad. */
-interface Identity {
-  readonly series: readonly Series[];
-  readonly labels: Labels;
-  /** Non-null when every value list of this identifier is rejected (unknown type, empty plugin/type). */
-  readonly reason: BadReason | null;
-}
 
 /** The caches of one format instance (one per worker). */
 interface FormatState {
@@ -190,7 +151,7 @@ interface FormatState {
   /** Recently decoded ASCII strings, by hash of their bytes. */
   readonly strings: Array<string | undefined>;
   /** Identifier text (the five strings joined by NUL) → identity. */
-  readonly identities: Map<string, Identity>;
+  readonly identities: CollectdIdentities;
 }
 
 /**
@@ -211,7 +172,7 @@ interface PacketState {
   timeMs: number;
   severity: number;
   /** The identity of the current strings, or null when they changed since it was resolved. */
-  identity: Identity | null;
+  identity: CollectdIdentity | null;
   /** The last string decoded by `readString` (an out-parameter, so the hot path returns a plain status). */
   text: string;
 }
@@ -315,7 +276,7 @@ function parsePacket(state: FormatState, packet: PacketState, bytes: Uint8Array,
         if (malformed === "invalid_utf8") {
           sink.bad(malformed);
           malformed = null;
-        } else if (malformed === null) dispatchNotification(packet, sink);
+        } else if (malformed === null) dispatchCollectdNotification(packet, sink);
         else {
           sink.bad(malformed);
           return records;
@@ -490,7 +451,7 @@ function readValues(
   }
   let identity = packet.identity;
   if (identity === null) {
-    identity = resolveIdentity(state, packet);
+    identity = resolveCollectdIdentity(state.identities, state.types, packet);
     packet.identity = identity;
   }
   if (identity.reason !== null) {
@@ -550,80 +511,4 @@ function makeSample(
   timeMs: number,
 ): Sample {
   return { name, labels, key, kind, value, member: "", rate: 1, gaugeDelta: false, timeMs };
-}
-
-/** Resolves the identity of the packet's current strings, through the bounded memo. */
-function resolveIdentity(state: FormatState, packet: PacketState): Identity {
-  // NUL cannot occur inside a collectd string (it ends one), so the join is unambiguous.
-  const id = packet.host + "\0" + packet.plugin + "\0" + packet.pluginInstance + "\0" + packet.type + "\0" +
-    packet.typeInstance;
-  const memo = state.identities;
-  let identity = memo.get(id);
-  if (identity !== undefined) return identity;
-  identity = buildIdentity(state.types, packet);
-  if (memo.size >= IDENTITY_MAX_ENTRIES) memo.clear();
-  memo.set(id, identity);
-  return identity;
-}
-
-const NO_SERIES: readonly Series[] = Object.freeze([]);
-const NO_LABELS: Labels = Object.freeze([]) as Labels;
-
-/** Builds names, labels and keys for every data source of an identifier. */
-function buildIdentity(types: TypesDb, packet: PacketState): Identity {
-  if (packet.plugin === "" || packet.type === "") {
-    return { series: NO_SERIES, labels: NO_LABELS, reason: "empty_name" };
-  }
-  const sources = types.get(packet.type);
-  if (sources === undefined) return { series: NO_SERIES, labels: NO_LABELS, reason: "unknown_type" };
-  const identifier = {
-    host: packet.host,
-    plugin: packet.plugin,
-    pluginInstance: packet.pluginInstance,
-    type: packet.type,
-    typeInstance: packet.typeInstance,
-  };
-  const labels = Object.freeze(collectdLabels(identifier)) as Labels;
-  const series: Series[] = [];
-  for (const source of sources) {
-    const name = collectdMetricName(identifier, source.name);
-    const deriveKind: SampleKind = source.min !== null && source.min >= 0
-      ? "cumulative"
-      : "signed_cumulative";
-    series.push({ name, key: seriesKey(name, labels), deriveKind });
-  }
-  return { series, labels, reason: null };
-}
-
-/** Dispatches the notification the message part just read completes (collectd's checks, then an event). */
-function dispatchNotification(packet: PacketState, sink: SampleSink): void {
-  const severity = SEVERITY_NAMES[packet.severity];
-  if (severity === undefined || packet.text === "") {
-    sink.bad("bad_event");
-    return;
-  }
-  if (packet.stringReason !== null) {
-    sink.bad(packet.stringReason);
-    return;
-  }
-  if (Number.isNaN(packet.timeMs)) {
-    sink.bad("bad_timestamp");
-    return;
-  }
-  // Already in name order: instance < plugin < plugin_instance < severity < type < type_instance.
-  const labels: Label[] = [];
-  if (packet.host !== "") labels.push(["instance", packet.host]);
-  if (packet.plugin !== "") labels.push(["plugin", packet.plugin]);
-  if (packet.pluginInstance !== "") labels.push(["plugin_instance", packet.pluginInstance]);
-  labels.push(["severity", severity]);
-  if (packet.type !== "") labels.push(["type", packet.type]);
-  if (packet.typeInstance !== "") labels.push(["type_instance", packet.typeInstance]);
-  sink.event({
-    kind: "event",
-    title: packet.text,
-    text: packet.text,
-    timeMs: packet.timeMs,
-    labels,
-    status: SEVERITY_STATUS[packet.severity]!,
-  });
 }
