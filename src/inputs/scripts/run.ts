@@ -26,22 +26,22 @@
  * @module
  */
 
-import { stat } from "node:fs/promises";
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import { clearTimeout, setTimeout } from "node:timers";
 import { encodeScriptFrame } from "../../formats/script_frame.ts";
 import type { ScriptFrameHeader } from "../../formats/script_frame.ts";
 import type { CoscaleDefinitions } from "../../formats/coscale_definitions.ts";
 import { SelfStats } from "../../internal/self_stats.ts";
-import type { SelfCell } from "../../internal/self_stats.ts";
 import type { Logger } from "../../internal/log.ts";
 import { FORMAT_IDS } from "../../model/frame.ts";
 import type { FormatId } from "../../model/frame.ts";
 import type { Input, InputContext } from "../input.ts";
 import type { ScriptConfig, ScriptFormat, ScriptsConfig } from "./config.ts";
+import { fingerprintOf } from "./_fingerprint.ts";
 import { resolveUser } from "./_passwd.ts";
 import type { UserIds } from "./_passwd.ts";
 import { readDefinitions } from "./_read_definitions.ts";
+import { type ScriptCells, scriptCells } from "./_script_cells.ts";
 import { CLOSE_WAIT_MS, GRACE_MS, runSandboxed, SpawnError } from "./sandbox.ts";
 import type { SandboxOptions, SandboxResult } from "./sandbox.ts";
 
@@ -68,27 +68,12 @@ const PIPE_HELD_HINT = "start daemons with their output redirected (cmd >/dev/nu
 /** How long stop() waits for runs past their SIGKILL (a process stuck in the kernel cannot be reaped). */
 const STOP_WAIT_MS = GRACE_MS + CLOSE_WAIT_MS + 1000;
 
-/** The self-metric cells of one script. */
-interface Cells {
-  readonly runs: SelfCell;
-  readonly configRuns: SelfCell;
-  readonly duration: SelfCell;
-  readonly configDuration: SelfCell;
-  readonly timeouts: SelfCell;
-  readonly configTimeouts: SelfCell;
-  readonly configErrors: SelfCell;
-  readonly truncations: SelfCell;
-  readonly strays: SelfCell;
-  readonly skipped: (reason: "overlap" | "concurrency" | "no_definitions") => SelfCell;
-  readonly exits: (mode: "config" | "data", code: string) => SelfCell;
-}
-
 /** One configured script and what the scheduler knows about it. */
 interface Script {
   readonly config: ScriptConfig;
   readonly id: string;
   readonly log: Logger;
-  readonly cells: Cells;
+  readonly cells: ScriptCells;
   /** Hands a frame of this script to the pipeline, which counts its lines and bad lines per script. */
   readonly emit: (bytes: Uint8Array, format: FormatId) => boolean;
   readonly user: UserIds | undefined;
@@ -196,7 +181,7 @@ export class ScriptsInput implements Input {
         config,
         id: config.id,
         log: ctx.log.child({ script: config.id }),
-        cells: createCells(selfStats, this.#id, config.id),
+        cells: scriptCells(selfStats, this.#id, config.id),
         emit: ctx.register?.({ script: config.id }) ??
           function emitShared(bytes: Uint8Array, format: FormatId): boolean {
             return ctx.emit(bytes, format);
@@ -568,38 +553,6 @@ export class ScriptsInput implements Input {
   }
 }
 
-/**
- * The identity of the files a script consists of: `argv[0]` when it is a path, and the first argument
- * that names an existing regular file (an interpreter's script). A change of any of them re-reads `-c`.
- */
-async function fingerprintOf(argv: readonly string[], cwd: string): Promise<string> {
-  const parts: string[] = [];
-  const command = argv[0] ?? "";
-  if (command.includes("/")) parts.push(await identity(resolvePath(command, cwd)));
-  for (const arg of argv.slice(1)) {
-    if (arg.startsWith("-") || arg === "") continue;
-    const found = await identity(resolvePath(arg, cwd));
-    if (found.endsWith(":file")) {
-      parts.push(found);
-      break;
-    }
-  }
-  return parts.join("|");
-}
-
-async function identity(path: string): Promise<string> {
-  try {
-    const info = await stat(path);
-    return `${path}:${info.ino}:${info.size}:${info.mtimeMs}:${info.isFile() ? "file" : "other"}`;
-  } catch {
-    return `${path}:missing`;
-  }
-}
-
-function resolvePath(path: string, cwd: string): string {
-  return isAbsolute(path) ? path : resolve(cwd, path);
-}
-
 /** FNV-1a, 32 bits: a stable spread of scripts over their period. */
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
@@ -608,59 +561,4 @@ function fnv1a(text: string): number {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash;
-}
-
-function createCells(stats: SelfStats, componentId: string, script: string): Cells {
-  const base = { component_id: componentId, script };
-  const counter = { type: "counter" } as const;
-  const gauge = { type: "gauge" } as const;
-  const runs = "Script runs started, by mode (config: -c, data: -d or the command as written)";
-  const duration = "How long the script's last run took, by mode";
-  const timeouts = "Script runs killed at their time limit, by mode";
-  return {
-    runs: stats.cell("tally_script_runs_total", { ...base, mode: "data" }, { ...counter, help: runs }),
-    configRuns: stats.cell("tally_script_runs_total", { ...base, mode: "config" }, {
-      ...counter,
-      help: runs,
-    }),
-    duration: stats.cell("tally_script_duration_seconds", { ...base, mode: "data" }, {
-      ...gauge,
-      help: duration,
-    }),
-    configDuration: stats.cell("tally_script_duration_seconds", { ...base, mode: "config" }, {
-      ...gauge,
-      help: duration,
-    }),
-    timeouts: stats.cell("tally_script_timeouts_total", { ...base, mode: "data" }, {
-      ...counter,
-      help: timeouts,
-    }),
-    configTimeouts: stats.cell("tally_script_timeouts_total", { ...base, mode: "config" }, {
-      ...counter,
-      help: timeouts,
-    }),
-    configErrors: stats.cell("tally_script_config_errors_total", base, {
-      ...counter,
-      help: "Config-mode (-c) runs whose definitions could not be used (failed run or invalid JSON)",
-    }),
-    truncations: stats.cell("tally_script_stdout_truncations_total", base, {
-      ...counter,
-      help: "Script runs whose stdout passed max_stdout (the script was killed, the output cut)",
-    }),
-    strays: stats.cell("tally_script_stray_processes_killed_total", base, {
-      ...counter,
-      help: "Processes a script left behind or moved out of its process group, killed by the sandbox",
-    }),
-    skipped: (reason) =>
-      stats.cell("tally_script_skipped_runs_total", { ...base, reason }, {
-        ...counter,
-        help:
-          "Script runs skipped: the previous still going (overlap), no free slot (concurrency), no definitions",
-      }),
-    exits: (mode, code) =>
-      stats.cell("tally_script_exits_total", { ...base, mode, code }, {
-        ...counter,
-        help: "Finished script runs by exit code (a signal name when killed, spawn_error when not started)",
-      }),
-  };
 }
