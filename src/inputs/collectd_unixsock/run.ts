@@ -1,9 +1,9 @@
 /**
- * The collectd_unixsock input's scheduler (its client is `_unixsock_connection.ts`): every `interval` it connects to collectd's unixsock
- * plugin, sends `LISTVAL`, then `GETVAL "<identifier>"` for each value list updated since the last poll
- * (pipelined on the one connection), and emits what it read as frames in the `collectd_unixsock` format
- * (`src/formats/collectd_unixsock.ts`): one line per value list, `epoch TAB identifier (TAB ds=value)+`.
- * The workers turn them into gauges.
+ * The collectd_unixsock input's scheduler (its client is `_unixsock_connection.ts`): every `interval` it
+ * connects to collectd's unixsock plugin, sends `LISTVAL`, then `GETVAL "<identifier>"` for each value list
+ * updated since the last poll (pipelined on the one connection), and emits what it read as frames in the
+ * `collectd_unixsock` format (`src/formats/collectd_unixsock.ts`): one line per value list,
+ * `epoch TAB identifier (TAB ds=value)+`. The workers turn them into gauges.
  *
  * Protocol (collectd `src/collectd-unixsock.pod`): a reply starts with a status line, `N Values found`
  * then N lines (`LISTVAL`: `<epoch> <identifier>`; `GETVAL`: `<ds>=<value>`), or a negative status and
