@@ -75,7 +75,8 @@
  * Hot path: no try/catch, no closures, one `DataView` per packet; strings are decoded through a
  * direct-mapped cache of recent ASCII strings, and each distinct identifier's names, labels and keys are
  * built once and memoised (`_collectd_identity.ts`: bounded, emptied when full), so a steady stream
- * allocates little beyond its samples. Notifications are built by `_collectd_notification.ts`. Samples of one value list share their `labels` array (treat it as readonly).
+ * allocates little beyond its samples. Notifications are built by `_collectd_notification.ts`. Samples of
+ * one value list share their `labels` array (treat it as readonly).
  *
  * @module
  */
