@@ -29,7 +29,7 @@
  *
  * Naming (the mapping the `scripts` input documents):
  * - name: the display `name` in snake_case (`Incoming traffic on interface` → `incoming_traffic_on_interface`),
- *   then the unit as a suffix ({@link unitSuffix}: `ms` → `_milliseconds`, `b/s` → `_bytes_per_second`,
+ *   then the unit as a suffix (`unitSuffix` in `coscale_naming.ts`: `ms` → `_milliseconds`, `b/s` → `_bytes_per_second`,
  *   `%` → `_percent`, `#` and `""` → none, anything else snake-cased with `/` read as `per`). Values are never
  *   rescaled. An empty name becomes `coscale_metric_<id>`. The ` - Custom` suffix of the CoScale UI is not added.
  * - labels: `script` (the frame's script label), `group` (the `groups` string as defined, when not empty),
@@ -76,7 +76,8 @@ import {
   RIGHT_BRACE,
   snakeCase,
 } from "./_text.ts";
-import type { CoscaleDefinitions, CoscaleEvent, CoscaleMetric } from "./coscale_definitions.ts";
+import { coscaleKind, coscaleMetricName } from "./coscale_naming.ts";
+import type { CoscaleDefinitions, CoscaleEvent } from "./coscale_definitions.ts";
 import { openScriptFrame } from "./script_frame.ts";
 import type { OpenedFrame, ScriptParseOptions } from "./script_frame.ts";
 
@@ -475,71 +476,6 @@ function compile(definitions: CoscaleDefinitions, frame: OpenedFrame): Compiled 
   const eventReserved = new Set<string>(["scope"]);
   for (const [name] of frameLabels) eventReserved.add(name);
   return { metrics, events, eventReserved, frameLabels, runMs: frame.timeMs };
-}
-
-/**
- * The tally kind of a CoScale metric (see the module docs for why).
- *
- * @param metric The metric definition.
- * @returns `cumulative` for Difference or COUNTER, `counter` for COUNT, `gauge` otherwise.
- */
-export function coscaleKind(metric: CoscaleMetric): SampleKind {
-  if (metric.calctype === "Difference" || metric.datatype === "COUNTER") return "cumulative";
-  if (metric.datatype === "COUNT") return "counter";
-  return "gauge";
-}
-
-/**
- * The tally metric name of a CoScale metric: the display name in snake_case plus the unit suffix.
- *
- * @param metric The metric definition.
- * @returns The name, e.g. `server_time_hours`; `coscale_metric_<id>` when the display name is empty.
- */
-export function coscaleMetricName(metric: CoscaleMetric): string {
-  const base = snakeCase(metric.name);
-  if (base === "") return `coscale_metric_${metric.id}`;
-  const suffix = unitSuffix(metric.unit);
-  if (suffix === "") return base;
-  // "Response time ms" with unit ms is already suffixed, by the unit's word or by the unit itself.
-  const raw = snakeCase(metric.unit);
-  for (const end of [suffix, raw]) {
-    if (end !== "" && (base === end || base.endsWith(`_${end}`))) return base;
-  }
-  return `${base}_${suffix}`;
-}
-
-/** Units CoScale scripts use, to the Prometheus-style words used as name suffixes. */
-const UNIT_WORDS: Readonly<Record<string, string>> = {
-  "#": "",
-  "ms": "milliseconds",
-  "us": "microseconds",
-  "µs": "microseconds",
-  "ns": "nanoseconds",
-  "s": "seconds",
-  "sec": "seconds",
-  "min": "minutes",
-  "h": "hours",
-  "b": "bytes",
-  "kb": "kilobytes",
-  "mb": "megabytes",
-  "gb": "gigabytes",
-  "tb": "terabytes",
-  "b/s": "bytes_per_second",
-  "%": "percent",
-};
-
-/**
- * The name suffix for a CoScale unit.
- *
- * @param unit The free-text unit of a metric definition.
- * @returns The suffix without its `_`: a known unit's word, else the unit in snake_case with `/` as
- *   `per` and `%` as `percent`; empty for no unit or `#`.
- */
-export function unitSuffix(unit: string): string {
-  const trimmed = unit.trim();
-  const known = UNIT_WORDS[trimmed.toLowerCase()];
-  if (known !== undefined) return known;
-  return snakeCase(trimmed.replaceAll("/", " per ").replaceAll("%", " percent "));
 }
 
 /** The title of an event definition. */
