@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { BadReason, Label, Labels, Sample, SampleKind } from "../model/sample.ts";
+import type { BadReason, Label, Labels, Sample, SampleKind, SeriesMemo } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
 import { COLON, COMMA, DIGIT_0, EQUALS, HASH, NO_LABELS, normalizeLabels, SEMICOLON } from "./_text.ts";
 
@@ -26,8 +26,12 @@ const RIGHT_BRACKET = 0x5d;
 /** Decodes the slices of lines that carry bytes ≥ 0x80 (already validated) and long ASCII slices. */
 const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
-/** A decoded series identity: what the identity cache memoises. */
-export interface Identity {
+/**
+ * A decoded series identity: what the identity cache memoises. It is also the memo its samples carry
+ * (`Sample.memo`): one object per cached series, never shared by two keys, and an identity decoded for one
+ * line only is a memo nobody reads again.
+ */
+export interface Identity extends SeriesMemo {
   /** The metric name. */
   readonly name: string;
   /** The labels, sorted by name. */
@@ -92,7 +96,7 @@ let cacheSlabUsed = 0;
  * @returns The sample.
  */
 export function makeSample(
-  identity: Identity,
+  identity: Pick<Identity, "name" | "labels" | "key">,
   kind: SampleKind,
   value: number,
   member: string,
@@ -133,9 +137,12 @@ const SCRATCH: _ScratchSample = {
   gaugeDelta: false,
   timeMs: 0,
 };
+// Not enumerable: a sink's copy (`{ ...sample }`), a JSON dump and a deep comparison see the data only.
+Object.defineProperty(SCRATCH, "memo", { value: { stamp: 0, index: 0 }, writable: true, enumerable: false });
 
 /**
- * Fills the parser's one scratch sample (see `SampleSink.sample`: valid during the call only) and returns it.
+ * Fills the parser's one scratch sample (see `SampleSink.sample`: valid during the call only) and returns it;
+ * the identity is the sample's memo.
  *
  * @param identity The series.
  * @param kind The kind.
@@ -165,6 +172,7 @@ export function fillSample(
   s.rate = rate;
   s.gaugeDelta = gaugeDelta;
   s.timeMs = timeMs;
+  s.memo = identity;
   return s;
 }
 
@@ -232,6 +240,8 @@ export function resolveIdentity(
       name: identity.name,
       labels: identity.labels,
       key: identity.key,
+      stamp: 0,
+      index: 0,
       hash,
       offset,
       nameLength,
@@ -373,7 +383,7 @@ function buildIdentity(
     for (let i = 0; i < extra.length; i++) labels.push(extra[i]!);
   }
   const sorted = labels === null || labels.length === 0 ? NO_LABELS : normalizeLabels(labels);
-  return { name, labels: sorted, key: seriesKey(name, sorted) };
+  return { name, labels: sorted, key: seriesKey(name, sorted), stamp: 0, index: 0 };
 }
 
 /**
