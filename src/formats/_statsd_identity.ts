@@ -202,13 +202,11 @@ export function resolveIdentity(
 ): Identity | BadReason {
   const nameLength = ne - ns;
   const tagLength = ts < 0 ? 0 : te - ts;
-  const cacheable = extra === null && nameLength + tagLength <= CACHE_MAX_BYTES;
-  const hash = h | 0;
-  // Fold the high bits in: FNV-1a's low bits alone cluster for names that differ only in their tail.
-  const mixed = hash ^ (hash >>> 15);
-  if (cacheable && cacheSlab !== null) {
+  if (extra === null && cacheSlab !== null && nameLength + tagLength <= CACHE_MAX_BYTES) {
+    const hash = h | 0;
     const slab = cacheSlab;
-    let slot = mixed & cacheMask;
+    // Fold the high bits in: FNV-1a's low bits alone cluster for names that differ only in their tail.
+    let slot = (hash ^ (hash >>> 15)) & cacheMask;
     for (;;) {
       const entry = cache[slot];
       if (entry === undefined) break;
@@ -223,7 +221,28 @@ export function resolveIdentity(
       slot = (slot + 1) & cacheMask;
     }
   }
+  return missIdentity(bytes, ns, ne, ts, te, h, ascii, extra);
+}
 
+/**
+ * The miss path of {@link resolveIdentity}, a function of its own so that the hit path stays small enough
+ * for the JIT to inline into the parser: decodes the identity and caches it when it may be.
+ */
+function missIdentity(
+  bytes: Uint8Array,
+  ns: number,
+  ne: number,
+  ts: number,
+  te: number,
+  h: number,
+  ascii: boolean,
+  extra: Label[] | null,
+): Identity | BadReason {
+  const nameLength = ne - ns;
+  const tagLength = ts < 0 ? 0 : te - ts;
+  const cacheable = extra === null && nameLength + tagLength <= CACHE_MAX_BYTES;
+  const hash = h | 0;
+  const mixed = hash ^ (hash >>> 15);
   const identity = decodeIdentity(bytes, ns, ne, ts, te, ascii, extra);
   if (typeof identity !== "string" && cacheable) {
     makeRoom(nameLength + tagLength);

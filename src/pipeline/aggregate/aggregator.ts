@@ -161,15 +161,7 @@ export class Aggregator {
       if (own < windowMs) bucketMs = own;
     }
     let bucket = this.#current;
-    if (bucketMs !== this.#currentMs || bucket === undefined) {
-      bucket = this.#buckets.get(bucketMs);
-      if (bucket === undefined) {
-        bucket = _newBucket();
-        this.#buckets.set(bucketMs, bucket);
-      }
-      this.#currentMs = bucketMs;
-      this.#current = bucket;
-    }
+    if (bucketMs !== this.#currentMs || bucket === undefined) bucket = this.#switchTo(bucketMs);
     const memo = sample.memo;
     if (memo !== undefined && memo.stamp === bucket.stamp) {
       // A memo copied from another thread (structured clone) may carry a stamp of this one: check it all.
@@ -179,27 +171,45 @@ export class Aggregator {
         return;
       }
     }
+    const entry = this.#find(bucket, sample);
+    if (entry !== undefined) reducerAdd(entry.state, sample, seq, this.#exactLimit, this.#cumulativeEntries);
+  }
+
+  /** Makes the bucket of `bucketMs` (created when missing) the current one. */
+  #switchTo(bucketMs: number): _Bucket {
+    let bucket = this.#buckets.get(bucketMs);
+    if (bucket === undefined) {
+      bucket = _newBucket();
+      this.#buckets.set(bucketMs, bucket);
+    }
+    this.#currentMs = bucketMs;
+    this.#current = bucket;
+    return bucket;
+  }
+
+  /**
+   * Finds or creates the series of `sample` in `bucket` by key (undefined past the cap), and points the
+   * sample's memo at it when it is the key's first kind.
+   */
+  #find(bucket: _Bucket, sample: Sample): PartialSeries | undefined {
     let entry: PartialSeries | undefined;
     let index = bucket.first.get(sample.key);
     if (index === undefined) {
       entry = this.#create(bucket, sample);
-      if (entry === undefined) return;
+      if (entry === undefined) return undefined;
       index = bucket.list.length;
       bucket.first.set(sample.key, index);
       bucket.list.push(entry);
     } else {
       entry = bucket.list[index]!;
-      if (entry.kind !== sample.kind) {
-        entry = this.#other(bucket, sample);
-        if (entry === undefined) return;
-        index = -1;
-      }
+      if (entry.kind !== sample.kind) return this.#other(bucket, sample);
     }
-    if (memo !== undefined && index >= 0) {
+    const memo = sample.memo;
+    if (memo !== undefined) {
       memo.stamp = bucket.stamp;
       memo.index = index;
     }
-    reducerAdd(entry.state, sample, seq, this.#exactLimit, this.#cumulativeEntries);
+    return entry;
   }
 
   /** Creates the series of `sample`'s key and kind in `bucket`, or counts a rejection past the cap. */
