@@ -8,10 +8,11 @@
  * gets the value `""`). Names or tags holding 0x00-0x02 (the `seriesKey` separators) are refused as
  * `bad_tags`, so two different series can never share a key.
  *
- * The cache memoises identities (name + tags bytes → name, labels, key) per thread: 8192 identities, raw
- * bytes in one lazily allocated 1 MiB slab, emptied when full, so a steady stream of known series costs
- * no decoding. Samples of one series share their `labels` array: consumers must treat it as the readonly
- * value its type says it is.
+ * The cache memoises identities (name + tags bytes → name, labels, key) per thread: a table that grows
+ * from 8192 to 131 072 identities, raw bytes in one lazily allocated slab of 256 KiB to 8 MiB, emptied when
+ * full, so a steady stream of known series costs no decoding. Samples of one series share their `labels`
+ * array: consumers must treat it as the readonly value its type says it is. Each cached identity is also
+ * its samples' `memo`, where the aggregator keeps the series' place in the open window.
  *
  * @module
  */
