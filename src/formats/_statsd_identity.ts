@@ -8,15 +8,16 @@
  * gets the value `""`). Names or tags holding 0x00-0x02 (the `seriesKey` separators) are refused as
  * `bad_tags`, so two different series can never share a key.
  *
- * The cache memoises identities (name + tags bytes → name, labels, key) per thread: 8192 identities, raw
- * bytes in one lazily allocated 1 MiB slab, emptied when full, so a steady stream of known series costs
- * no decoding. Samples of one series share their `labels` array: consumers must treat it as the readonly
- * value its type says it is.
+ * The cache memoises identities (name + tags bytes → name, labels, key) per thread: a table that grows
+ * from 8192 to 131 072 identities, raw bytes in one lazily allocated slab of 256 KiB to 8 MiB, emptied when
+ * full, so a steady stream of known series costs no decoding. Samples of one series share their `labels`
+ * array: consumers must treat it as the readonly value its type says it is. Each cached identity is also
+ * its samples' `memo`, where the aggregator keeps the series' place in the open window.
  *
  * @module
  */
 
-import type { BadReason, Label, Labels, Sample, SampleKind } from "../model/sample.ts";
+import type { BadReason, Label, Labels, Sample, SampleKind, SeriesMemo } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
 import { COLON, COMMA, DIGIT_0, EQUALS, HASH, NO_LABELS, normalizeLabels, SEMICOLON } from "./_text.ts";
 
@@ -26,8 +27,12 @@ const RIGHT_BRACKET = 0x5d;
 /** Decodes the slices of lines that carry bytes ≥ 0x80 (already validated) and long ASCII slices. */
 const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
-/** A decoded series identity: what the identity cache memoises. */
-export interface Identity {
+/**
+ * A decoded series identity: what the identity cache memoises. It is also the memo its samples carry
+ * (`Sample.memo`): one object per cached series, never shared by two keys, and an identity decoded for one
+ * line only is a memo nobody reads again.
+ */
+export interface Identity extends SeriesMemo {
   /** The metric name. */
   readonly name: string;
   /** The labels, sorted by name. */
@@ -92,7 +97,7 @@ let cacheSlabUsed = 0;
  * @returns The sample.
  */
 export function makeSample(
-  identity: Identity,
+  identity: Pick<Identity, "name" | "labels" | "key">,
   kind: SampleKind,
   value: number,
   member: string,
@@ -133,9 +138,12 @@ const SCRATCH: _ScratchSample = {
   gaugeDelta: false,
   timeMs: 0,
 };
+// Not enumerable: a sink's copy (`{ ...sample }`), a JSON dump and a deep comparison see the data only.
+Object.defineProperty(SCRATCH, "memo", { value: { stamp: 0, index: 0 }, writable: true, enumerable: false });
 
 /**
- * Fills the parser's one scratch sample (see `SampleSink.sample`: valid during the call only) and returns it.
+ * Fills the parser's one scratch sample (see `SampleSink.sample`: valid during the call only) and returns it;
+ * the identity is the sample's memo.
  *
  * @param identity The series.
  * @param kind The kind.
@@ -165,6 +173,7 @@ export function fillSample(
   s.rate = rate;
   s.gaugeDelta = gaugeDelta;
   s.timeMs = timeMs;
+  s.memo = identity;
   return s;
 }
 
@@ -194,13 +203,11 @@ export function resolveIdentity(
 ): Identity | BadReason {
   const nameLength = ne - ns;
   const tagLength = ts < 0 ? 0 : te - ts;
-  const cacheable = extra === null && nameLength + tagLength <= CACHE_MAX_BYTES;
-  const hash = h | 0;
-  // Fold the high bits in: FNV-1a's low bits alone cluster for names that differ only in their tail.
-  const mixed = hash ^ (hash >>> 15);
-  if (cacheable && cacheSlab !== null) {
+  if (extra === null && cacheSlab !== null && nameLength + tagLength <= CACHE_MAX_BYTES) {
+    const hash = h | 0;
     const slab = cacheSlab;
-    let slot = mixed & cacheMask;
+    // Fold the high bits in: FNV-1a's low bits alone cluster for names that differ only in their tail.
+    let slot = (hash ^ (hash >>> 15)) & cacheMask;
     for (;;) {
       const entry = cache[slot];
       if (entry === undefined) break;
@@ -215,7 +222,28 @@ export function resolveIdentity(
       slot = (slot + 1) & cacheMask;
     }
   }
+  return missIdentity(bytes, ns, ne, ts, te, h, ascii, extra);
+}
 
+/**
+ * The miss path of {@link resolveIdentity}, a function of its own so that the hit path stays small enough
+ * for the JIT to inline into the parser: decodes the identity and caches it when it may be.
+ */
+function missIdentity(
+  bytes: Uint8Array,
+  ns: number,
+  ne: number,
+  ts: number,
+  te: number,
+  h: number,
+  ascii: boolean,
+  extra: Label[] | null,
+): Identity | BadReason {
+  const nameLength = ne - ns;
+  const tagLength = ts < 0 ? 0 : te - ts;
+  const cacheable = extra === null && nameLength + tagLength <= CACHE_MAX_BYTES;
+  const hash = h | 0;
+  const mixed = hash ^ (hash >>> 15);
   const identity = decodeIdentity(bytes, ns, ne, ts, te, ascii, extra);
   if (typeof identity !== "string" && cacheable) {
     makeRoom(nameLength + tagLength);
@@ -232,6 +260,8 @@ export function resolveIdentity(
       name: identity.name,
       labels: identity.labels,
       key: identity.key,
+      stamp: 0,
+      index: 0,
       hash,
       offset,
       nameLength,
@@ -373,7 +403,7 @@ function buildIdentity(
     for (let i = 0; i < extra.length; i++) labels.push(extra[i]!);
   }
   const sorted = labels === null || labels.length === 0 ? NO_LABELS : normalizeLabels(labels);
-  return { name, labels: sorted, key: seriesKey(name, sorted) };
+  return { name, labels: sorted, key: seriesKey(name, sorted), stamp: 0, index: 0 };
 }
 
 /**

@@ -113,8 +113,19 @@ export function parseStatsdRange(bytes: Uint8Array, sink: SampleSink, from: numb
   let lines = 0;
   let start = from;
   while (start < length) {
+    // One walk finds the line's end, whether it holds bytes ≥ 0x80, and a metric line's name section (up
+    // to the first ':' or '|') with its identity-cache hash (FNV-1a), so the name's bytes are read once.
     let i = start;
     let high = 0;
+    let h = FNV_OFFSET;
+    while (i < length) {
+      const b = bytes[i]!;
+      if (b === LF || b === COLON || b === PIPE) break;
+      high |= b;
+      h = Math.imul(h ^ b, FNV_PRIME);
+      i++;
+    }
+    const nameEnd = i;
     while (i < length) {
       const b = bytes[i]!;
       if (b === LF) break;
@@ -128,7 +139,7 @@ export function parseStatsdRange(bytes: Uint8Array, sink: SampleSink, from: numb
       let reason: BadReason | null;
       if (end - start > STATSD_MAX_LINE_BYTES) reason = "too_long";
       else if ((high & 0x80) !== 0 && !isValidUtf8(bytes, start, end)) reason = "invalid_utf8";
-      else reason = parseLine(bytes, start, end, (high & 0x80) === 0, sink);
+      else reason = parseLine(bytes, start, end, (high & 0x80) === 0, nameEnd, h, sink);
       if (reason !== null) sink.bad(reason);
     }
     start = i + 1;
@@ -136,12 +147,17 @@ export function parseStatsdRange(bytes: Uint8Array, sink: SampleSink, from: numb
   return lines;
 }
 
-/** Dispatches one non-empty, size-checked, UTF-8-valid line; returns why the whole line was refused. */
+/**
+ * Dispatches one non-empty, size-checked, UTF-8-valid line; returns why the whole line was refused.
+ * `c` is where its name section ends (the first ':' or '|', else at or past `e`), `h` that section's hash.
+ */
 function parseLine(
   bytes: Uint8Array,
   s: number,
   e: number,
   ascii: boolean,
+  c: number,
+  h: number,
   sink: SampleSink,
 ): BadReason | null {
   if (bytes[s] === UNDERSCORE && e - s >= 3) {
@@ -152,30 +168,24 @@ function parseLine(
       return parseServiceCheck(bytes, s, e, ascii, sink);
     }
   }
-  return parseMetric(bytes, s, e, ascii, sink);
+  return parseMetric(bytes, s, e, ascii, c, h, sink);
 }
 
 /**
  * Parses a metric line group by group: the samples of valid groups go to the sink, each invalid group or
  * value counts one `bad`. Returns a reason only when the line has no usable name or no value at all.
+ * The name section [s, c) and its FNV-1a hash `h` come from the line split.
  */
 function parseMetric(
   bytes: Uint8Array,
   s: number,
   e: number,
   ascii: boolean,
+  c: number,
+  h: number,
   sink: SampleSink,
 ): BadReason | null {
   // The name section runs to the first ':'; a '|' before it means there is no value at all.
-  // The identity-cache hash (FNV-1a) is computed on the way, so the bytes are walked once.
-  let c = s;
-  let h = FNV_OFFSET;
-  while (c < e) {
-    const b = bytes[c]!;
-    if (b === COLON || b === PIPE) break;
-    h = Math.imul(h ^ b, FNV_PRIME);
-    c++;
-  }
   if (c >= e || bytes[c] !== COLON) return "no_value";
   if (c === s) return "empty_name";
   // A byte that never occurs in UTF-8 marks where the name ends, so "ab"+"c" and "a"+"bc" differ.

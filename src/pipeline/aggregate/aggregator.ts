@@ -69,14 +69,31 @@ export interface AggregatePartial {
  * One time bucket. Nearly every name has one kind, so series are found by key alone (`first`, holding the
  * first kind seen of each key) and the kind is only compared; the other kinds of a key, rare, wait in
  * `others`. A lookup allocates nothing and concatenates no key.
+ *
+ * A sample that carries a memo (`Sample.memo`, the StatsD parser's cached identity) skips the lookup: the
+ * memo holds the bucket's `stamp` and the series' place in `list`. Stamps are never reused (one counter
+ * for every aggregator of the thread), so a memo written for a bucket since taken, folded away or held by
+ * another aggregator never matches, and the key and kind are compared as well.
  */
 interface _Bucket {
-  /** The series of each key, of the first kind that key was seen with. */
-  readonly first: Map<string, PartialSeries>;
+  /** Where each key's series of its first kind sits in `list`. */
+  readonly first: Map<string, number>;
+  /** The series of each key's first kind, in first-seen order. */
+  readonly list: PartialSeries[];
+  /** This bucket's memo stamp, unique in the thread. */
+  readonly stamp: number;
   /** The series of each key's further kinds; created on the first name used as a second kind. */
   others: Map<string, PartialSeries[]> | undefined;
   /** How many series the bucket holds, all kinds together. */
   size: number;
+}
+
+/** The next bucket's memo stamp; 0 is a memo nobody wrote. */
+let nextStamp = 1;
+
+/** A new, empty bucket with a stamp of its own. */
+function _newBucket(): _Bucket {
+  return { first: new Map(), list: [], stamp: nextStamp++, others: undefined, size: 0 };
 }
 
 /**
@@ -144,25 +161,55 @@ export class Aggregator {
       if (own < windowMs) bucketMs = own;
     }
     let bucket = this.#current;
-    if (bucketMs !== this.#currentMs || bucket === undefined) {
-      bucket = this.#buckets.get(bucketMs);
-      if (bucket === undefined) {
-        bucket = { first: new Map(), others: undefined, size: 0 };
-        this.#buckets.set(bucketMs, bucket);
+    if (bucketMs !== this.#currentMs || bucket === undefined) bucket = this.#switchTo(bucketMs);
+    const memo = sample.memo;
+    if (memo !== undefined && memo.stamp === bucket.stamp) {
+      // A memo copied from another thread (structured clone) may carry a stamp of this one: check it all.
+      const known = bucket.list[memo.index];
+      if (known !== undefined && known.key === sample.key && known.kind === sample.kind) {
+        reducerAdd(known.state, sample, seq, this.#exactLimit, this.#cumulativeEntries);
+        return;
       }
-      this.#currentMs = bucketMs;
-      this.#current = bucket;
     }
-    let entry = bucket.first.get(sample.key);
-    if (entry === undefined) {
+    const entry = this.#find(bucket, sample);
+    if (entry !== undefined) reducerAdd(entry.state, sample, seq, this.#exactLimit, this.#cumulativeEntries);
+  }
+
+  /** Makes the bucket of `bucketMs` (created when missing) the current one. */
+  #switchTo(bucketMs: number): _Bucket {
+    let bucket = this.#buckets.get(bucketMs);
+    if (bucket === undefined) {
+      bucket = _newBucket();
+      this.#buckets.set(bucketMs, bucket);
+    }
+    this.#currentMs = bucketMs;
+    this.#current = bucket;
+    return bucket;
+  }
+
+  /**
+   * Finds or creates the series of `sample` in `bucket` by key (undefined past the cap), and points the
+   * sample's memo at it when it is the key's first kind.
+   */
+  #find(bucket: _Bucket, sample: Sample): PartialSeries | undefined {
+    let entry: PartialSeries | undefined;
+    let index = bucket.first.get(sample.key);
+    if (index === undefined) {
       entry = this.#create(bucket, sample);
-      if (entry === undefined) return;
-      bucket.first.set(sample.key, entry);
-    } else if (entry.kind !== sample.kind) {
-      entry = this.#other(bucket, sample);
-      if (entry === undefined) return;
+      if (entry === undefined) return undefined;
+      index = bucket.list.length;
+      bucket.first.set(sample.key, index);
+      bucket.list.push(entry);
+    } else {
+      entry = bucket.list[index]!;
+      if (entry.kind !== sample.kind) return this.#other(bucket, sample);
     }
-    reducerAdd(entry.state, sample, seq, this.#exactLimit, this.#cumulativeEntries);
+    const memo = sample.memo;
+    if (memo !== undefined) {
+      memo.stamp = bucket.stamp;
+      memo.index = index;
+    }
+    return entry;
   }
 
   /** Creates the series of `sample`'s key and kind in `bucket`, or counts a rejection past the cap. */
@@ -219,7 +266,7 @@ export class Aggregator {
     const buckets: PartialBucket[] = [];
     for (const [windowMs, bucket] of this.#buckets) {
       if (windowMs > upToWindowMs) continue;
-      const series = Array.from(bucket.first.values());
+      const series = bucket.list;
       if (bucket.others !== undefined) {
         for (const more of bucket.others.values()) series.push(...more);
       }
@@ -256,7 +303,7 @@ export class Aggregator {
       }
       this.#buckets.delete(windowMs);
       this.#seriesCount -= bucket.size;
-      for (const entry of bucket.first.values()) this.#foldSeries(into, entry);
+      for (const entry of bucket.list) this.#foldSeries(into, entry);
       if (bucket.others !== undefined) {
         for (const more of bucket.others.values()) for (const entry of more) this.#foldSeries(into, entry);
       }
@@ -267,7 +314,8 @@ export class Aggregator {
 
   /** Merges one series of a folded bucket into `into`, or moves it there when `into` lacks it. */
   #foldSeries(into: _Bucket, entry: PartialSeries): void {
-    let found = into.first.get(entry.key);
+    const index = into.first.get(entry.key);
+    let found = index === undefined ? undefined : into.list[index];
     if (found !== undefined && found.kind !== entry.kind) {
       found = into.others?.get(entry.key)?.find((other) => other.kind === entry.kind);
     }
@@ -278,8 +326,9 @@ export class Aggregator {
     // Folding never rejects: every series was admitted to its own bucket, and the table caps live series.
     into.size++;
     this.#seriesCount++;
-    if (!into.first.has(entry.key)) {
-      into.first.set(entry.key, entry);
+    if (index === undefined) {
+      into.first.set(entry.key, into.list.length);
+      into.list.push(entry);
       return;
     }
     into.others ??= new Map();
