@@ -13,7 +13,8 @@
 
 import type { BadReason, Label, SampleSink } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
-import { decode, hasKeySeparator, makeSample, parseSecondsToMs, parseTags } from "./_statsd_identity.ts";
+import { makeSample } from "./_statsd_identity.ts";
+import { decode, hasKeySeparator, parseSecondsToMs, parseTags } from "./_statsd_slices.ts";
 import { COLON, COMMA, DIGIT_0, HASH, NO_LABELS, normalizeLabels, PIPE, RIGHT_BRACE } from "./_text.ts";
 
 const LOWER_D = 0x64;

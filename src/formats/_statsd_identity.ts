@@ -1,7 +1,7 @@
 /**
  * The series identities of StatsD lines: the tag dialects (DogStatsD `|#k:v`, and tags in the name the
- * Influx, Graphite, Librato and SignalFx ways), the per-thread identity cache, and the slice decoding the
- * parser shares.
+ * Influx, Graphite, Librato and SignalFx ways) and the per-thread identity cache. The slice decoding they
+ * share with the rest of the parser is `_statsd_slices.ts`.
  *
  * Names: `plain`, `plain,k=v,…` (Influx), `plain;k=v;…` (Graphite), `plain#k=v,…` (Librato),
  * `pre[k=v,…]post` (SignalFx); pairs are separated by `,` or `;`. DogStatsD tags `k:v,flag` (a valueless tag
@@ -19,13 +19,11 @@
 
 import type { BadReason, Label, Labels, Sample, SampleKind, SeriesMemo } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
-import { COLON, COMMA, DIGIT_0, EQUALS, HASH, NO_LABELS, normalizeLabels, SEMICOLON } from "./_text.ts";
+import { closeRegion, decode, hasKeySeparator, openRegion, parseTags } from "./_statsd_slices.ts";
+import { COMMA, EQUALS, HASH, NO_LABELS, normalizeLabels, SEMICOLON } from "./_text.ts";
 
 const LEFT_BRACKET = 0x5b;
 const RIGHT_BRACKET = 0x5d;
-
-/** Decodes the slices of lines that carry bytes ≥ 0x80 (already validated) and long ASCII slices. */
-const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * A decoded series identity: what the identity cache memoises. It is also the memo its samples carry
@@ -322,16 +320,6 @@ function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: numb
 }
 
 /**
- * The decoded identity region of the ASCII line being decoded: while set, `decode` slices
- * [regionStart, regionEnd) from `regionText`. Only set inside `decodeIdentity`.
- */
-let regionText = "";
-let regionStart = 0;
-let regionEnd = -1;
-/** Longer identity regions are decoded piece by piece, so a cached slice never pins a large string. */
-const REGION_MAX_BYTES = 1024;
-
-/**
  * Decodes name, name-embedded tags and `|#` tags into a fresh identity.
  *
  * An ASCII line's identity region is decoded once and its pieces sliced from that string (bytes and
@@ -346,16 +334,10 @@ function decodeIdentity(
   ascii: boolean,
   extra: Label[] | null,
 ): Identity | BadReason {
-  const end = te > ne ? te : ne;
-  if (ascii && end - ns <= REGION_MAX_BYTES) {
-    regionText = asciiString(bytes, ns, end);
-    regionStart = ns;
-    regionEnd = end;
-  }
+  if (ascii) openRegion(bytes, ns, te > ne ? te : ne);
   const identity = buildIdentity(bytes, ns, ne, ts, te, ascii, extra);
   // Never let a region outlive this line: the next call may bring other bytes at the same offsets.
-  regionText = "";
-  regionEnd = -1;
+  closeRegion();
   return identity;
 }
 
@@ -406,22 +388,6 @@ function buildIdentity(
   return { name, labels: sorted, key: seriesKey(name, sorted), stamp: 0, index: 0 };
 }
 
-/**
- * Whether [s, e) holds a byte `seriesKey` uses as a separator (0x00-0x02); such a name or tag would make
- * two different series share a key, so the line is rejected instead.
- *
- * @param bytes The bytes.
- * @param s The start offset.
- * @param e The end offset (exclusive).
- * @returns True when a separator byte occurs.
- */
-export function hasKeySeparator(bytes: Uint8Array, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) {
-    if (bytes[i]! <= 0x02) return true;
-  }
-  return false;
-}
-
 /** Parses `k=v` pairs separated by ',' or ';' (name-embedded tags); empty pairs are skipped. */
 function parsePairs(bytes: Uint8Array, s: number, e: number, ascii: boolean, out: Label[]): boolean {
   let a = s;
@@ -441,85 +407,4 @@ function parsePairs(bytes: Uint8Array, s: number, e: number, ascii: boolean, out
     a = b + 1;
   }
   return true;
-}
-
-/**
- * Parses a DogStatsD tag list `k:v,flag` (valueless tags get ""); empty tags are skipped.
- *
- * @param bytes The bytes.
- * @param s The start of the list (after `#`).
- * @param e The end of the list (exclusive).
- * @param ascii Whether the line is all ASCII.
- * @param out Receives the tags.
- * @returns False when a tag has an empty name or a series-key separator byte.
- */
-export function parseTags(bytes: Uint8Array, s: number, e: number, ascii: boolean, out: Label[]): boolean {
-  if (hasKeySeparator(bytes, s, e)) return false;
-  let a = s;
-  while (a < e) {
-    let b = a;
-    let colon = -1;
-    while (b < e) {
-      const x = bytes[b]!;
-      if (x === COMMA) break;
-      if (x === COLON && colon < 0) colon = b;
-      b++;
-    }
-    if (b > a) {
-      if (colon === a) return false;
-      if (colon < 0) out.push([decode(bytes, a, b, ascii), ""]);
-      else out.push([decode(bytes, a, colon, ascii), decode(bytes, colon + 1, b, ascii)]);
-    }
-    a = b + 1;
-  }
-  return true;
-}
-
-/**
- * Parses unsigned unix seconds (at most 12 digits) into milliseconds.
- *
- * @param bytes The bytes.
- * @param s The start offset.
- * @param e The end offset (exclusive).
- * @returns The milliseconds, or -1 when [s, e) is not such a number.
- */
-export function parseSecondsToMs(bytes: Uint8Array, s: number, e: number): number {
-  if (e <= s || e - s > 12) return -1;
-  let v = 0;
-  for (let i = s; i < e; i++) {
-    const d = bytes[i]! - DIGIT_0;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v * 1000;
-}
-
-/**
- * Decodes [s, e): from the current identity region when inside it, ASCII slices with
- * `String.fromCharCode`, everything else with the shared TextDecoder (the line was validated, and
- * slices end on ASCII delimiters, so they are valid UTF-8).
- *
- * @param bytes The line's bytes.
- * @param s The start offset.
- * @param e The end offset (exclusive).
- * @param ascii Whether the line is all ASCII.
- * @returns The text.
- */
-export function decode(bytes: Uint8Array, s: number, e: number, ascii: boolean): string {
-  const n = e - s;
-  if (n <= 0) return "";
-  if (s >= regionStart && e <= regionEnd) return regionText.slice(s - regionStart, e - regionStart);
-  if (ascii && n <= REGION_MAX_BYTES) return asciiString(bytes, s, e);
-  return UTF8.decode(bytes.subarray(s, e));
-}
-
-/** Reused char-code buffer for {@link asciiString}. */
-const charCodes: number[] = [];
-
-/** Builds a string from an ASCII slice of at most {@link REGION_MAX_BYTES} bytes without a typed-array view. */
-function asciiString(bytes: Uint8Array, s: number, e: number): string {
-  const n = e - s;
-  charCodes.length = n;
-  for (let i = 0; i < n; i++) charCodes[i] = bytes[s + i]!;
-  return String.fromCharCode.apply(null, charCodes);
 }

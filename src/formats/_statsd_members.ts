@@ -12,7 +12,8 @@
  * @module
  */
 
-import { decode, FNV_OFFSET, FNV_PRIME } from "./_statsd_identity.ts";
+import { FNV_OFFSET, FNV_PRIME } from "./_statsd_identity.ts";
+import { decode } from "./_statsd_slices.ts";
 
 /** The slots of the table; a power of two. */
 const MEMBER_SLOTS = 4096;

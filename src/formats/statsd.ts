@@ -40,15 +40,8 @@
 import type { BadReason, Label, SampleKind, SampleSink } from "../model/sample.ts";
 import { parseEvent, parseServiceCheck } from "./_statsd_events.ts";
 import { memberText } from "./_statsd_members.ts";
-import {
-  fillSample,
-  FNV_OFFSET,
-  FNV_PRIME,
-  type Identity,
-  parseSecondsToMs,
-  parseTags,
-  resolveIdentity,
-} from "./_statsd_identity.ts";
+import { fillSample, FNV_OFFSET, FNV_PRIME, type Identity, resolveIdentity } from "./_statsd_identity.ts";
+import { parseSecondsToMs, parseTags } from "./_statsd_slices.ts";
 import {
   COLON,
   CR,
