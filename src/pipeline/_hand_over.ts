@@ -20,8 +20,9 @@
  */
 
 import { seriesKindKey } from "../model/series_key.ts";
-import type { Labels, SampleKind } from "../model/sample.ts";
+import type { SampleKind } from "../model/sample.ts";
 import type { PartialBucket, PartialSeries } from "./aggregate/aggregator.ts";
+import type { SeriesIdentity } from "./aggregate/series_table.ts";
 import type { ReducerState } from "./aggregate/reducers.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import type { Piece, PieceBucket, SeriesDef, WorkerReply } from "./worker_messages.ts";
@@ -30,24 +31,10 @@ import type { Piece, PieceBucket, SeriesDef, WorkerReply } from "./worker_messag
 export const CHUNK_SERIES = 500;
 
 /**
- * A series as the pool hands it on: what it is, and the key the series table files it under
- * (`seriesKindKey` of key and kind), computed once per series rather than once per flush.
+ * Receives every series of a partial as its piece arrives. `series` is the dictionary's object for that
+ * number, the same one piece after piece (the series table keeps it for the series' life); never changed.
  */
-export interface NamedSeries {
-  /** The series key. */
-  readonly key: string;
-  /** The metric name. */
-  readonly name: string;
-  /** The labels. */
-  readonly labels: Labels;
-  /** The kind of its samples. */
-  readonly kind: SampleKind;
-  /** `seriesKindKey(key, kind)`. */
-  readonly tableKey: string;
-}
-
-/** Receives every series of a partial as its piece arrives. */
-export type SeriesConsumer = (windowMs: number, series: NamedSeries, state: ReducerState) => void;
+export type SeriesConsumer = (windowMs: number, series: SeriesIdentity, state: ReducerState) => void;
 
 /**
  * Gives series their numbers, on the worker's side. One per worker thread, for its whole life.
@@ -138,7 +125,8 @@ export class SeriesNamer {
  */
 export class SeriesDictionary {
   #generation = 0;
-  #series: NamedSeries[] = [];
+  /** The definitions as they arrived (no copy: the series table keeps these very objects). */
+  #series: SeriesDef[] = [];
 
   /**
    * Learns a piece's names, then hands every series of it to `each`.
@@ -153,15 +141,7 @@ export class SeriesDictionary {
       this.#series = [];
     }
     const known = this.#series;
-    for (const def of piece.defs) {
-      known[def.id] = {
-        key: def.key,
-        name: def.name,
-        labels: def.labels,
-        kind: def.kind,
-        tableKey: seriesKindKey(def.key, def.kind),
-      };
-    }
+    for (const def of piece.defs) known[def.id] = def;
     for (const bucket of piece.buckets) {
       const { windowMs, ids, states } = bucket;
       for (let i = 0; i < ids.length; i++) {

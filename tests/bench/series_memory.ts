@@ -158,7 +158,7 @@ async function main(): Promise<void> {
         if (copy.kind !== "chunk" && copy.kind !== "partial") return;
         pieces++;
         dictionary.read(copy.piece, (ms, series, state) => {
-          if (table.finishSeries(ms, series, state, series.tableKey) !== undefined) metrics++;
+          if (table.finishSeries(ms, series, state) !== undefined) metrics++;
         });
       },
     });
