@@ -70,8 +70,9 @@ function runWorker(init: WorkerInit): void {
   const sink = new FrameSink(init.sink);
   const sockets = new SocketReader(detectRuntime(), new SharedStamp(init.stamp), sink);
   if (ring.recover()) sink.skipped(1);
-  // Twice the cap: room for the live series and as many that came and went before names start over.
-  const namer = new SeriesNamer(2 * init.sink.maxSeries);
+  // The aggregator's numbers, which it starts over past twice the cap (room for the live series and as many
+  // that came and went).
+  const namer = new SeriesNamer(2 * init.sink.maxSeries, sink.numbers);
   let stopping = false;
 
   port.on("message", function onRequest(request: WorkerRequest): void {

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     maxSeries: options.series,
     maxEvents: 100,
   });
-  const namer = new SeriesNamer(2 * options.series);
+  const namer = new SeriesNamer(2 * options.series, sink.numbers);
   const dictionary = new SeriesDictionary();
   const table = new SeriesTable({
     intervalMs: INTERVAL,
