@@ -126,10 +126,9 @@ describe("Aggregator numbering", () => {
     const window = p.buckets[1]!;
     assert.deepEqual(flat(window).slice(0, 2), ["s2999/counter=2999", "s2998/counter=2998"]);
     assert.deepEqual(flat(window).slice(-1), ["s0/counter=1"]);
-    assert.equal(
-      window.series.find((s) => s.key === "s1000")!.state.kind === "counter" &&
-        counterFinish(window.series.find((s) => s.key === "s1000")!.state),
-      1001,
+    assert.ok(
+      flat(window).includes("s1000/counter=1001"),
+      "a sample of the window's second pass lands on its state",
     );
   });
 
