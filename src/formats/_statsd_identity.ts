@@ -12,7 +12,7 @@
  * from 8192 to 131 072 identities, raw bytes in one lazily allocated slab of 256 KiB to 8 MiB, emptied when
  * full, so a steady stream of known series costs no decoding. Samples of one series share their `labels`
  * array: consumers must treat it as the readonly value its type says it is. Each cached identity is also
- * its samples' `memo`, where the aggregator keeps the series' place in the open window.
+ * its samples' `memo`, where the aggregator keeps the series' number.
  *
  * @module
  */

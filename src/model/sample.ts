@@ -68,8 +68,8 @@ export interface Sample {
   /** The client timestamp in ms since the epoch (DogStatsD `|T`), or 0 for "arrival time". */
   readonly timeMs: number;
   /**
-   * Where a sink may remember where this series' state lives, so that the next sample of the series
-   * skips a lookup by key (the aggregator does). A format that memoises series identities (StatsD) gives
+   * Where a sink may remember what it filed this series under, so that the next sample of the series
+   * skips a lookup by key (the aggregator keeps the series' number there). A format that memoises series identities (StatsD) gives
    * every sample of one identity the same memo for as long as it keeps the identity, and never gives one
    * memo to samples of two keys; other formats give none. Not enumerable where set, so a copy of a
    * sample (`{ ...sample }`) and its JSON carry none.
@@ -80,12 +80,13 @@ export interface Sample {
 /**
  * Two numbers a sink keeps on a format's series identity (see {@link Sample.memo}). Whoever reads them
  * checks first that `stamp` is its own: a sink stamps with a number no other state of any sink in the
- * thread uses, so a memo written by another aggregator, or for a window since handed over, is ignored.
+ * thread uses, so a memo written by another aggregator, or before the sink's numbering started over, is
+ * ignored.
  */
 export interface SeriesMemo {
   /** The stamp of the state `index` belongs to; 0 until a sink writes one. */
   stamp: number;
-  /** Where the series sits in that state. */
+  /** What the series is filed under in that state (the aggregator: its series number). */
   index: number;
 }
 

@@ -7,21 +7,21 @@
  * benchmark's) take 5-70 ms on a busy 2-core box, longer than a 4 MiB ring lasts at 300 000 frames/s.
  * Those stalls, not a lost wake-up, are what overflowed the rings in bursts (see docs/BENCHMARKS.md).
  *
- * Names go over once: the worker's {@link SeriesNamer} gives every series (key and kind) a number the
- * first time it hands it over, and sends its key, name, labels and kind with that number
- * ({@link SeriesDef}) in the same piece; from then on a piece carries only numbers and reducer states.
+ * Names go over once: every series (key and kind) has a number on the worker (its aggregator's), and the
+ * worker's {@link SeriesNamer} sends its key, name, labels and kind with that number ({@link SeriesDef}) the
+ * first time it hands it over; from then on a piece carries only numbers and reducer states.
  * The pool's {@link SeriesDictionary} for that worker turns the numbers back into series. Flush after
  * flush the same 100 000 series would otherwise cross as 100 000 fresh copies of their strings and label
  * arrays, which the main thread allocates, holds through the merge and collects: a third of a flush's
- * memory spike at that size. Past a bound on numbers given (series come and go), the namer starts a new
- * generation and names everything again, and the dictionary forgets the old one.
+ * memory spike at that size. Past a bound on numbers given (series come and go), the numbers start over in a
+ * new generation and the namer names everything again, and the dictionary forgets the old one.
  *
  * @module
  */
 
-import { seriesKindKey } from "../model/series_key.ts";
-import type { Labels, SampleKind } from "../model/sample.ts";
 import type { PartialBucket, PartialSeries } from "./aggregate/aggregator.ts";
+import { SeriesNumbers } from "./aggregate/_series_numbers.ts";
+import type { SeriesIdentity } from "./aggregate/series_table.ts";
 import type { ReducerState } from "./aggregate/reducers.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import type { Piece, PieceBucket, SeriesDef, WorkerReply } from "./worker_messages.ts";
@@ -30,69 +30,58 @@ import type { Piece, PieceBucket, SeriesDef, WorkerReply } from "./worker_messag
 export const CHUNK_SERIES = 500;
 
 /**
- * A series as the pool hands it on: what it is, and the key the series table files it under
- * (`seriesKindKey` of key and kind), computed once per series rather than once per flush.
+ * Receives every series of a partial as its piece arrives. `series` is the dictionary's object for that
+ * number, the same one piece after piece (the series table keeps it for the series' life); never changed.
  */
-export interface NamedSeries {
-  /** The series key. */
-  readonly key: string;
-  /** The metric name. */
-  readonly name: string;
-  /** The labels. */
-  readonly labels: Labels;
-  /** The kind of its samples. */
-  readonly kind: SampleKind;
-  /** `seriesKindKey(key, kind)`. */
-  readonly tableKey: string;
-}
-
-/** Receives every series of a partial as its piece arrives. */
-export type SeriesConsumer = (windowMs: number, series: NamedSeries, state: ReducerState) => void;
+export type SeriesConsumer = (windowMs: number, series: SeriesIdentity, state: ReducerState) => void;
 
 /**
- * Gives series their numbers, on the worker's side. One per worker thread, for its whole life.
+ * Names series by number, on the worker's side. One per worker thread, for its whole life.
+ *
+ * The numbers are the worker's aggregator's ({@link SeriesNumbers}, given to the constructor): the thread
+ * keeps one map of its series, not two, and the aggregator starts the numbers over (a new generation) past
+ * twice the series cap. Without numbers to share, the namer keeps its own and starts them over itself past
+ * `limit`.
  *
  * @example
  * ```ts
- * const namer = new SeriesNamer(200_000);
+ * const namer = new SeriesNamer(200_000, sink.numbers);
  * handOver(id, sink.take(upTo), { namer, post, between });
  * ```
  */
 export class SeriesNamer {
   readonly #limit: number;
-  /** The number of each key's first kind named. */
-  readonly #first = new Map<string, number>();
-  /** The kind of each number. */
-  #kinds: SampleKind[] = [];
-  /** The numbers of keys' further kinds, by `seriesKindKey`; created when first needed. */
-  #others: Map<string, number> | undefined;
-  #generation = 1;
+  readonly #numbers: SeriesNumbers;
+  /** Whether the numbers are someone else's, who starts them over. */
+  readonly #shared: boolean;
+  /** The generation in which each number was last named (0 for never). */
+  #named = new Int32Array(1024);
 
   /**
    * Creates a namer.
    *
-   * @param limit How many numbers to give before starting a new generation (at a hand-over's start).
+   * @param limit How many numbers to give before starting a new generation (at a hand-over's start), when
+   *   the namer keeps its own numbers.
+   * @param numbers The aggregator's numbers to name series by; the namer's own when absent.
    */
-  constructor(limit: number) {
+  constructor(limit: number, numbers?: SeriesNumbers) {
     this.#limit = Math.max(1, limit);
+    this.#numbers = numbers ?? new SeriesNumbers();
+    this.#shared = numbers !== undefined;
   }
 
   /** The current generation. */
   get generation(): number {
-    return this.#generation;
+    return this.#numbers.generation;
   }
 
-  /** Starts a new generation when the numbers given passed the limit; call before a hand-over. */
+  /** Starts a new generation when the namer's own numbers passed the limit; call before a hand-over. */
   renew(): void {
-    if (this.#kinds.length <= this.#limit) return;
-    this.#first.clear();
-    this.#others = undefined;
-    this.#kinds = [];
-    this.#generation++;
+    if (!this.#shared && this.#numbers.size > this.#limit) this.#numbers.renew([]);
   }
 
   /**
-   * Numbers the series of some buckets, naming the new ones.
+   * Numbers the series of some buckets, naming those not named yet in this generation.
    *
    * @param buckets The buckets of one piece.
    * @returns The piece.
@@ -111,24 +100,25 @@ export class SeriesNamer {
       }
       out.push({ windowMs: bucket.windowMs, ids, states });
     }
-    return { generation: this.#generation, defs, buckets: out };
+    return { generation: this.#numbers.generation, defs, buckets: out };
   }
 
   #number(s: PartialSeries, defs: SeriesDef[]): number {
-    const first = this.#first.get(s.key);
-    if (first !== undefined && this.#kinds[first] === s.kind) return first;
-    // A further kind of a known key: filed by key and kind.
-    const otherKey = first === undefined ? undefined : seriesKindKey(s.key, s.kind);
-    if (otherKey !== undefined) {
-      const other = this.#others?.get(otherKey);
-      if (other !== undefined) return other;
+    const numbers = this.#numbers;
+    let n = numbers.find(s.key, s.kind);
+    // The aggregator numbered every series it holds; a taken one it forgot when its numbers started over,
+    // or a partial from elsewhere, gets its number here.
+    if (n < 0) n = numbers.add(s.key, s.name, s.labels, s.kind);
+    if (n >= this.#named.length) {
+      const grown = new Int32Array(Math.max(2 * this.#named.length, n + 1));
+      grown.set(this.#named);
+      this.#named = grown;
     }
-    const id = this.#kinds.length;
-    this.#kinds.push(s.kind);
-    if (otherKey === undefined) this.#first.set(s.key, id);
-    else (this.#others ??= new Map()).set(otherKey, id);
-    defs.push({ id, key: s.key, name: s.name, labels: s.labels, kind: s.kind });
-    return id;
+    if (this.#named[n] !== numbers.generation) {
+      this.#named[n] = numbers.generation;
+      defs.push({ id: n, key: s.key, name: s.name, labels: s.labels, kind: s.kind });
+    }
+    return n;
   }
 }
 
@@ -138,7 +128,8 @@ export class SeriesNamer {
  */
 export class SeriesDictionary {
   #generation = 0;
-  #series: NamedSeries[] = [];
+  /** The definitions as they arrived (no copy: the series table keeps these very objects). */
+  #series: SeriesDef[] = [];
 
   /**
    * Learns a piece's names, then hands every series of it to `each`.
@@ -153,15 +144,7 @@ export class SeriesDictionary {
       this.#series = [];
     }
     const known = this.#series;
-    for (const def of piece.defs) {
-      known[def.id] = {
-        key: def.key,
-        name: def.name,
-        labels: def.labels,
-        kind: def.kind,
-        tableKey: seriesKindKey(def.key, def.kind),
-      };
-    }
+    for (const def of piece.defs) known[def.id] = def;
     for (const bucket of piece.buckets) {
       const { windowMs, ids, states } = bucket;
       for (let i = 0; i < ids.length; i++) {

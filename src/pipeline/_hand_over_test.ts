@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CHUNK_SERIES, handOver, SeriesDictionary, SeriesNamer } from "./_hand_over.ts";
-import type { PartialBucket, PartialSeries } from "./aggregate/aggregator.ts";
+import { Aggregator, type PartialBucket, type PartialSeries } from "./aggregate/aggregator.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import type { Piece, WorkerReply } from "./worker_messages.ts";
 
@@ -137,6 +137,60 @@ describe("handOver()", () => {
     assert.equal(piece.generation, 2);
     assert.deepEqual(piece.defs.map((d) => `${d.id}:${d.key}`), ["0:b0", "1:c0"]);
     assert.deepEqual(flat(read(dictionary, messages)), flat(next.aggregate.buckets));
+  });
+
+  it("names series by the aggregator's numbers when given them, and again once the aggregator renews them", () => {
+    const agg = new Aggregator({ intervalMs: 10_000, exactLimit: 256, maxSeries: 2 });
+    const namer = new SeriesNamer(100, agg.numbers);
+    const dictionary = new SeriesDictionary();
+    const add = (key: string, windowMs: number): void =>
+      agg.add(
+        {
+          name: key,
+          labels: [],
+          key,
+          kind: "counter",
+          value: 1,
+          member: "",
+          rate: 1,
+          gaugeDelta: false,
+          timeMs: 0,
+        },
+        1,
+        windowMs,
+      );
+    const handOverTaken = (upTo: number): { piece: Piece; buckets: PartialBucket[] } => {
+      const { messages } = handOverAll(namer, partialOf([...agg.take(upTo).buckets]));
+      return { piece: pieces(messages)[0]!, buckets: read(dictionary, messages) };
+    };
+    add("x", 10_000);
+    add("y", 10_000);
+    add("y", 20_000);
+    const first = handOverTaken(10_000);
+    assert.deepEqual(
+      first.piece.defs.map((d) => `${d.id}:${d.key}`),
+      ["0:x", "1:y"],
+      "the aggregator's numbers",
+    );
+    assert.deepEqual(first.buckets[0]!.series.map((s) => s.key), ["x", "y"]);
+    add("z", 20_000);
+    // Three numbers given, not past twice the cap of 2: y is sent by number, z named.
+    const second = handOverTaken(20_000);
+    assert.equal(second.piece.generation, 1);
+    assert.deepEqual(second.piece.defs.map((d) => `${d.id}:${d.key}`), ["2:z"]);
+    assert.deepEqual([...second.piece.buckets[0]!.ids], [1, 2]);
+    add("w", 30_000);
+    add("v", 30_000);
+    add("w", 40_000);
+    // Five numbers past four: the take starts them over with window 40 000's w, and the namer names again.
+    const third = handOverTaken(30_000);
+    assert.equal(agg.numbers.generation, 2);
+    assert.equal(third.piece.generation, 2);
+    assert.deepEqual(third.piece.defs.map((d) => `${d.id}:${d.key}`), ["0:w", "1:v"]);
+    assert.deepEqual(third.buckets[0]!.series.map((s) => s.key), ["w", "v"]);
+    const fourth = handOverTaken(40_000);
+    assert.deepEqual(fourth.piece.defs, []);
+    assert.deepEqual(fourth.buckets[0]!.series.map((s) => s.key), ["w"]);
   });
 
   it("a dictionary refuses a number it was never told, naming it", () => {

@@ -15,6 +15,7 @@ import type { FormatLookup, FormatOptions } from "../formats/format_table.ts";
 import type { BadReason, Sample, SampleSink, TallyEvent } from "../model/sample.ts";
 import { Aggregator } from "./aggregate/aggregator.ts";
 import type { AggregatePartial } from "./aggregate/aggregator.ts";
+import type { SeriesNumbers } from "./aggregate/_series_numbers.ts";
 import type { FrameVisitor } from "./ring_buffer.ts";
 
 /** The default bound on events kept between two flushes, per worker. */
@@ -210,6 +211,11 @@ export class FrameSink implements FrameVisitor, SampleSink {
    */
   skipped(n: number): void {
     this.#framesSkipped += n;
+  }
+
+  /** The series numbers of the sink's aggregator (`Aggregator.numbers`), for the worker's namer. */
+  get numbers(): SeriesNumbers {
+    return this.#aggregator.numbers;
   }
 
   /**

@@ -37,7 +37,6 @@ import type { Logger } from "../internal/log.ts";
 import type { SelfCell, SelfStats } from "../internal/self_stats.ts";
 import type { FormatId } from "../model/frame.ts";
 import type { Metric } from "../model/metric.ts";
-import { seriesKindKey } from "../model/series_key.ts";
 import type { TallyEvent } from "../model/sample.ts";
 import { SeriesTable } from "./aggregate/series_table.ts";
 import type { SeriesConsumer } from "./_hand_over.ts";
@@ -151,10 +150,10 @@ export class Pipeline {
     const startMs = span?.startMs ?? windowMs;
     const intervalMs = span?.intervalMs ?? this.#intervalMs;
     if (this.#pool?.size === 1) {
-      const metric = this.#table.finishSeries(startMs, series, state, series.tableKey, intervalMs);
+      const metric = this.#table.finishSeries(startMs, series, state, intervalMs);
       if (metric !== undefined) this.#finished.push(metric);
     } else {
-      this.#table.mergeSeries(startMs, series, state, series.tableKey, intervalMs);
+      this.#table.mergeSeries(startMs, series, state, intervalMs);
     }
   };
   /** The metrics {@link Pipeline.#takeSeries} finished during the flush being collected. */
@@ -493,7 +492,9 @@ export class Pipeline {
       if (!fold) return [partial];
       for (const bucket of partial.aggregate.buckets) {
         for (const s of bucket.series) {
-          this.#takeSeries(bucket.windowMs, { ...s, tableKey: seriesKindKey(s.key, s.kind) }, s.state);
+          // The identity alone: the table keeps it for the series' life, and with it would keep the state.
+          const identity = { key: s.key, name: s.name, labels: s.labels, kind: s.kind };
+          this.#takeSeries(bucket.windowMs, identity, s.state);
         }
       }
       return [{ ...partial, aggregate: { ...partial.aggregate, buckets: [] } }];
@@ -524,7 +525,9 @@ export class Pipeline {
       return result;
     };
     const flushed = this.#chain.then(run);
-    this.#chain = flushed.catch(() => {});
+    // The chain waits for the flush, not for its result: `flushed.catch` would resolve with the result and
+    // keep it (at 100 000 series, 100 000 metrics) alive until the next flush, past the collection after it.
+    this.#chain = flushed.then(_nothing, _nothing);
     return flushed;
   }
 
@@ -594,3 +597,6 @@ export class Pipeline {
     return { windowMs, metrics, events, durationMs, final };
   }
 }
+
+/** Ignores a flush's outcome, so the flush chain keeps no result alive. */
+function _nothing(): void {}

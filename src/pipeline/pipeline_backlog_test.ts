@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createLogger } from "../internal/log.ts";
 import { SelfStats } from "../internal/self_stats.ts";
+import { collectGarbage } from "../runtime/collect_garbage.ts";
 import { FORMAT_IDS } from "../model/frame.ts";
 import type { Metric, Point } from "../model/metric.ts";
 import { Pipeline } from "./pipeline.ts";
@@ -160,3 +161,36 @@ for (const workers of [0, 1, 2]) {
     });
   });
 }
+
+describe("Pipeline flush chain", () => {
+  it("keeps no flush result once its consumer is done with it, on Bun", async () => {
+    if (!("Bun" in globalThis)) return;
+    // Twenty pipelines, each flushed once: a flush chain that resolved with its result kept all twenty.
+    const pipelines: Pipeline[] = [];
+    const results: WeakRef<FlushResult>[] = [];
+    for (let i = 0; i < 20; i++) {
+      const pipeline = new Pipeline({
+        workers: 0,
+        ringBytes: 1 << 16,
+        intervalMs: 10_000,
+        aggregation: { percentiles: [50], exactLimit: 256, maxSeries: 100, idleMs: 300_000 },
+        stats: new SelfStats(),
+        log: createLogger({}, { write: () => {} }),
+        now: () => T0,
+        onFlush: (result) => {
+          results.push(new WeakRef(result));
+        },
+      });
+      pipelines.push(pipeline);
+      pipeline.register({ type: "statsd", id: "statsd" })(text(`m${i}:1|c`), FORMAT_IDS.statsd);
+      await pipeline.flush();
+    }
+    // Targets of weak references created in a job stay alive until the job ends.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(collectGarbage(), true);
+    const freed = results.filter((ref) => ref.deref() === undefined).length;
+    // The engine scans the stack conservatively: a stray word may keep one or two alive.
+    assert.ok(freed >= 18, `${freed} of 20 flush results freed`);
+    for (const pipeline of pipelines) await pipeline.stop();
+  });
+});

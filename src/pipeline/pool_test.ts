@@ -148,7 +148,6 @@ describe("Pool", () => {
         const sums = new Map<string, number>();
         const partials = await pool.flush(windowMs, (w, series, state) => {
           assert.equal(w, windowMs);
-          assert.equal(series.tableKey, `counter\x00${series.key}`);
           assert.equal(series.key, seriesKey(series.name, series.labels));
           assert.equal(series.labels.length, 1);
           if (state.kind === "counter") {

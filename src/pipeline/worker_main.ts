@@ -40,10 +40,19 @@ import { FrameSink } from "./frame_sink.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import { SharedStamp, SocketReader } from "./_socket_reader.ts";
 import { handOver, SeriesNamer } from "./_hand_over.ts";
+import { collectGarbage } from "../runtime/collect_garbage.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_messages.ts";
 
 /** How long an idle worker sleeps before re-checking its ring (a write wakes it earlier). */
 const IDLE_WAIT_MS = 1000;
+/**
+ * From how many series a hand-over is followed by a full garbage collection of the worker (see
+ * `collect_garbage.ts`): each window's states outlive the young collections and die in the old generation
+ * at the hand-over, and the engine let dead windows pile up there (the heap grew a window a flush, to about
+ * twice what the last full collection kept) before it collected them itself.
+ */
+const COLLECT_AFTER_SERIES = 10_000;
+
 /** How many frames a busy worker reads between two turns of its event loop (control messages wait that long). */
 const YIELD_EVERY_FRAMES = 4096;
 /** The longest a worker reading sockets goes without a turn of its event loop while data flows. */
@@ -70,8 +79,9 @@ function runWorker(init: WorkerInit): void {
   const sink = new FrameSink(init.sink);
   const sockets = new SocketReader(detectRuntime(), new SharedStamp(init.stamp), sink);
   if (ring.recover()) sink.skipped(1);
-  // Twice the cap: room for the live series and as many that came and went before names start over.
-  const namer = new SeriesNamer(2 * init.sink.maxSeries);
+  // The aggregator's numbers, which it starts over past twice the cap (room for the live series and as many
+  // that came and went).
+  const namer = new SeriesNamer(2 * init.sink.maxSeries, sink.numbers);
   let stopping = false;
 
   port.on("message", function onRequest(request: WorkerRequest): void {
@@ -80,11 +90,16 @@ function runWorker(init: WorkerInit): void {
         do ring.read(sink); while (ring.behind(request.writeIndex));
         // Empty the sockets' kernel buffers first: taking and posting the partial takes a while.
         if (sockets.size > 0) sockets.read();
-        handOver(request.id, sink.take(request.upToWindowMs, request.fold), {
-          namer,
-          between: readMore,
-          post: reply,
-        });
+        const partial = sink.take(request.upToWindowMs, request.fold);
+        let series = 0;
+        for (const bucket of partial.aggregate.buckets) series += bucket.series.length;
+        handOver(request.id, partial, { namer, between: readMore, post: reply });
+        if (series >= COLLECT_AFTER_SERIES) {
+          // The window just handed over is garbage in the old generation now: collect it before the next
+          // one joins it, with the sockets' kernel buffers emptied first to absorb the pause.
+          if (sockets.size > 0) sockets.read();
+          collectGarbage();
+        }
         break;
       }
       case "stop": {

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     maxSeries: options.series,
     maxEvents: 100,
   });
-  const namer = new SeriesNamer(2 * options.series);
+  const namer = new SeriesNamer(2 * options.series, sink.numbers);
   const dictionary = new SeriesDictionary();
   const table = new SeriesTable({
     intervalMs: INTERVAL,
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
         if (copy.kind !== "chunk" && copy.kind !== "partial") return;
         pieces++;
         dictionary.read(copy.piece, (ms, series, state) => {
-          if (table.finishSeries(ms, series, state, series.tableKey) !== undefined) metrics++;
+          if (table.finishSeries(ms, series, state) !== undefined) metrics++;
         });
       },
     });

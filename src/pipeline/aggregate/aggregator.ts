@@ -13,6 +13,7 @@
  */
 
 import type { Labels, Sample, SampleKind } from "../../model/sample.ts";
+import { SeriesNumbers } from "./_series_numbers.ts";
 import { CUMULATIVE_MAX_ENTRIES } from "./cumulative_reducer.ts";
 import { reducerAdd, reducerInit, reducerMerge, type ReducerState } from "./reducers.ts";
 
@@ -37,9 +38,9 @@ export interface AggregatorOptions {
 export interface PartialSeries {
   /** The series key. */
   readonly key: string;
-  /** The metric name, from the first sample of the series in the bucket. */
+  /** The metric name. */
   readonly name: string;
-  /** The labels, from the first sample of the series in the bucket. */
+  /** The labels. */
   readonly labels: Labels;
   /** The kind of the samples: with the key, what identifies the series. */
   readonly kind: SampleKind;
@@ -51,7 +52,7 @@ export interface PartialSeries {
 export interface PartialBucket {
   /** The bucket start in ms since the epoch, a multiple of the interval. */
   readonly windowMs: number;
-  /** The series seen in the bucket: each key's first kind in first-seen order, then the further kinds. */
+  /** The series seen in the bucket, in first-seen order. */
   readonly series: readonly PartialSeries[];
 }
 
@@ -66,34 +67,62 @@ export interface AggregatePartial {
 }
 
 /**
- * One time bucket. Nearly every name has one kind, so series are found by key alone (`first`, holding the
- * first kind seen of each key) and the kind is only compared; the other kinds of a key, rare, wait in
- * `others`. A lookup allocates nothing and concatenates no key.
- *
- * A sample that carries a memo (`Sample.memo`, the StatsD parser's cached identity) skips the lookup: the
- * memo holds the bucket's `stamp` and the series' place in `list`. Stamps are never reused (one counter
- * for every aggregator of the thread), so a memo written for a bucket since taken, folded away or held by
- * another aggregator never matches, and the key and kind are compared as well.
+ * One time bucket: the states of its series, filed by the aggregator's series numbers
+ * ({@link SeriesNumbers}), which outlive the bucket. A frame's own window holds nearly every series, so it
+ * finds a number's state through an array as long as the numbers given; a bucket older than its frames
+ * (DogStatsD timestamps) holds few, and a map does. A lookup allocates nothing and concatenates no key.
  */
 interface _Bucket {
-  /** Where each key's series of its first kind sits in `list`. */
-  readonly first: Map<string, number>;
-  /** The series of each key's first kind, in first-seen order. */
-  readonly list: PartialSeries[];
-  /** This bucket's memo stamp, unique in the thread. */
-  readonly stamp: number;
-  /** The series of each key's further kinds; created on the first name used as a second kind. */
-  others: Map<string, PartialSeries[]> | undefined;
-  /** How many series the bucket holds, all kinds together. */
-  size: number;
+  /** Position + 1 in `states` of each series number, 0 for none; a frame window's. */
+  dense: Int32Array | null;
+  /** The same for a bucket older than its frames. */
+  sparse: Map<number, number> | null;
+  /** The numbers of the series held, first seen first. */
+  readonly ids: number[];
+  /** Their states, in the same order. */
+  readonly states: ReducerState[];
 }
 
-/** The next bucket's memo stamp; 0 is a memo nobody wrote. */
-let nextStamp = 1;
+/** The least length of a frame window's position array. */
+const _MIN_DENSE = 1024;
 
-/** A new, empty bucket with a stamp of its own. */
-function _newBucket(): _Bucket {
-  return { first: new Map(), list: [], stamp: nextStamp++, others: undefined, size: 0 };
+/** An empty bucket: a frame window's, sized for `numbers` series, or with -1 an older bucket's. */
+function _bucket(numbers: number): _Bucket {
+  return {
+    dense: numbers < 0 ? null : new Int32Array(_denseLength(numbers)),
+    sparse: numbers < 0 ? new Map() : null,
+    ids: [],
+    states: [],
+  };
+}
+
+/** A power of two above `numbers`, at least {@link _MIN_DENSE}. */
+function _denseLength(numbers: number): number {
+  let length = _MIN_DENSE;
+  while (length <= numbers) length *= 2;
+  return length;
+}
+
+/** Series `n`'s position + 1 in `bucket`, 0 when the bucket lacks it. */
+function _position(bucket: _Bucket, n: number): number {
+  const dense = bucket.dense;
+  if (dense !== null) return n < dense.length ? dense[n]! : 0;
+  return bucket.sparse!.get(n) ?? 0;
+}
+
+/** Files series `n` in `bucket` at `position` (its position + 1, as {@link _position} answers). */
+function _setPosition(bucket: _Bucket, n: number, position: number): void {
+  let dense = bucket.dense;
+  if (dense === null) {
+    bucket.sparse!.set(n, position);
+    return;
+  }
+  if (n >= dense.length) {
+    const grown = new Int32Array(_denseLength(n));
+    grown.set(dense);
+    bucket.dense = dense = grown;
+  }
+  dense[n] = position;
 }
 
 /**
@@ -113,6 +142,9 @@ export class Aggregator {
   readonly #exactLimit: number;
   readonly #maxSeries: number;
   readonly #cumulativeEntries: number;
+  /** Past how many numbers given {@link Aggregator.take} starts them over with the series still held. */
+  readonly #renewAbove: number;
+  readonly #numbers = new SeriesNumbers();
   readonly #buckets = new Map<number, _Bucket>();
   // Samples come in runs of one bucket (the frame's window, or a batch's own older time): remember the last.
   #currentMs = NaN;
@@ -137,6 +169,16 @@ export class Aggregator {
     this.#exactLimit = options.exactLimit;
     this.#maxSeries = options.maxSeries;
     this.#cumulativeEntries = options.cumulativeEntries ?? CUMULATIVE_MAX_ENTRIES;
+    this.#renewAbove = Math.max(1, 2 * options.maxSeries);
+  }
+
+  /**
+   * The series numbers the buckets are filed by: the worker's namer names series by them too, so the thread
+   * keeps one map of series rather than two. Past twice `maxSeries` numbers given, a take starts them over
+   * (a new generation) with the series its buckets still hold.
+   */
+  get numbers(): SeriesNumbers {
+    return this.#numbers;
   }
 
   /**
@@ -161,89 +203,58 @@ export class Aggregator {
       if (own < windowMs) bucketMs = own;
     }
     let bucket = this.#current;
-    if (bucketMs !== this.#currentMs || bucket === undefined) bucket = this.#switchTo(bucketMs);
+    if (bucketMs !== this.#currentMs || bucket === undefined) {
+      bucket = this.#buckets.get(bucketMs);
+      if (bucket === undefined) {
+        bucket = _bucket(bucketMs === windowMs ? this.#numbers.size : -1);
+        this.#buckets.set(bucketMs, bucket);
+      }
+      this.#currentMs = bucketMs;
+      this.#current = bucket;
+    }
+    // A sample whose format memoises its identity (StatsD) carries the series' number from its last line.
+    const numbers = this.#numbers;
     const memo = sample.memo;
-    if (memo !== undefined && memo.stamp === bucket.stamp) {
-      // A memo copied from another thread (structured clone) may carry a stamp of this one: check it all.
-      const known = bucket.list[memo.index];
-      if (known !== undefined && known.key === sample.key && known.kind === sample.kind) {
-        reducerAdd(known.state, sample, seq, this.#exactLimit, this.#cumulativeEntries);
+    const n =
+      memo !== undefined && memo.stamp === numbers.stamp && numbers.holds(memo.index, sample.key, sample.kind)
+        ? memo.index
+        : this.#number(sample, bucket);
+    let position = n < 0 ? 0 : _position(bucket, n);
+    if (position === 0) {
+      if (bucket.ids.length >= this.#maxSeries) {
+        this.#rejected++;
         return;
       }
+      position = this.#hold(bucket, n, reducerInit(sample.kind));
     }
-    const entry = this.#find(bucket, sample);
-    if (entry !== undefined) reducerAdd(entry.state, sample, seq, this.#exactLimit, this.#cumulativeEntries);
-  }
-
-  /** Makes the bucket of `bucketMs` (created when missing) the current one. */
-  #switchTo(bucketMs: number): _Bucket {
-    let bucket = this.#buckets.get(bucketMs);
-    if (bucket === undefined) {
-      bucket = _newBucket();
-      this.#buckets.set(bucketMs, bucket);
-    }
-    this.#currentMs = bucketMs;
-    this.#current = bucket;
-    return bucket;
+    reducerAdd(bucket.states[position - 1]!, sample, seq, this.#exactLimit, this.#cumulativeEntries);
   }
 
   /**
-   * Finds or creates the series of `sample` in `bucket` by key (undefined past the cap), and points the
-   * sample's memo at it when it is the key's first kind.
+   * Finds the number of `sample`'s series, giving it one while `bucket` has room (-1 when it has none),
+   * and writes it on the sample's memo, if any.
    */
-  #find(bucket: _Bucket, sample: Sample): PartialSeries | undefined {
-    let entry: PartialSeries | undefined;
-    let index = bucket.first.get(sample.key);
-    if (index === undefined) {
-      entry = this.#create(bucket, sample);
-      if (entry === undefined) return undefined;
-      index = bucket.list.length;
-      bucket.first.set(sample.key, index);
-      bucket.list.push(entry);
-    } else {
-      entry = bucket.list[index]!;
-      if (entry.kind !== sample.kind) return this.#other(bucket, sample);
+  #number(sample: Sample, bucket: _Bucket): number {
+    const numbers = this.#numbers;
+    let n = numbers.find(sample.key, sample.kind);
+    if (n < 0 && bucket.ids.length < this.#maxSeries) {
+      n = numbers.add(sample.key, sample.name, sample.labels, sample.kind);
     }
     const memo = sample.memo;
-    if (memo !== undefined) {
-      memo.stamp = bucket.stamp;
-      memo.index = index;
+    if (memo !== undefined && n >= 0) {
+      memo.stamp = numbers.stamp;
+      memo.index = n;
     }
-    return entry;
+    return n;
   }
 
-  /** Creates the series of `sample`'s key and kind in `bucket`, or counts a rejection past the cap. */
-  #create(bucket: _Bucket, sample: Sample): PartialSeries | undefined {
-    if (bucket.size >= this.#maxSeries) {
-      this.#rejected++;
-      return undefined;
-    }
-    bucket.size++;
+  /** Puts series `n`'s state into `bucket`, which lacks it; returns its position + 1. */
+  #hold(bucket: _Bucket, n: number, state: ReducerState): number {
+    bucket.ids.push(n);
+    const position = bucket.states.push(state);
+    _setPosition(bucket, n, position);
     this.#seriesCount++;
-    return {
-      key: sample.key,
-      name: sample.name,
-      labels: sample.labels,
-      kind: sample.kind,
-      state: reducerInit(sample.kind),
-    };
-  }
-
-  /** Finds or creates the series of a key's further kind (the key's first kind lives in `first`). */
-  #other(bucket: _Bucket, sample: Sample): PartialSeries | undefined {
-    bucket.others ??= new Map();
-    let more = bucket.others.get(sample.key);
-    if (more !== undefined) {
-      for (const entry of more) if (entry.kind === sample.kind) return entry;
-    }
-    const entry = this.#create(bucket, sample);
-    if (entry === undefined) return undefined;
-    if (more === undefined) {
-      more = [];
-      bucket.others.set(sample.key, more);
-    }
-    more.push(entry);
-    return entry;
+    return position;
   }
 
   /**
@@ -264,15 +275,24 @@ export class Aggregator {
   take(upToWindowMs: number, fold = false): AggregatePartial {
     if (fold) this.#fold(upToWindowMs);
     const buckets: PartialBucket[] = [];
+    const numbers = this.#numbers;
     for (const [windowMs, bucket] of this.#buckets) {
       if (windowMs > upToWindowMs) continue;
-      const series = bucket.list;
-      if (bucket.others !== undefined) {
-        for (const more of bucket.others.values()) series.push(...more);
+      const { ids, states } = bucket;
+      const series: PartialSeries[] = new Array(ids.length);
+      for (let i = 0; i < ids.length; i++) {
+        const n = ids[i]!;
+        series[i] = {
+          key: numbers.key(n),
+          name: numbers.name(n),
+          labels: numbers.labels(n),
+          kind: numbers.kind(n),
+          state: states[i]!,
+        };
       }
       buckets.push({ windowMs, series });
       this.#buckets.delete(windowMs);
-      this.#seriesCount -= bucket.size;
+      this.#seriesCount -= ids.length;
       if (bucket === this.#current) {
         this.#current = undefined;
         this.#currentMs = NaN;
@@ -286,7 +306,30 @@ export class Aggregator {
     };
     this.#rejected = 0;
     this.#invalid = 0;
+    if (numbers.size > this.#renewAbove) this.#renew();
     return partial;
+  }
+
+  /** Numbers the series the buckets still hold from 0 again, forgetting the others. */
+  #renew(): void {
+    const held = new Uint8Array(this.#numbers.size);
+    const keep: number[] = [];
+    for (const bucket of this.#buckets.values()) {
+      for (const n of bucket.ids) {
+        if (held[n] === 0) keep.push(n);
+        held[n] = 1;
+      }
+    }
+    const renumbered = this.#numbers.renew(keep);
+    for (const bucket of this.#buckets.values()) {
+      const ids = bucket.ids;
+      if (bucket.dense !== null) bucket.dense = new Int32Array(_denseLength(keep.length));
+      else bucket.sparse = new Map();
+      for (let i = 0; i < ids.length; i++) {
+        ids[i] = renumbered[ids[i]!]!;
+        _setPosition(bucket, ids[i]!, i + 1);
+      }
+    }
   }
 
   /** Merges every bucket up to `upToWindowMs` into the one at `upToWindowMs` (created when missing). */
@@ -302,39 +345,17 @@ export class Aggregator {
         continue;
       }
       this.#buckets.delete(windowMs);
-      this.#seriesCount -= bucket.size;
-      for (const entry of bucket.list) this.#foldSeries(into, entry);
-      if (bucket.others !== undefined) {
-        for (const more of bucket.others.values()) for (const entry of more) this.#foldSeries(into, entry);
+      this.#seriesCount -= bucket.ids.length;
+      for (let i = 0; i < bucket.ids.length; i++) {
+        const n = bucket.ids[i]!;
+        const position = _position(into, n);
+        // Folding never rejects: every series was admitted to its own bucket, and the table caps live series.
+        if (position === 0) this.#hold(into, n, bucket.states[i]!);
+        else reducerMerge(into.states[position - 1]!, bucket.states[i]!, this.#exactLimit);
       }
     }
     this.#current = undefined;
     this.#currentMs = NaN;
-  }
-
-  /** Merges one series of a folded bucket into `into`, or moves it there when `into` lacks it. */
-  #foldSeries(into: _Bucket, entry: PartialSeries): void {
-    const index = into.first.get(entry.key);
-    let found = index === undefined ? undefined : into.list[index];
-    if (found !== undefined && found.kind !== entry.kind) {
-      found = into.others?.get(entry.key)?.find((other) => other.kind === entry.kind);
-    }
-    if (found !== undefined) {
-      reducerMerge(found.state, entry.state, this.#exactLimit);
-      return;
-    }
-    // Folding never rejects: every series was admitted to its own bucket, and the table caps live series.
-    into.size++;
-    this.#seriesCount++;
-    if (index === undefined) {
-      into.first.set(entry.key, into.list.length);
-      into.list.push(entry);
-      return;
-    }
-    into.others ??= new Map();
-    const more = into.others.get(entry.key);
-    if (more === undefined) into.others.set(entry.key, [entry]);
-    else more.push(entry);
   }
 
   /**

@@ -9,6 +9,7 @@
 import type { Metric, Point } from "../../model/metric.ts";
 import type { Labels, SampleKind } from "../../model/sample.ts";
 import { seriesKindKey } from "../../model/series_key.ts";
+import { SeriesMap } from "./_series_map.ts";
 import type { AggregatePartial } from "./aggregator.ts";
 import { counterFinish } from "./counter_reducer.ts";
 import { cumulativeFinish } from "./cumulative_reducer.ts";
@@ -42,12 +43,12 @@ export interface SeriesTableOptions {
   readonly now?: () => number;
 }
 
-/** The long-lived state of one series. */
+/**
+ * The long-lived state of one series. What the series is stays in the identity it was first merged with
+ * (the pool's dictionary keeps the same object): ten fields instead of thirteen, 48 bytes a series less.
+ */
 interface _Series {
-  readonly key: string;
-  readonly name: string;
-  readonly labels: Labels;
-  readonly kind: SampleKind;
+  readonly identity: SeriesIdentity;
   readonly startMs: number;
   /** The clock time of the last merge that brought this series samples. */
   seenAtMs: number;
@@ -120,15 +121,15 @@ export class SeriesTable {
   readonly #idleMs: number;
   readonly #exactLimit: number;
   readonly #now: () => number;
-  /** The live series by {@link seriesKindKey}: a key used by several kinds is several series. */
-  readonly #series = new Map<string, _Series>();
+  /** The live series by key and kind: a key used by several kinds is several series. */
+  readonly #series = new SeriesMap<_Series>(_seriesKind);
   /**
    * Expired series that carry running totals, by {@link seriesKindKey}, oldest first; at most `maxSeries`
    * (the oldest are forgotten first), so what idles costs a few numbers each and stays bounded.
    */
   readonly #dormant = new Map<string, _Dormant>();
   /** The series merged since the last {@link SeriesTable.finishMerge}, by window. */
-  #windows = new Map<number, Map<string, _Pending>>();
+  #windows = new Map<number, SeriesMap<_Pending>>();
   /** The length of those windows that span more than the interval (folded ones), by window. */
   #spans = new Map<number, number>();
   #rejected = 0;
@@ -165,26 +166,25 @@ export class SeriesTable {
    * piece is held longer than its merge.
    *
    * @param windowMs The bucket start.
-   * @param series What the series is (kept by reference until the flush is finished).
+   * @param series What the series is (kept by reference until the flush is finished, and by a new
+   *   series for its life: the caller does not change it).
    * @param state Its reducer state (consumed).
-   * @param tableKey `seriesKindKey(series.key, series.kind)`, when the caller has it already.
    * @param intervalMs How long the bucket is: the interval, or more for several windows folded into one.
    */
   mergeSeries(
     windowMs: number,
     series: SeriesIdentity,
     state: ReducerState,
-    tableKey: string = seriesKindKey(series.key, series.kind),
     intervalMs: number = this.#intervalMs,
   ): void {
     let pending = this.#windows.get(windowMs);
     if (pending === undefined) {
-      pending = new Map();
+      pending = new SeriesMap(_pendingKind);
       this.#windows.set(windowMs, pending);
       if (intervalMs !== this.#intervalMs) this.#spans.set(windowMs, intervalMs);
     }
-    const p = pending.get(tableKey);
-    if (p === undefined) pending.set(tableKey, { series, state });
+    const p = pending.get(series.key, series.kind);
+    if (p === undefined) pending.add(series.key, series.kind, { series, state });
     else reducerMerge(p.state, state, this.#exactLimit);
   }
 
@@ -222,7 +222,11 @@ export class SeriesTable {
       this.#rejected += partial.rejected;
       this.#invalid += partial.invalid;
       for (const bucket of partial.buckets) {
-        for (const s of bucket.series) this.mergeSeries(bucket.windowMs, s, s.state);
+        for (const s of bucket.series) {
+          // The identity alone: a new series keeps it for its life, and with it would keep the state.
+          const identity = { key: s.key, name: s.name, labels: s.labels, kind: s.kind };
+          this.mergeSeries(bucket.windowMs, identity, s.state);
+        }
       }
     }
     return this.finishMerge();
@@ -244,8 +248,8 @@ export class SeriesTable {
     const now = this.#now();
     for (const windowMs of order) {
       const intervalMs = spans.get(windowMs) ?? this.#intervalMs;
-      for (const [id, p] of windows.get(windowMs)!) {
-        const metric = this.#finish(id, p.series, p.state, windowMs, intervalMs, now);
+      for (const p of windows.get(windowMs)!.values()) {
+        const metric = this.#finish(p.series, p.state, windowMs, intervalMs, now);
         if (metric !== undefined) out.push(metric);
       }
     }
@@ -259,9 +263,8 @@ export class SeriesTable {
    * window becomes a second metric.
    *
    * @param windowMs The bucket start.
-   * @param series What the series is.
+   * @param series What the series is (kept by a new series for its life: the caller does not change it).
    * @param state Its reducer state (consumed).
-   * @param tableKey `seriesKindKey(series.key, series.kind)`, when the caller has it already.
    * @param intervalMs How long the bucket is: the interval, or more for several windows folded into one
    *   (a counter's rate is its delta over this, and the metric says it).
    * @returns Its metric, or `undefined` when the series cap rejected it.
@@ -270,29 +273,31 @@ export class SeriesTable {
     windowMs: number,
     series: SeriesIdentity,
     state: ReducerState,
-    tableKey: string = seriesKindKey(series.key, series.kind),
     intervalMs: number = this.#intervalMs,
   ): Metric | undefined {
-    return this.#finish(tableKey, series, state, windowMs, intervalMs, this.#now());
+    return this.#finish(series, state, windowMs, intervalMs, this.#now());
   }
 
   #finish(
-    id: string,
     identity: SeriesIdentity,
     state: ReducerState,
     windowMs: number,
     intervalMs: number,
     now: number,
   ): Metric | undefined {
-    let series = this.#series.get(id);
+    let series = this.#series.get(identity.key, identity.kind);
     if (series === undefined && this.#series.size >= this.#maxSeries) {
       this.#rejected++;
       return undefined;
     }
     const late = series !== undefined && windowMs < series.latestMs;
     // A series back from idle continues its totals (and its start) instead of reading as a reset.
-    const resumed = series === undefined ? this.#dormant.get(id) : undefined;
-    if (resumed !== undefined) this.#dormant.delete(id);
+    let resumed: _Dormant | undefined;
+    if (series === undefined && this.#dormant.size > 0) {
+      const id = seriesKindKey(identity.key, identity.kind);
+      resumed = this.#dormant.get(id);
+      if (resumed !== undefined) this.#dormant.delete(id);
+    }
     const since = series ?? resumed;
     const startMs = since?.startMs ?? windowMs;
     const carried = series?.gauge ?? 0;
@@ -350,12 +355,14 @@ export class SeriesTable {
         break;
       }
     }
-    // A known series lends its own name, labels and key: the same string objects flush after flush (the
-    // partials' are fresh copies from the workers), so consumers' maps keyed by them hash each key once.
+    // A known series lends its own name, labels and key: the same string objects flush after flush (a
+    // worker's new generation of names sends fresh copies), so consumers' maps keyed by them hash each key
+    // once.
+    const known = series?.identity ?? identity;
     const metric: Metric = {
-      name: series?.name ?? identity.name,
-      labels: series?.labels ?? identity.labels,
-      key: series?.key ?? identity.key,
+      name: known.name,
+      labels: known.labels,
+      key: known.key,
       kind: identity.kind,
       point,
       timeMs: windowMs,
@@ -364,10 +371,7 @@ export class SeriesTable {
     };
     if (series === undefined) {
       series = {
-        key: identity.key,
-        name: identity.name,
-        labels: identity.labels,
-        kind: identity.kind,
+        identity,
         startMs,
         seenAtMs: now,
         latestMs: windowMs,
@@ -378,7 +382,7 @@ export class SeriesTable {
         raw,
         point,
       };
-      this.#series.set(id, series);
+      this.#series.add(identity.key, identity.kind, series);
       return metric;
     }
     series.seenAtMs = now;
@@ -409,11 +413,13 @@ export class SeriesTable {
    */
   expire(nowMs: number): number {
     let dropped = 0;
-    for (const [key, series] of this.#series) {
+    for (const series of this.#series.values()) {
       if (nowMs - series.seenAtMs >= this.#idleMs) {
-        this.#series.delete(key);
+        const { key: seriesKey, kind } = series.identity;
+        this.#series.delete(seriesKey, kind);
         dropped++;
-        if (series.kind === "gauge" || series.kind === "set") continue;
+        if (kind === "gauge" || kind === "set") continue;
+        const key = seriesKindKey(seriesKey, kind);
         this.#dormant.delete(key);
         this.#dormant.set(key, {
           startMs: series.startMs,
@@ -438,11 +444,12 @@ export class SeriesTable {
   snapshot(): Metric[] {
     const out: Metric[] = [];
     for (const series of this.#series.values()) {
+      const { name, labels, key, kind } = series.identity;
       out.push({
-        name: series.name,
-        labels: series.labels,
-        key: series.key,
-        kind: series.kind,
+        name,
+        labels,
+        key,
+        kind,
         point: series.point,
         timeMs: series.latestMs,
         intervalMs: this.#intervalMs,
@@ -479,6 +486,14 @@ export class SeriesTable {
   get invalid(): number {
     return this.#invalid;
   }
+}
+
+function _seriesKind(series: _Series): SampleKind {
+  return series.identity.kind;
+}
+
+function _pendingKind(pending: _Pending): SampleKind {
+  return pending.series.kind;
 }
 
 /** Returns `point` with its cumulative totals replaced (after a late bucket added to them). */

@@ -406,6 +406,26 @@ describe("SeriesTable", () => {
     );
   });
 
+  it("expire() of a name's first kind leaves its other kind going, and both continue their totals", () => {
+    let now = 1_000;
+    const t = table({ idleMs: 60_000, now: () => now });
+    t.merge([partialOf(W(0), [[sample("m", "counter", 5), 1], [sample("m", "timer", 4), 2]])]);
+    now = 50_000;
+    t.merge([partialOf(W(1), [[sample("m", "timer", 6), 3]])]);
+    assert.equal(t.expire(61_000), 1, "the counter idled");
+    assert.deepEqual(t.snapshot().map((m) => m.kind), ["timer"]);
+    const next = t.merge([partialOf(W(2), [[sample("m", "timer", 2), 4], [sample("m", "counter", 1), 5]])]);
+    const summary = next.find((m) => m.kind === "timer")!.point;
+    assert.equal(summary.kind === "summary" && summary.totalCount, 3, "the timer is still one series");
+    assert.deepEqual(pointOf(next.filter((m) => m.kind === "counter"), "m"), {
+      kind: "counter",
+      delta: 1,
+      total: 6,
+      rate: 0.1,
+    });
+    assert.equal(t.size, 2);
+  });
+
   it("snapshot() returns the latest metric of every live series", () => {
     const t = table();
     t.merge([partialOf(W(0), [[sample("c", "counter", 1), 1], [sample("g", "gauge", 3), 1]])]);
