@@ -4,22 +4,13 @@ import type { Sample, SampleKind } from "../../model/sample.ts";
 import { Aggregator, type PartialBucket } from "./aggregator.ts";
 import { counterFinish } from "./counter_reducer.ts";
 import { SeriesNumbers } from "./_series_numbers.ts";
+import { makeSample } from "../../formats/_text.ts";
 
 const INTERVAL = 10_000;
 const T0 = 1_700_000_000_000;
 
 function sample(name: string, kind: SampleKind, value: number, timeMs = 0): Sample {
-  return {
-    name,
-    labels: [],
-    key: name,
-    kind,
-    value,
-    member: "",
-    rate: 1,
-    gaugeDelta: false,
-    timeMs,
-  };
+  return makeSample(name, [], name, kind, value, timeMs);
 }
 
 /** Each series of a bucket as `key/kind=sum` (counters) or `key/kind`, in order. */
