@@ -11,7 +11,7 @@
  */
 
 import type { Labels, SampleKind } from "../../model/sample.ts";
-import { seriesKindKey } from "../../model/series_key.ts";
+import { SeriesMap } from "./_series_map.ts";
 
 /** The next generation's stamp, for every `SeriesNumbers` of the thread; 0 is a memo nobody wrote. */
 let nextStamp = 1;
@@ -29,10 +29,8 @@ let nextStamp = 1;
  * ```
  */
 export class SeriesNumbers {
-  /** The number of each key's first kind. */
-  #first = new Map<string, number>();
-  /** The numbers of keys' further kinds, by `seriesKindKey`; created when first needed. */
-  #others: Map<string, number> | undefined;
+  /** The number of each series, by key and kind (the kind of a number is in `#kinds`). */
+  #byKey = this.#emptyMap();
   #keys: string[] = [];
   #names: string[] = [];
   #labels: Labels[] = [];
@@ -67,10 +65,7 @@ export class SeriesNumbers {
    * @returns The number, or -1 when the series has none.
    */
   find(key: string, kind: SampleKind): number {
-    const first = this.#first.get(key);
-    if (first === undefined) return -1;
-    if (this.#kinds[first] === kind) return first;
-    return this.#others?.get(seriesKindKey(key, kind)) ?? -1;
+    return this.#byKey.get(key, kind) ?? -1;
   }
 
   /**
@@ -96,8 +91,7 @@ export class SeriesNumbers {
    */
   add(key: string, name: string, labels: Labels, kind: SampleKind): number {
     const n = this.#kinds.length;
-    if (!this.#first.has(key)) this.#first.set(key, n);
-    else (this.#others ??= new Map()).set(seriesKindKey(key, kind), n);
+    this.#byKey.add(key, kind, n);
     this.#keys.push(key);
     this.#names.push(name);
     this.#labels.push(labels);
@@ -157,8 +151,7 @@ export class SeriesNumbers {
     const labels = this.#labels;
     const kinds = this.#kinds;
     const renumbered = new Int32Array(kinds.length).fill(-1);
-    this.#first = new Map();
-    this.#others = undefined;
+    this.#byKey = this.#emptyMap();
     this.#keys = [];
     this.#names = [];
     this.#labels = [];
@@ -167,5 +160,10 @@ export class SeriesNumbers {
     this.#stamp = nextStamp++;
     for (const n of keep) renumbered[n] = this.add(keys[n]!, names[n]!, labels[n]!, kinds[n]!);
     return renumbered;
+  }
+
+  /** An empty map of numbers by key and kind, reading each number's kind from the current generation. */
+  #emptyMap(): SeriesMap<number> {
+    return new SeriesMap<number>((n) => this.#kinds[n]!);
   }
 }
