@@ -38,7 +38,7 @@ import type { SelfCell, SelfStats } from "../internal/self_stats.ts";
 import type { FormatId } from "../model/frame.ts";
 import type { Metric } from "../model/metric.ts";
 import type { TallyEvent } from "../model/sample.ts";
-import { SeriesTable } from "./aggregate/series_table.ts";
+import { seriesIdentity, SeriesTable } from "./aggregate/series_table.ts";
 import type { SeriesConsumer } from "./_hand_over.ts";
 import { DEFAULT_MAX_EVENTS, FrameSink } from "./frame_sink.ts";
 import type { SinkPartial } from "./frame_sink.ts";
@@ -491,11 +491,7 @@ export class Pipeline {
       const partial = this.#inline!.take(flush.upToMs, fold);
       if (!fold) return [partial];
       for (const bucket of partial.aggregate.buckets) {
-        for (const s of bucket.series) {
-          // The identity alone: the table keeps it for the series' life, and with it would keep the state.
-          const identity = { key: s.key, name: s.name, labels: s.labels, kind: s.kind };
-          this.#takeSeries(bucket.windowMs, identity, s.state);
-        }
+        for (const s of bucket.series) this.#takeSeries(bucket.windowMs, seriesIdentity(s), s.state);
       }
       return [{ ...partial, aggregate: { ...partial.aggregate, buckets: [] } }];
     } finally {

@@ -94,6 +94,17 @@ export interface SeriesIdentity {
   readonly kind: SampleKind;
 }
 
+/**
+ * What a series is, copied out of a partial's series: the table keeps the identity it is given for the
+ * series' life, and the partial's object would keep its reducer state alive with it.
+ *
+ * @param series A series of a partial (or anything that carries an identity).
+ * @returns A new object with its key, name, labels and kind only.
+ */
+export function seriesIdentity(series: SeriesIdentity): SeriesIdentity {
+  return { key: series.key, name: series.name, labels: series.labels, kind: series.kind };
+}
+
 /** One series of one bucket while the partials are merged. */
 interface _Pending {
   readonly series: SeriesIdentity;
@@ -222,11 +233,7 @@ export class SeriesTable {
       this.#rejected += partial.rejected;
       this.#invalid += partial.invalid;
       for (const bucket of partial.buckets) {
-        for (const s of bucket.series) {
-          // The identity alone: a new series keeps it for its life, and with it would keep the state.
-          const identity = { key: s.key, name: s.name, labels: s.labels, kind: s.kind };
-          this.mergeSeries(bucket.windowMs, identity, s.state);
-        }
+        for (const s of bucket.series) this.mergeSeries(bucket.windowMs, seriesIdentity(s), s.state);
       }
     }
     return this.finishMerge();
