@@ -7,7 +7,9 @@
  * and lets the heap grow to about twice what survived the last full collection, so at 100 000 series the
  * main thread went into each flush holding the garbage of one or two earlier ones (heap 93-128 MiB for
  * 75 MiB live, `docs/BENCHMARKS.md`). Collecting once the flush is done costs 50-120 ms of a thread that
- * is idle then (the workers read the sockets).
+ * is idle then (the workers read the sockets). A worker calls it too, after handing over a window of many
+ * series and reading its sockets empty: each window's states die in its old generation at the hand-over,
+ * and dead windows piled up there the same way (`worker_main.ts`).
  *
  * Bun: `Bun.gc(true)`, synchronous. Deno (V8) and Node collect only with `--expose-gc`: then the global
  * `gc()`, else nothing.
