@@ -14,6 +14,7 @@
 
 import { FNV_OFFSET, FNV_PRIME } from "./_statsd_identity.ts";
 import { decode } from "./_statsd_slices.ts";
+import { sameAscii } from "./_text.ts";
 
 /** The slots of the table; a power of two. */
 const MEMBER_SLOTS = 4096;
@@ -39,11 +40,7 @@ export function memberText(bytes: Uint8Array, s: number, e: number, ascii: boole
   for (let i = s; i < e; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
   const slot = (h ^ (h >>> 15)) & (MEMBER_SLOTS - 1);
   const known = members[slot];
-  if (known !== undefined && known.length === n) {
-    let i = 0;
-    while (i < n && known.charCodeAt(i) === bytes[s + i]) i++;
-    if (i === n) return known;
-  }
+  if (known !== undefined && known.length === n && sameAscii(known, bytes, s)) return known;
   const text = decode(bytes, s, e, true);
   members[slot] = text;
   return text;

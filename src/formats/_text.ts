@@ -73,6 +73,22 @@ export function decodeText(bytes: Uint8Array, s: number, e: number): string {
 }
 
 /**
+ * Whether a string of single-byte characters equals the bytes at `s`: the check a cache of strings decoded
+ * from ASCII bytes makes before it hands one back.
+ *
+ * @param text The string (characters below 0x80).
+ * @param bytes The bytes.
+ * @param s Where the bytes start; `text.length` of them are compared, so the caller checks there are.
+ * @returns True when every character equals its byte.
+ */
+export function sameAscii(text: string, bytes: Uint8Array, s: number): boolean {
+  for (let k = 0; k < text.length; k++) {
+    if (text.charCodeAt(k) !== bytes[s + k]) return false;
+  }
+  return true;
+}
+
+/**
  * Validates UTF-8 per RFC 3629 (no overlongs, no surrogates, nothing above U+10FFFF).
  *
  * @param bytes The bytes.

@@ -88,7 +88,7 @@ import {
   resolveCollectdIdentity,
 } from "./_collectd_identity.ts";
 import { dispatchCollectdNotification } from "./_collectd_notification.ts";
-import { isValidUtf8 } from "./_text.ts";
+import { isValidUtf8, sameAscii } from "./_text.ts";
 import { parseTypesDb } from "./types_db.ts";
 import type { TypesDb } from "./types_db.ts";
 
@@ -418,14 +418,6 @@ function readString(
   state.strings[slot] = text;
   packet.text = text;
   return null;
-}
-
-/** Whether `text` (ASCII, same length) equals the bytes at `s`. */
-function sameAscii(text: string, bytes: Uint8Array, s: number): boolean {
-  for (let k = 0; k < text.length; k++) {
-    if (text.charCodeAt(k) !== bytes[s + k]) return false;
-  }
-  return true;
 }
 
 /** Reads a values part and dispatches its value list; returns the reason when the part is malformed. */
