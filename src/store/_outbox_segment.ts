@@ -1,11 +1,13 @@
 /**
  * One disk-outbox segment file as the outbox tracks it, and the file operations on segments: naming,
- * scanning the record headers at open, positional reads and whole writes.
+ * reconciling the files with the read position and scanning their record headers at open, positional
+ * reads and whole writes.
  *
  * @module
  */
 
-import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import {
   decodeRecordHeader,
   decodeSegmentPrefix,
@@ -111,6 +113,57 @@ export function scanSegment(where: { seq: number; name: string; path: string }, 
     closeSync(fd);
   }
   return segment;
+}
+
+/** What {@link openSegments} found in an outbox directory. */
+export interface OpenedSegments {
+  /** The segments still to read, ascending by sequence. */
+  readonly segments: Segment[];
+  /** The read position, moved to the oldest segment present when the saved one names none. */
+  readonly read: { seq: number; offset: number };
+  /** The sequence the next new segment takes. */
+  readonly nextSeq: number;
+}
+
+/**
+ * Reconciles an outbox directory's segment files with its saved read position: deletes the segments
+ * before the position (consumed before a crash that came between advancing the position and the unlink),
+ * scans the record headers of the rest, and moves a position that names a segment no longer present to
+ * the oldest one that is.
+ *
+ * @param dir The outbox directory.
+ * @param names The file names in it; names that are not segments, or whose number JavaScript cannot hold
+ *   exactly (not written by tally), are left alone.
+ * @param saved The position read from the position file, or `undefined` when it had none (start at the
+ *   oldest segment).
+ * @returns The segments, the read position and the next sequence.
+ */
+export function openSegments(
+  dir: string,
+  names: readonly string[],
+  saved: { readonly seq: number; readonly offset: number } | undefined,
+): OpenedSegments {
+  const seqs = names
+    .map((name) => Number(SEGMENT_NAME_REGEXP.exec(name)?.[1]))
+    .filter((seq) => Number.isSafeInteger(seq))
+    .sort((a, b) => a - b);
+  let read = saved !== undefined
+    ? { seq: saved.seq, offset: saved.offset }
+    : { seq: seqs[0] ?? 0, offset: 0 };
+  const nextSeq = Math.max((seqs.at(-1) ?? -1) + 1, read.seq);
+  const segments: Segment[] = [];
+  for (const seq of seqs) {
+    const name = segmentName(seq);
+    const path = join(dir, name);
+    if (seq < read.seq) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    segments.push(scanSegment({ seq, name, path }, seq === read.seq ? read.offset : 0));
+  }
+  const first = segments[0];
+  if (first !== undefined && first.seq !== read.seq) read = { seq: first.seq, offset: 0 };
+  return { segments, read, nextSeq };
 }
 
 /**

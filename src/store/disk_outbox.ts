@@ -35,7 +35,7 @@
  * @module
  */
 
-import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../internal/log.ts";
 import {
@@ -53,14 +53,14 @@ import {
 import {
   closeFd,
   emptySegment,
+  openSegments,
   readAt,
-  scanSegment,
   type Segment,
-  SEGMENT_NAME_REGEXP,
   segmentName,
   writeAll,
 } from "./_outbox_segment.ts";
 import { PositionFile } from "./_outbox_position.ts";
+import { OutboxSyncs, type SyncedFd, syncedFd } from "./_outbox_syncs.ts";
 import type { Outbox, OutboxEntry, OutboxInput, OutboxListener, SkipReason } from "./outbox.ts";
 
 /** The default cap on an outbox's files: 512 MiB. */
@@ -91,17 +91,6 @@ export interface DiskOutboxOptions {
   readonly log?: Logger;
 }
 
-/**
- * A file descriptor with at most one sync in flight (syncs asked for meanwhile run once after it); closed
- * when its last sync finished after it was retired.
- */
-interface _Fd {
-  readonly fd: number;
-  syncing: boolean;
-  dirty: boolean;
-  retired: boolean;
-}
-
 /** The read position: the segment and the byte offset of the oldest unacknowledged record. */
 interface _Position {
   seq: number;
@@ -130,11 +119,11 @@ export class DiskOutbox implements Outbox {
   readonly #log: Logger | undefined;
   /** The segments, ascending by sequence. */
   readonly #segments: Segment[] = [];
-  readonly #syncs = new Set<Promise<void>>();
+  readonly #syncs = new OutboxSyncs();
   readonly #position: PositionFile;
   #read: _Position = { seq: 0, offset: 0 };
   #nextSeq = 0;
-  #writer: { segment: Segment; fd: _Fd } | undefined;
+  #writer: { segment: Segment; fd: SyncedFd } | undefined;
   #reader: { seq: number; fd: number } | undefined;
   #head: OutboxEntry | undefined;
   #totalBytes = 0;
@@ -173,28 +162,11 @@ export class DiskOutbox implements Outbox {
         path: join(options.dir, POSITION_FILE),
       });
     }
-    // Names whose number JavaScript cannot hold exactly were not written by tally: they are left alone.
-    const seqs = names
-      .map((name) => Number(SEGMENT_NAME_REGEXP.exec(name)?.[1]))
-      .filter((seq) => Number.isSafeInteger(seq))
-      .sort((a, b) => a - b);
-    const saved = this.#position.position;
-    this.#read = saved !== undefined ? { ...saved } : { seq: seqs[0] ?? 0, offset: 0 };
-    this.#nextSeq = Math.max((seqs.at(-1) ?? -1) + 1, this.#read.seq);
-    for (const seq of seqs) {
-      const name = segmentName(seq);
-      const path = join(options.dir, name);
-      if (seq < this.#read.seq) {
-        // Consumed before a crash that came between advancing the position and the unlink.
-        rmSync(path, { force: true });
-        continue;
-      }
-      const segment = scanSegment({ seq, name, path }, seq === this.#read.seq ? this.#read.offset : 0);
-      this.#segments.push(segment);
-      this.#totalBytes += segment.size;
-    }
-    const first = this.#segments[0];
-    if (first !== undefined && first.seq !== this.#read.seq) this.#read = { seq: first.seq, offset: 0 };
+    const found = openSegments(options.dir, names, this.#position.position);
+    this.#segments.push(...found.segments);
+    for (const segment of found.segments) this.#totalBytes += segment.size;
+    this.#read = found.read;
+    this.#nextSeq = found.nextSeq;
   }
 
   /**
@@ -273,7 +245,7 @@ export class DiskOutbox implements Outbox {
       this.#finishWriter();
       throw error;
     } finally {
-      if (this.#writer !== undefined) this.#sync(this.#writer.fd);
+      if (this.#writer !== undefined) this.#syncs.sync(this.#writer.fd);
       this.#enforceCap();
     }
   }
@@ -365,7 +337,7 @@ export class DiskOutbox implements Outbox {
     this.#closeReader();
     this.#position.close();
     this.#closed = true;
-    while (this.#syncs.size > 0) await Promise.all([...this.#syncs]);
+    await this.#syncs.settled();
   }
 
   #assertOpen(): void {
@@ -425,7 +397,7 @@ export class DiskOutbox implements Outbox {
     rmSync(segment.path, { force: true });
   }
 
-  #startSegment(): { segment: Segment; fd: _Fd } {
+  #startSegment(): { segment: Segment; fd: SyncedFd } {
     const seq = this.#nextSeq++;
     const name = segmentName(seq);
     const path = join(this.#dir, name);
@@ -445,7 +417,7 @@ export class DiskOutbox implements Outbox {
     };
     this.#segments.push(segment);
     this.#totalBytes += segment.size;
-    this.#writer = { segment, fd: { fd, syncing: false, dirty: false, retired: false } };
+    this.#writer = { segment, fd: syncedFd(fd) };
     return this.#writer;
   }
 
@@ -466,30 +438,7 @@ export class DiskOutbox implements Outbox {
     const writer = this.#writer;
     if (writer === undefined) return;
     this.#writer = undefined;
-    writer.fd.retired = true;
-    this.#sync(writer.fd);
-  }
-
-  #sync(fd: _Fd): void {
-    if (fd.syncing) {
-      fd.dirty = true;
-      return;
-    }
-    fd.syncing = true;
-    const done = new Promise<void>((resolve) => {
-      const run = (): void => {
-        fd.dirty = false;
-        fdatasync(fd.fd, () => {
-          if (fd.dirty) return run();
-          fd.syncing = false;
-          if (fd.retired) closeFd(fd.fd);
-          resolve();
-        });
-      };
-      run();
-    });
-    this.#syncs.add(done);
-    done.then(() => this.#syncs.delete(done));
+    this.#syncs.retire(writer.fd);
   }
 
   #closeReader(): void {
