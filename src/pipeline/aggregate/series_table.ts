@@ -11,12 +11,8 @@ import type { Labels, SampleKind } from "../../model/sample.ts";
 import { seriesKindKey } from "../../model/series_key.ts";
 import { SeriesMap } from "./_series_map.ts";
 import type { AggregatePartial } from "./aggregator.ts";
-import { counterFinish } from "./counter_reducer.ts";
-import { cumulativeFinish } from "./cumulative_reducer.ts";
-import { gaugeFinish } from "./gauge_reducer.ts";
+import { type Carry, finishPoint, withTotals } from "./_finish_point.ts";
 import { reducerMerge, type ReducerState } from "./reducers.ts";
-import { setFinish } from "./set_reducer.ts";
-import { summaryFinish } from "./summary_reducer.ts";
 
 /** The default percentiles reported for timers, histograms and distributions. */
 export const DEFAULT_PERCENTILES: readonly number[] = [50, 90, 95, 99];
@@ -143,6 +139,8 @@ export class SeriesTable {
   #windows = new Map<number, SeriesMap<_Pending>>();
   /** The length of those windows that span more than the interval (folded ones), by window. */
   #spans = new Map<number, number>();
+  /** The carry of the series being finished (one object, refilled per series). */
+  readonly #carry: Carry = { gauge: 0, raw: NaN, total: 0, totalCount: 0, totalSum: 0 };
   #rejected = 0;
   #invalid = 0;
 
@@ -203,21 +201,10 @@ export class SeriesTable {
    * Merges the partials of one flush and finishes every series of every bucket, with the series merged
    * by {@link SeriesTable.mergeSeries} since the last flush.
    *
-   * Buckets are merged across partials and finished in ascending time. Per series: counters add to
-   * the cumulative total; gauges resolve against the carried value, and only a bucket at least as new
-   * as the newest one seen updates the carry (a late bucket is reported but does not move the gauge
-   * back); summaries add to the cumulative count and sum; sets report their distinct count.
-   *
-   * Cumulative series (raw running totals) finish as counter points: the window's `delta` walks the
-   * carried last raw value and then the window's values in frame order, adding `cur - prev` for each
-   * step up and `cur` for each step down (a decrease is a restart from 0; a 32/64-bit wrap is taken
-   * for a restart too). Signed cumulative series add `cur - prev` for every step, so a fall is a
-   * negative delta, never a restart. The first value ever seen adds 0, since where the source started
-   * is unknown.
-   * `total` is the last raw value, so it drops when the source restarts, as a Prometheus counter
-   * does; `rate` is `delta` per second of the interval. A late bucket reports delta 0 and its own last
-   * raw value, and moves neither the carry nor the snapshot: its increase is already part of the
-   * delta of the newer window that carried past it.
+   * Buckets are merged across partials and finished in ascending time, each series against what it
+   * carries from earlier buckets ({@link finishPoint} says how per kind: counter totals, the gauge carry,
+   * summary counts and sums, cumulative deltas). A late bucket (older than the newest seen) is reported
+   * but moves neither a gauge's carry nor the point `/metrics` shows, only running totals.
    *
    * A series is a key and a kind: a name used as a counter and a timer is two series, merged, finished
    * and bounded apart, so no kind ever drops another's samples.
@@ -307,61 +294,13 @@ export class SeriesTable {
     }
     const since = series ?? resumed;
     const startMs = since?.startMs ?? windowMs;
-    const carried = series?.gauge ?? 0;
-    let point: Point;
-    let gauge = carried;
-    let raw = since?.raw ?? NaN;
-    let total = since?.total ?? 0;
-    let totalCount = since?.totalCount ?? 0;
-    let totalSum = since?.totalSum ?? 0;
-    switch (state.kind) {
-      case "counter": {
-        const delta = counterFinish(state);
-        total += delta;
-        point = { kind: "counter", delta, total, rate: delta / (intervalMs / 1000) };
-        break;
-      }
-      case "gauge": {
-        const value = gaugeFinish(state, carried);
-        if (!late) gauge = value;
-        point = { kind: "gauge", value };
-        break;
-      }
-      case "summary": {
-        const r = summaryFinish(state, this.#quantiles);
-        totalCount += r.count;
-        totalSum += r.sum;
-        point = {
-          kind: "summary",
-          count: r.count,
-          sum: r.sum,
-          totalCount,
-          totalSum,
-          min: r.min,
-          max: r.max,
-          mean: r.sum / r.count,
-          quantiles: this.#quantiles.map((q, i) => ({ q, value: r.quantiles[i]! })),
-        };
-        break;
-      }
-      case "set":
-        point = { kind: "set", count: setFinish(state) };
-        break;
-      case "cumulative": {
-        if (late) {
-          // A late bucket's values precede the carried one: their increase is already inside the
-          // delta of the window that carried past them (increases telescope), so it adds nothing.
-          const r = cumulativeFinish(state, NaN);
-          point = { kind: "counter", delta: 0, total: r.last, rate: 0 };
-          break;
-        }
-        const r = cumulativeFinish(state, raw);
-        raw = r.last;
-        total = r.last;
-        point = { kind: "counter", delta: r.delta, total, rate: r.delta / (intervalMs / 1000) };
-        break;
-      }
-    }
+    const carry = this.#carry;
+    carry.gauge = series?.gauge ?? 0;
+    carry.raw = since?.raw ?? NaN;
+    carry.total = since?.total ?? 0;
+    carry.totalCount = since?.totalCount ?? 0;
+    carry.totalSum = since?.totalSum ?? 0;
+    const point = finishPoint(state, carry, late, intervalMs, this.#quantiles);
     // A known series lends its own name, labels and key: the same string objects flush after flush (a
     // worker's new generation of names sends fresh copies), so consumers' maps keyed by them hash each key
     // once.
@@ -382,27 +321,27 @@ export class SeriesTable {
         startMs,
         seenAtMs: now,
         latestMs: windowMs,
-        total,
-        totalCount,
-        totalSum,
-        gauge,
-        raw,
+        total: carry.total,
+        totalCount: carry.totalCount,
+        totalSum: carry.totalSum,
+        gauge: carry.gauge,
+        raw: carry.raw,
         point,
       };
       this.#series.add(identity.key, identity.kind, series);
       return metric;
     }
     series.seenAtMs = now;
-    series.total = total;
-    series.totalCount = totalCount;
-    series.totalSum = totalSum;
-    series.gauge = gauge;
-    series.raw = raw;
+    series.total = carry.total;
+    series.totalCount = carry.totalCount;
+    series.totalSum = carry.totalSum;
+    series.gauge = carry.gauge;
+    series.raw = carry.raw;
     if (!late) {
       series.latestMs = windowMs;
       series.point = point;
     } else {
-      series.point = _withTotals(series.point, total, totalCount, totalSum);
+      series.point = withTotals(series.point, carry);
     }
     return metric;
   }
@@ -501,16 +440,4 @@ function _seriesKind(series: _Series): SampleKind {
 
 function _pendingKind(pending: _Pending): SampleKind {
   return pending.series.kind;
-}
-
-/** Returns `point` with its cumulative totals replaced (after a late bucket added to them). */
-function _withTotals(point: Point, total: number, totalCount: number, totalSum: number): Point {
-  switch (point.kind) {
-    case "counter":
-      return { ...point, total };
-    case "summary":
-      return { ...point, totalCount, totalSum };
-    default:
-      return point;
-  }
 }
