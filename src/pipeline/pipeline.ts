@@ -34,7 +34,7 @@
 
 import type { FormatOptions } from "../formats/format_table.ts";
 import type { Logger } from "../internal/log.ts";
-import type { SelfCell, SelfStats } from "../internal/self_stats.ts";
+import type { SelfStats } from "../internal/self_stats.ts";
 import type { FormatId } from "../model/frame.ts";
 import type { Metric } from "../model/metric.ts";
 import type { TallyEvent } from "../model/sample.ts";
@@ -46,6 +46,13 @@ import { Pool } from "./pool.ts";
 import type { Balance, WhenFull } from "./pool.ts";
 import { SharedStamp } from "./_socket_reader.ts";
 import { Intake } from "./_intake.ts";
+import {
+  type PipelineCells,
+  pipelineCells,
+  warnIfBehind,
+  warnSeriesCap,
+  watchPipeline,
+} from "./_pipeline_self.ts";
 import type { DetachSocket, EmitFrame, FrameStamp, PipelineComponent } from "./_intake.ts";
 
 export type { DetachSocket, EmitFrame, PipelineComponent } from "./_intake.ts";
@@ -107,8 +114,6 @@ export interface FlushResult {
   readonly final: boolean;
 }
 
-/** How often the "series cap reached" warning may repeat. */
-const CAP_WARN_EVERY_MS = 60_000;
 /** How often a "flush failed" warning may repeat. */
 const FLUSH_WARN_EVERY_MS = 10_000;
 
@@ -161,12 +166,7 @@ export class Pipeline {
   readonly #pool: Pool | undefined;
   readonly #inline: FrameSink | undefined;
   readonly #intake: Intake;
-  readonly #flushDuration: SelfCell;
-  readonly #foldedWindows: SelfCell;
-  readonly #eventsDropped: SelfCell;
-  readonly #restarts: SelfCell;
-  readonly #invalidValues: SelfCell;
-  readonly #framesSkipped: SelfCell;
+  readonly #cells: PipelineCells;
   // What emit stamps frames with, shared with the intake's emit closures (plain fields, read per frame).
   readonly #stamp: FrameStamp;
   // With workers, the sequence and window are shared with them: they stamp datagrams read from sockets.
@@ -220,14 +220,11 @@ export class Pipeline {
       ...(options.workers <= 1 ? { cumulativeEntries: 1 } : {}),
     };
     const stats = options.stats;
-    this.#restarts = stats.cell("tally_worker_restarts_total", {}, {
-      type: "counter",
-      help: "Pipeline workers restarted after they died",
-    });
+    this.#cells = pipelineCells(stats);
     if (options.workers === 0) {
       this.#inline = new FrameSink(sink);
     } else {
-      const restarts = this.#restarts;
+      const restarts = this.#cells.restarts;
       const log = options.log;
       const stamp = SharedStamp.allocate();
       this.#shared = new SharedStamp(stamp);
@@ -254,52 +251,7 @@ export class Pipeline {
       ...(this.#inline !== undefined ? { inline: this.#inline } : {}),
     });
 
-    this.#flushDuration = stats.cell("tally_flush_duration_seconds", {}, {
-      type: "gauge",
-      help: "How long the last flush took to collect and merge the workers' partials",
-    });
-    this.#foldedWindows = stats.cell("tally_flush_windows_folded_total", {}, {
-      type: "counter",
-      help: "Windows merged into a later one's flush because flushes fell behind the interval",
-    });
-    this.#eventsDropped = stats.cell("tally_events_dropped_total", {}, {
-      type: "counter",
-      help: "Events dropped because a window already held the most events kept",
-    });
-    const samplesDropped = {
-      type: "counter",
-      help: "Samples dropped by the aggregation, by reason",
-    } as const;
-    this.#invalidValues = stats.cell(
-      "tally_samples_dropped_total",
-      { reason: "invalid_value" },
-      samplesDropped,
-    );
-    this.#framesSkipped = stats.cell("tally_frames_skipped_total", {}, {
-      type: "counter",
-      help: "Frames skipped because a worker died while parsing them",
-    });
-    const live = stats.cell("tally_series_live", {}, { type: "gauge", help: "Series currently held" });
-    const rejected = stats.cell("tally_series_rejected_total", {}, {
-      type: "counter",
-      help: "Samples or series rejected by the series cap",
-    });
-    const fills: SelfCell[] = [];
-    const pool = this.#pool;
-    for (let i = 0; i < (pool?.size ?? 0); i++) {
-      fills.push(stats.cell("tally_ring_fill_ratio", { worker: String(i) }, {
-        type: "gauge",
-        help: "The fraction of a worker's ring holding unread frames",
-      }));
-    }
-    const table = this.#table;
-    const intake = this.#intake;
-    stats.onCollect(function collectPipeline(): void {
-      intake.creditSockets();
-      live.set(table.size);
-      rejected.set(table.rejected);
-      for (let i = 0; i < fills.length; i++) fills[i]!.set(pool!.fill(i));
-    });
+    watchPipeline(stats, this.#table, this.#intake, this.#pool);
   }
 
   /**
@@ -481,7 +433,7 @@ export class Pipeline {
     this.#span = fold
       ? { startMs: flush.fromMs, intervalMs: flush.upToMs + this.#intervalMs - flush.fromMs }
       : undefined;
-    if (fold) this.#foldedWindows.add(windows - 1);
+    if (fold) this.#cells.foldedWindows.add(windows - 1);
     try {
       if (this.#pool !== undefined) {
         // Before start() no worker would answer; after stop() the last flush already took everything.
@@ -517,7 +469,7 @@ export class Pipeline {
           error: String(error),
         });
       }
-      this.#warnIfBehind(this.#now() - startedAt, result.metrics.length);
+      warnIfBehind(this.#options.log, this.#now() - startedAt, this.#intervalMs, result.metrics.length);
       return result;
     };
     const flushed = this.#chain.then(run);
@@ -525,28 +477,6 @@ export class Pipeline {
     // keep it (at 100 000 series, 100 000 metrics) alive until the next flush, past the collection after it.
     this.#chain = flushed.then(_nothing, _nothing);
     return flushed;
-  }
-
-  /**
-   * Says so when a flush (collecting, merging, storing, handing to the outputs) took longer than the
-   * interval: the windows closing meanwhile wait for the next flush (folded, past the series cap, into
-   * points that span several intervals). Telegraf warns the same way when a collection outlasts its interval.
-   */
-  #warnIfBehind(tookMs: number, metrics: number): void {
-    if (!(tookMs > this.#intervalMs)) return;
-    this.#options.log.every(
-      "flush_behind",
-      CAP_WARN_EVERY_MS,
-      "Flush took longer than the flush interval; later windows wait for the next flush, folded past the series cap",
-      {
-        took_s: Math.round(tookMs) / 1000,
-        flush_interval_s: this.#intervalMs / 1000,
-        config_key: "agent.flush_interval",
-        metrics,
-        hint:
-          "raise agent.flush_interval, or lower the number of series (aggregation.max_series, or drop a label that multiplies them)",
-      },
-    );
   }
 
   #merge(
@@ -565,31 +495,19 @@ export class Pipeline {
     if (finished.length === 0) metrics = merged;
     else for (const metric of merged) finished.push(metric);
     if (table.rejected > before.rejected) {
-      // A brand-new metric that never appears must be explained where people look: the log.
-      this.#options.log.every(
-        "series_cap",
-        CAP_WARN_EVERY_MS,
-        "Series cap reached; new series are rejected",
-        {
-          max_series: this.#options.aggregation.maxSeries,
-          config_key: "aggregation.max_series",
-          live: table.size,
-          rejected_total: table.rejected,
-          hint: "raise aggregation.max_series, or drop the label that multiplies series (an id, a timestamp)",
-        },
-      );
+      warnSeriesCap(this.#options.log, table, this.#options.aggregation.maxSeries);
     }
-    this.#invalidValues.add(table.invalid - before.invalid);
+    this.#cells.invalidValues.add(table.invalid - before.invalid);
     table.expire(this.#now());
     const events: TallyEvent[] = [];
     for (const partial of partials) {
       for (const event of partial.events) events.push(event);
-      this.#eventsDropped.add(partial.eventsDropped);
-      this.#framesSkipped.add(partial.framesSkipped);
+      this.#cells.eventsDropped.add(partial.eventsDropped);
+      this.#cells.framesSkipped.add(partial.framesSkipped);
       this.#intake.credit(partial);
     }
     const durationMs = performance.now() - started;
-    this.#flushDuration.set(durationMs / 1000);
+    this.#cells.flushDuration.set(durationMs / 1000);
     return { windowMs, metrics, events, durationMs, final };
   }
 }
