@@ -10,7 +10,7 @@
  * "ready") before any input binds its socket, so the warm-up delays the start, never a datagram.
  *
  * What it runs is the path real traffic takes, not only its hot loop: the four common kinds (counters,
- * gauges, timers, sets) over a few thousand names, so the identity cache's insert path, the aggregator's
+ * gauges, timers, sets) over a few hundred names, so the identity cache's insert path, the aggregator's
  * first line of a series and of a window, and the window's take are compiled too (a warm-up of the hot
  * loop alone, tried before, left the JIT busy when the real names arrived). No tags, sample rates or
  * timestamps: a mix broader than the traffic made the steady state slower.
@@ -29,16 +29,16 @@ import { forgetMembers } from "../formats/_statsd_members.ts";
 import { FrameSink, type FrameSinkOptions } from "./frame_sink.ts";
 
 /** How many lines a worker's warm-up parses by default. */
-export const WARM_UP_LINES = 400_000;
+export const WARM_UP_LINES = 250_000;
 /** How many distinct names the warm-up's lines have. */
-const WARM_UP_NAMES = 1000;
+const WARM_UP_NAMES = 400;
 /** Lines per made-up datagram (what the busiest StatsD clients send). */
 const LINES_PER_DATAGRAM = 10;
 /**
  * Lines between two window changes (each followed by a take), so new windows' paths compile too; enough
  * for each timer to pass the default `exact_limit` (256) and go on in its sketch, as at full load.
  */
-const LINES_PER_WINDOW = 300_000;
+const LINES_PER_WINDOW = 125_000;
 /** The kinds in the proportions of `statsd-gen`'s default mix (4 counters, 2 gauges, 2 timers, 1 set). */
 const MIX = ["c", "c", "c", "c", "g", "g", "ms", "ms", "s"] as const;
 
