@@ -311,6 +311,20 @@ function startOver(): void {
   cacheSlabUsed = 0;
 }
 
+/**
+ * Empties the thread's identity cache, as it empties itself past its largest size: a worker's warm-up
+ * (`_warm_up.ts`) parses made-up series, and none of their identities may answer a real line. The table and
+ * slab keep their size, so the compiled hit path sees the same bindings it was compiled against.
+ */
+export function forgetIdentities(): void {
+  startOver();
+}
+
+/** The identities the cache holds now (for tests). */
+export function cachedIdentities(): number {
+  return cacheEntries;
+}
+
 /** Whether `a[ai..ai+n)` equals `b[bi..bi+n)`. */
 function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
   for (let i = 0; i < n; i++) {

@@ -45,3 +45,17 @@ export function memberText(bytes: Uint8Array, s: number, e: number, ascii: boole
   members[slot] = text;
   return text;
 }
+
+/**
+ * Empties the member table (a worker's warm-up parses made-up members; see `forgetIdentities`).
+ */
+export function forgetMembers(): void {
+  members.fill(undefined);
+}
+
+/** The members the table holds now (for tests). */
+export function rememberedMembers(): number {
+  let n = 0;
+  for (const member of members) if (member !== undefined) n++;
+  return n;
+}

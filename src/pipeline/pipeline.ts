@@ -43,6 +43,7 @@ import type { SeriesConsumer } from "./_hand_over.ts";
 import { DEFAULT_MAX_EVENTS, FrameSink } from "./frame_sink.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import { Pool } from "./pool.ts";
+import { WARM_UP_LINES } from "./_warm_up.ts";
 import type { Balance, WhenFull } from "./pool.ts";
 import { SharedStamp } from "./_socket_reader.ts";
 import { Intake } from "./_intake.ts";
@@ -87,6 +88,12 @@ export interface PipelineOptions {
    * (and to restarted ones) and to the inline path; none by default.
    */
   readonly formats?: FormatOptions;
+  /**
+   * Whether each worker runs the StatsD path over made-up lines before the pipeline starts (`_warm_up.ts`:
+   * a collector started under full StatsD load lost datagrams while the JIT compiled); not by default, and
+   * never with `workers = 0`.
+   */
+  readonly warmUp?: boolean;
   /** The self-metrics registry. */
   readonly stats: SelfStats;
   /** The pipeline's logger. */
@@ -235,6 +242,7 @@ export class Pipeline {
         whenFull: options.whenFull ?? "drop",
         balance: options.balance ?? "least_filled",
         sink,
+        ...(options.warmUp === true ? { warmUpLines: WARM_UP_LINES } : {}),
         onRestart(index, error) {
           restarts.add();
           log.error("Pipeline worker died; restarting it", { worker: index, error: String(error) });

@@ -53,6 +53,11 @@ export interface PoolOptions {
   readonly stamp?: SharedArrayBuffer;
   /** The worker script; {@link workerUrl} when absent. */
   readonly url?: URL;
+  /**
+   * The made-up StatsD lines each worker parses before it is ready, so that its JIT has compiled the
+   * StatsD path before the first datagram (`_warm_up.ts`); none when absent.
+   */
+  readonly warmUpLines?: number;
 }
 
 /** The virtual root of the files embedded in a `bun build --compile` executable. */
@@ -404,6 +409,7 @@ export class Pool {
       sink: this.#options.sink,
       stamp: this.#stamp,
       sockets: [...this.#sockets.values()].filter((a) => a.reader === slot.index).map((a) => a.socket),
+      warmUpLines: this.#options.warmUpLines ?? 0,
     };
     const worker = new Worker(fileURLToPath(this.#url.href), { workerData: init, ...workerHeapOptions() });
     slot.worker = worker;

@@ -56,6 +56,8 @@ export interface WorkerInit {
   readonly stamp: SharedArrayBuffer;
   /** The sockets to read from the start (a restarted worker takes over its predecessor's). */
   readonly sockets: readonly SocketAttachment[];
+  /** The made-up StatsD lines the worker parses before it says it is ready (`_warm_up.ts`); 0 for none. */
+  readonly warmUpLines: number;
 }
 
 /** A control message from the pool. */

@@ -7,11 +7,13 @@
  * asserts nothing.
  *
  * Run: `./node_modules/.bin/bun tests/bench/frame_sink.ts [--names 1000,10000,100000] [--lines 12000000]
- * [--window 1000000]`.
+ * [--window 1000000] [--warm-up]`.
  *
  * The packets are statsd-gen's: 10 lines each, name `bench.TYPE.K` for line `i` with `K = i % names`, the
  * mix `c=4,g=2,ms=2,s=1` over `K`, values varying with `i`; they sit back to back in one buffer, as a
- * batch's datagrams do. The first window of each name count warms the JIT up and is left out.
+ * batch's datagrams do. The first window of each name count warms the JIT up and is left out (its cost is printed apart:
+ * the first name count's is what a cold worker pays, JIT threads included); `--warm-up` runs a worker's
+ * warm-up (`src/pipeline/_warm_up.ts`) first.
  *
  * @module
  */
@@ -20,8 +22,10 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { FORMAT_IDS } from "../../src/model/frame.ts";
 import { FrameSink } from "../../src/pipeline/frame_sink.ts";
+import { warmUp } from "../../src/pipeline/_warm_up.ts";
 
 const LINES_PER_PACKET = 10;
+const SINK = { intervalMs: 1000, exactLimit: 256, maxSeries: 100_000, maxEvents: 10_000 };
 const MIX = ["c", "c", "c", "c", "g", "g", "ms", "ms", "s"] as const;
 
 /** Packets of lines `0 .. names` (at least 256 packets), back to back, with each one's start. */
@@ -66,10 +70,17 @@ function makePackets(names: number): Packets {
   return { bytes: new TextEncoder().encode(text.join("")), starts };
 }
 
-/** Feeds `total` lines of `names` names through one sink; returns CPU seconds per million lines. */
-function measure(names: number, total: number, window: number): { cpu: number; series: number } {
+/** What one name count cost: CPU seconds per million lines, the first window's (JIT included) apart. */
+interface Measured {
+  readonly cpu: number;
+  readonly firstCpu: number;
+  readonly series: number;
+}
+
+/** Feeds `total` lines of `names` names through one sink, after the first window. */
+function measure(names: number, total: number, window: number): Measured {
   const { bytes, starts } = makePackets(names);
-  const sink = new FrameSink({ intervalMs: 1000, exactLimit: 256, maxSeries: 100_000, maxEvents: 10_000 });
+  const sink = new FrameSink(SINK);
   const packets = starts.length - 1;
   let windowMs = 1_700_000_000_000;
   let seq = 0;
@@ -78,6 +89,7 @@ function measure(names: number, total: number, window: number): { cpu: number; s
   let measured = 0;
   let series = 0;
   let cpu = 0;
+  let firstCpu = 0;
   let warm = false;
   let t0 = process.cpuUsage();
   for (let lines = 0; lines < total + window; lines += LINES_PER_PACKET) {
@@ -91,13 +103,15 @@ function measure(names: number, total: number, window: number): { cpu: number; s
       if (warm) {
         cpu += (used.user + used.system) / 1e6;
         measured += inWindow;
+      } else {
+        firstCpu = (used.user + used.system) / 1e6 / (inWindow / 1e6);
       }
       warm = true;
       inWindow = 0;
       t0 = process.cpuUsage();
     }
   }
-  return { cpu: cpu / (measured / 1e6), series };
+  return { cpu: cpu / (measured / 1e6), firstCpu, series };
 }
 
 function main(): void {
@@ -106,15 +120,28 @@ function main(): void {
       names: { type: "string", default: "1000,10000,100000" },
       lines: { type: "string", default: "12000000" },
       window: { type: "string", default: "1000000" },
+      "warm-up": { type: "boolean", default: false },
     },
   });
+  if (values["warm-up"]) {
+    // As a worker does before it takes its sockets (`_warm_up.ts`); the process's CPU, JIT threads included.
+    const t0 = process.cpuUsage();
+    const started = performance.now();
+    const { lines } = warmUp(SINK);
+    const used = process.cpuUsage(t0);
+    console.log(
+      `frame_sink: warm-up of ${lines} lines took ${(performance.now() - started).toFixed(0)} ms, ` +
+        `${((used.user + used.system) / 1000).toFixed(0)} ms CPU`,
+    );
+  }
   const total = Number(values.lines);
   const window = Number(values.window);
   for (const names of values.names.split(",").map(Number)) {
-    const { cpu, series } = measure(names, total, window);
+    const { cpu, firstCpu, series } = measure(names, total, window);
     console.log(
       `frame_sink: ${names} names, ${series} series a window of ${window} lines: ` +
-        `${cpu.toFixed(3)} CPU s per M lines (${(1 / cpu).toFixed(2)} M lines/s a core)`,
+        `${cpu.toFixed(3)} CPU s per M lines (${(1 / cpu).toFixed(2)} M lines/s a core); ` +
+        `first window ${firstCpu.toFixed(3)}`,
     );
   }
 }
