@@ -72,25 +72,30 @@
  * record yields its samples (possibly none, for all-NaN gauges), one event, or exactly one `bad`. Never
  * throws, never loops: every step advances by a length checked against the end.
  *
- * Hot path: no try/catch, no closures, one `DataView` per packet; strings are decoded through a
- * direct-mapped cache of recent ASCII strings, and each distinct identifier's names, labels and keys are
- * built once and memoised (`_collectd_identity.ts`: bounded, emptied when full), so a steady stream
- * allocates little beyond its samples. Notifications are built by `_collectd_notification.ts`. Samples of
- * one value list share their `labels` array (treat it as readonly).
+ * Hot path: no try/catch, no closures, one `DataView` per packet. A string part is checked and hashed
+ * where it lies, not decoded: each distinct identifier's names, labels and keys are built once and memoised
+ * by the identifier's raw bytes (`_collectd_identity.ts`: bounded, emptied when full), and every value is
+ * written into one sample object (valid during `sink.sample` only, as `SampleSink` allows) whose `memo` is
+ * the series' memoised identity, so a steady stream decodes no string and allocates next to nothing.
+ * Notifications are built by `_collectd_notification.ts`. Samples of one value list share their `labels`
+ * array (treat it as readonly).
  *
  * @module
  */
 
-import type { BadReason, Format, Labels, Sample, SampleKind, SampleSink } from "../model/sample.ts";
+import type { BadReason, Format, Sample, SampleKind, SampleSink } from "../model/sample.ts";
 import {
   type CollectdIdentities,
   type CollectdIdentity,
+  type CollectdScope,
+  createCollectdIdentities,
+  type RawIdentifier,
   resolveCollectdIdentity,
+  resolveCollectdScope,
 } from "./_collectd_identity.ts";
 import { dispatchCollectdNotification } from "./_collectd_notification.ts";
-import { isValidUtf8, sameAscii } from "./_text.ts";
+import { decodeText, isValidUtf8, NO_LABELS } from "./_text.ts";
 import { parseTypesDb } from "./types_db.ts";
-import type { TypesDb } from "./types_db.ts";
 
 /** Options of {@link createCollectdFormat}. */
 export interface CollectdFormatOptions {
@@ -114,8 +119,7 @@ const TYPE_SEVERITY = 0x0101;
 const TYPE_SIGN_SHA256 = 0x0200;
 const TYPE_ENCR_AES256 = 0x0210;
 
-// Value type codes (collectd DS_TYPE_*).
-const DS_COUNTER = 0;
+// Value type codes (collectd DS_TYPE_*); 0 is COUNTER.
 const DS_GAUGE = 1;
 const DS_DERIVE = 2;
 const DS_ABSOLUTE = 3;
@@ -132,39 +136,34 @@ const MAX_TIME_MS = 8.64e15;
 const TWO_32 = 4294967296;
 /** ms per 2^-30 s tick; `hi * 4000` is ms per 2^32 ticks. */
 const MS_PER_TICK = 1000 / 1073741824;
+/** The FNV-1a hash of no bytes (its offset basis), a string part's hash before its first byte. */
+const EMPTY_HASH = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
 
-/** Slots of the decoded-string cache (direct-mapped, a power of two). */
-const STRING_SLOTS = 4096;
+/** The sample kind of each value type code, COUNTER to ABSOLUTE (DERIVE's depends on types.db: see `CollectdSeries`). */
+const KIND_BY_CODE: readonly SampleKind[] = ["cumulative", "gauge", "cumulative", "counter"];
 
-/** The sample kind of each value type code. */
-const KIND_BY_CODE: Readonly<Record<number, SampleKind>> = {
-  [DS_COUNTER]: "cumulative",
-  [DS_GAUGE]: "gauge",
-  [DS_DERIVE]: "cumulative",
-  [DS_ABSOLUTE]: "counter",
-};
+/** A {@link Sample} whose fields the parser overwrites for every value it emits. */
+type ScratchSample = { -readonly [K in keyof Sample]: Sample[K] };
 
-const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
-
-/** The caches of one format instance (one per worker). */
+/** The state of one format instance (one per worker). */
 interface FormatState {
-  readonly types: TypesDb;
-  /** Recently decoded ASCII strings, by hash of their bytes. */
-  readonly strings: Array<string | undefined>;
-  /** Identifier text (the five strings joined by NUL) → identity. */
+  /** Identifier bytes → identity, with the types.db table they are built from. */
   readonly identities: CollectdIdentities;
+  /**
+   * The one sample of this instance: every value is written into it and handed to the sink, which may read
+   * it only during the call (`SampleSink.sample`), so a value list allocates no sample.
+   */
+  readonly sample: ScratchSample;
 }
 
 /**
  * The per-packet parse state. One object per format instance, reset at the start of each packet (a
- * format call is synchronous and never re-entered), so the hot loop allocates nothing for it.
+ * format call is synchronous and never re-entered), so the hot loop allocates nothing for it. The five
+ * identifier strings are kept as where they sit in the packet ({@link RawIdentifier}), decoded only when
+ * the memo misses or a notification needs them.
  */
-interface PacketState {
-  host: string;
-  plugin: string;
-  pluginInstance: string;
-  type: string;
-  typeInstance: string;
+interface PacketState extends RawIdentifier {
   /** Why the current strings cannot be used (a separator byte, invalid UTF-8), or null. */
   stringReason: BadReason | null;
   /** Which strings are unusable (a bit per part type), so a later good one of the same part clears it. */
@@ -172,10 +171,14 @@ interface PacketState {
   /** ms since the epoch; 0 for arrival time; NaN when out of range. */
   timeMs: number;
   severity: number;
-  /** The identity of the current strings, or null when they changed since it was resolved. */
+  /** The scope of the current host, plugin and plugin instance, or null when one changed since. */
+  scope: CollectdScope | null;
+  /** The identity of the current strings, or null when one changed since it was resolved. */
   identity: CollectdIdentity | null;
-  /** The last string decoded by `readString` (an out-parameter, so the hot path returns a plain status). */
-  text: string;
+  /** The hash of the last string read by `scanString` (an out-parameter, so it returns a plain status). */
+  hash: number;
+  /** Where that string ends (its first NUL). */
+  end: number;
 }
 
 /**
@@ -191,36 +194,65 @@ interface PacketState {
  * ```
  */
 export function createCollectdFormat(options: CollectdFormatOptions): Format {
+  const sample: ScratchSample = {
+    name: "",
+    labels: NO_LABELS,
+    key: "",
+    kind: "gauge",
+    value: 0,
+    member: "",
+    rate: 1,
+    gaugeDelta: false,
+    timeMs: 0,
+  };
+  // Not enumerable: a sink's copy (`{ ...sample }`), a JSON dump and a deep comparison see the data only.
+  Object.defineProperty(sample, "memo", { value: undefined, writable: true, enumerable: false });
   const state: FormatState = {
-    types: parseTypesDb(options.typesDb).types,
-    strings: new Array<string | undefined>(STRING_SLOTS).fill(undefined),
-    identities: new Map(),
+    identities: createCollectdIdentities(parseTypesDb(options.typesDb).types),
+    sample,
   };
   const packet: PacketState = {
-    host: "",
-    plugin: "",
-    pluginInstance: "",
-    type: "",
-    typeInstance: "",
+    hostStart: 0,
+    hostLength: 0,
+    hostHash: EMPTY_HASH,
+    pluginStart: 0,
+    pluginLength: 0,
+    pluginHash: EMPTY_HASH,
+    pluginInstanceStart: 0,
+    pluginInstanceLength: 0,
+    pluginInstanceHash: EMPTY_HASH,
+    typeStart: 0,
+    typeLength: 0,
+    typeHash: EMPTY_HASH,
+    typeInstanceStart: 0,
+    typeInstanceLength: 0,
+    typeInstanceHash: EMPTY_HASH,
     stringReason: null,
     stringBad: 0,
     timeMs: 0,
     severity: 0,
+    scope: null,
     identity: null,
-    text: "",
+    hash: EMPTY_HASH,
+    end: 0,
   };
   return function parseCollectd(bytes: Uint8Array, sink: SampleSink): number {
-    packet.host = "";
-    packet.plugin = "";
-    packet.pluginInstance = "";
-    packet.type = "";
-    packet.typeInstance = "";
+    packet.hostLength = 0;
+    packet.hostHash = EMPTY_HASH;
+    packet.pluginLength = 0;
+    packet.pluginHash = EMPTY_HASH;
+    packet.pluginInstanceLength = 0;
+    packet.pluginInstanceHash = EMPTY_HASH;
+    packet.typeLength = 0;
+    packet.typeHash = EMPTY_HASH;
+    packet.typeInstanceLength = 0;
+    packet.typeInstanceHash = EMPTY_HASH;
     packet.stringReason = null;
     packet.stringBad = 0;
     packet.timeMs = 0;
     packet.severity = 0;
+    packet.scope = null;
     packet.identity = null;
-    packet.text = "";
     return parsePacket(state, packet, bytes, sink);
   };
 }
@@ -243,7 +275,7 @@ function parsePacket(state: FormatState, packet: PacketState, bytes: Uint8Array,
       case TYPE_PLUGIN_INSTANCE:
       case TYPE_TYPE:
       case TYPE_TYPE_INSTANCE:
-        malformed = readIdentifierString(state, packet, bytes, p, length, type);
+        malformed = readIdentifierString(packet, bytes, p, length, type);
         break;
       case TYPE_TIME:
       case TYPE_TIME_HR:
@@ -273,12 +305,13 @@ function parsePacket(state: FormatState, packet: PacketState, bytes: Uint8Array,
         break;
       case TYPE_MESSAGE:
         records++;
-        malformed = readString(state, packet, bytes, p, length, MAX_MESSAGE_BYTES, false);
+        malformed = scanString(packet, bytes, p, length, MAX_MESSAGE_BYTES, false);
         if (malformed === "invalid_utf8") {
           sink.bad(malformed);
           malformed = null;
-        } else if (malformed === null) dispatchCollectdNotification(packet, sink);
-        else {
+        } else if (malformed === null) {
+          dispatchNotification(packet, bytes, decodeText(bytes, p + HEADER_BYTES, packet.end), sink);
+        } else {
           sink.bad(malformed);
           return records;
         }
@@ -313,16 +346,15 @@ function readTimeMs(view: DataView, o: number, hr: boolean): number {
   return ms <= MAX_TIME_MS ? ms : NaN;
 }
 
-/** Reads one of the five identifier strings into the packet state. */
+/** Reads one of the five identifier strings into the packet state: where it sits, and its hash. */
 function readIdentifierString(
-  state: FormatState,
   packet: PacketState,
   bytes: Uint8Array,
   p: number,
   length: number,
   type: number,
 ): BadReason | null {
-  const status = readString(state, packet, bytes, p, length, MAX_NAME_BYTES, true);
+  const status = scanString(packet, bytes, p, length, MAX_NAME_BYTES, true);
   const bit = 1 << type;
   if (status === "bad_tags" || status === "invalid_utf8") {
     // The part is well-formed; only value lists that use this string are bad.
@@ -334,50 +366,50 @@ function readIdentifierString(
   if (status !== null) return status;
   packet.stringBad &= ~bit;
   if (packet.stringBad === 0) packet.stringReason = null;
-  const text = packet.text;
+  const start = p + HEADER_BYTES;
+  const n = packet.end - start;
+  const hash = packet.hash;
+  packet.identity = null;
   switch (type) {
     case TYPE_HOST:
-      if (text !== packet.host) {
-        packet.host = text;
-        packet.identity = null;
-      }
+      packet.hostStart = start;
+      packet.hostLength = n;
+      packet.hostHash = hash;
+      packet.scope = null;
       break;
     case TYPE_PLUGIN:
-      if (text !== packet.plugin) {
-        packet.plugin = text;
-        packet.identity = null;
-      }
+      packet.pluginStart = start;
+      packet.pluginLength = n;
+      packet.pluginHash = hash;
+      packet.scope = null;
       break;
     case TYPE_PLUGIN_INSTANCE:
-      if (text !== packet.pluginInstance) {
-        packet.pluginInstance = text;
-        packet.identity = null;
-      }
+      packet.pluginInstanceStart = start;
+      packet.pluginInstanceLength = n;
+      packet.pluginInstanceHash = hash;
+      packet.scope = null;
       break;
     case TYPE_TYPE:
-      if (text !== packet.type) {
-        packet.type = text;
-        packet.identity = null;
-      }
+      packet.typeStart = start;
+      packet.typeLength = n;
+      packet.typeHash = hash;
       break;
     default:
-      if (text !== packet.typeInstance) {
-        packet.typeInstance = text;
-        packet.identity = null;
-      }
+      packet.typeInstanceStart = start;
+      packet.typeInstanceLength = n;
+      packet.typeInstanceHash = hash;
   }
   return null;
 }
 
 /**
- * Reads a string part into `packet.text`. The payload must end in NUL (collectd's rule); the string is
- * what precedes the first NUL (C semantics).
+ * Checks a string part and finds its end (`packet.end`, the first NUL: C semantics) and the FNV-1a hash of
+ * its bytes (`packet.hash`). The payload must end in NUL (collectd's rule).
  *
- * @returns null when read; `bad_tags` (a series-key separator, when `keyText`) / `invalid_utf8` when
+ * @returns null when usable; `bad_tags` (a series-key separator, when `keyText`) / `invalid_utf8` when
  *   well-formed but unusable; else the reason the packet is malformed.
  */
-function readString(
-  state: FormatState,
+function scanString(
   packet: PacketState,
   bytes: Uint8Array,
   p: number,
@@ -389,7 +421,7 @@ function readString(
   const e = p + length;
   if (e - s > maxBytes) return "too_long";
   if (e <= s || bytes[e - 1] !== 0) return "malformed_part";
-  let h = 0x811c9dc5;
+  let h = EMPTY_HASH;
   let high = 0;
   let separator = false;
   let i = s;
@@ -398,26 +430,36 @@ function readString(
     if (b === 0) break;
     if (b <= 2) separator = true;
     high |= b;
-    h = Math.imul(h ^ b, 0x01000193);
+    h = Math.imul(h ^ b, FNV_PRIME);
   }
+  packet.hash = h;
+  packet.end = i;
   if (separator && keyText) return "bad_tags";
-  const n = i - s;
-  if ((high & 0x80) !== 0) {
-    if (!isValidUtf8(bytes, s, i)) return "invalid_utf8";
-    packet.text = UTF8.decode(bytes.subarray(s, i));
-    return null;
-  }
-  const slot = (h ^ (h >>> 16)) & (STRING_SLOTS - 1);
-  const cached = state.strings[slot];
-  if (cached !== undefined && cached.length === n && sameAscii(cached, bytes, s)) {
-    packet.text = cached;
-    return null;
-  }
-  let text = "";
-  for (let k = s; k < i; k++) text += String.fromCharCode(bytes[k]!);
-  state.strings[slot] = text;
-  packet.text = text;
+  if ((high & 0x80) !== 0 && !isValidUtf8(bytes, s, i)) return "invalid_utf8";
   return null;
+}
+
+/** Dispatches the notification of a message part, with the identifier strings the packet set before it. */
+function dispatchNotification(packet: PacketState, bytes: Uint8Array, text: string, sink: SampleSink): void {
+  dispatchCollectdNotification({
+    host: decodeText(bytes, packet.hostStart, packet.hostStart + packet.hostLength),
+    plugin: decodeText(bytes, packet.pluginStart, packet.pluginStart + packet.pluginLength),
+    pluginInstance: decodeText(
+      bytes,
+      packet.pluginInstanceStart,
+      packet.pluginInstanceStart + packet.pluginInstanceLength,
+    ),
+    type: decodeText(bytes, packet.typeStart, packet.typeStart + packet.typeLength),
+    typeInstance: decodeText(
+      bytes,
+      packet.typeInstanceStart,
+      packet.typeInstanceStart + packet.typeInstanceLength,
+    ),
+    text,
+    severity: packet.severity,
+    stringReason: packet.stringReason,
+    timeMs: packet.timeMs,
+  }, sink);
 }
 
 /** Reads a values part and dispatches its value list; returns the reason when the part is malformed. */
@@ -444,7 +486,12 @@ function readValues(
   }
   let identity = packet.identity;
   if (identity === null) {
-    identity = resolveCollectdIdentity(state.identities, state.types, packet);
+    let scope = packet.scope;
+    if (scope === null) {
+      scope = resolveCollectdScope(state.identities, bytes, packet);
+      packet.scope = scope;
+    }
+    identity = resolveCollectdIdentity(state.identities, scope, bytes, packet);
     packet.identity = identity;
   }
   if (identity.reason !== null) {
@@ -473,8 +520,9 @@ function readValues(
       }
     }
   }
-  const timeMs = packet.timeMs;
-  const labels = identity.labels;
+  const sample = state.sample;
+  sample.labels = identity.labels;
+  sample.timeMs = packet.timeMs;
   for (let k = 0; k < count; k++) {
     const code = bytes[codes + k]!;
     const o = values + 8 * k;
@@ -488,20 +536,12 @@ function readValues(
       value = view.getUint32(o) * TWO_32 + view.getUint32(o + 4);
     }
     const s = series[k]!;
-    const kind = code === DS_DERIVE ? s.deriveKind : KIND_BY_CODE[code]!;
-    sink.sample(makeSample(s.name, labels, s.key, kind, value, timeMs));
+    sample.name = s.name;
+    sample.key = s.key;
+    sample.kind = code === DS_DERIVE ? s.deriveKind : KIND_BY_CODE[code]!;
+    sample.value = value;
+    sample.memo = s;
+    sink.sample(sample);
   }
   return null;
-}
-
-/** Builds a sample; one place and one property order, so every sample shares a hidden class. */
-function makeSample(
-  name: string,
-  labels: Labels,
-  key: string,
-  kind: SampleKind,
-  value: number,
-  timeMs: number,
-): Sample {
-  return { name, labels, key, kind, value, member: "", rate: 1, gaugeDelta: false, timeMs };
 }
