@@ -87,14 +87,24 @@ import type { BadReason, Format, Sample, SampleKind, SampleSink } from "../model
 import {
   type CollectdIdentities,
   type CollectdIdentity,
-  type CollectdScope,
   createCollectdIdentities,
-  type RawIdentifier,
   resolveCollectdIdentity,
   resolveCollectdScope,
 } from "./_collectd_identity.ts";
-import { dispatchCollectdNotification } from "./_collectd_notification.ts";
-import { decodeText, isValidUtf8, NO_LABELS } from "./_text.ts";
+import {
+  type CollectdPacketState,
+  createPacketState,
+  dispatchNotification,
+  readIdentifierString,
+  resetPacketState,
+  scanString,
+  TYPE_HOST,
+  TYPE_PLUGIN,
+  TYPE_PLUGIN_INSTANCE,
+  TYPE_TYPE,
+  TYPE_TYPE_INSTANCE,
+} from "./_collectd_strings.ts";
+import { decodeText, NO_LABELS } from "./_text.ts";
 import { parseTypesDb } from "./types_db.ts";
 
 /** Options of {@link createCollectdFormat}. */
@@ -104,12 +114,7 @@ export interface CollectdFormatOptions {
 }
 
 // Part types (collectd src/network.h).
-const TYPE_HOST = 0x0000;
 const TYPE_TIME = 0x0001;
-const TYPE_PLUGIN = 0x0002;
-const TYPE_PLUGIN_INSTANCE = 0x0003;
-const TYPE_TYPE = 0x0004;
-const TYPE_TYPE_INSTANCE = 0x0005;
 const TYPE_VALUES = 0x0006;
 const TYPE_INTERVAL = 0x0007;
 const TYPE_TIME_HR = 0x0008;
@@ -126,8 +131,6 @@ const DS_ABSOLUTE = 3;
 
 const HEADER_BYTES = 4;
 const NUMBER_PART_BYTES = 12;
-/** collectd's DATA_MAX_NAME_LEN: identifier strings, NUL included. */
-const MAX_NAME_BYTES = 128;
 /** collectd's NOTIF_MAX_MSG_LEN: notification messages, NUL included. */
 const MAX_MESSAGE_BYTES = 256;
 /** Dates past this many ms are invalid in JavaScript (year 275760). */
@@ -136,9 +139,6 @@ const MAX_TIME_MS = 8.64e15;
 const TWO_32 = 4294967296;
 /** ms per 2^-30 s tick; `hi * 4000` is ms per 2^32 ticks. */
 const MS_PER_TICK = 1000 / 1073741824;
-/** The FNV-1a hash of no bytes (its offset basis), a string part's hash before its first byte. */
-const EMPTY_HASH = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
 
 /** The sample kind of each value type code, COUNTER to ABSOLUTE (DERIVE's depends on types.db: see `CollectdSeries`). */
 const KIND_BY_CODE: readonly SampleKind[] = ["cumulative", "gauge", "cumulative", "counter"];
@@ -155,30 +155,6 @@ interface FormatState {
    * it only during the call (`SampleSink.sample`), so a value list allocates no sample.
    */
   readonly sample: ScratchSample;
-}
-
-/**
- * The per-packet parse state. One object per format instance, reset at the start of each packet (a
- * format call is synchronous and never re-entered), so the hot loop allocates nothing for it. The five
- * identifier strings are kept as where they sit in the packet ({@link RawIdentifier}), decoded only when
- * the memo misses or a notification needs them.
- */
-interface PacketState extends RawIdentifier {
-  /** Why the current strings cannot be used (a separator byte, invalid UTF-8), or null. */
-  stringReason: BadReason | null;
-  /** Which strings are unusable (a bit per part type), so a later good one of the same part clears it. */
-  stringBad: number;
-  /** ms since the epoch; 0 for arrival time; NaN when out of range. */
-  timeMs: number;
-  severity: number;
-  /** The scope of the current host, plugin and plugin instance, or null when one changed since. */
-  scope: CollectdScope | null;
-  /** The identity of the current strings, or null when one changed since it was resolved. */
-  identity: CollectdIdentity | null;
-  /** The hash of the last string read by `scanString` (an out-parameter, so it returns a plain status). */
-  hash: number;
-  /** Where that string ends (its first NUL). */
-  end: number;
 }
 
 /**
@@ -211,54 +187,20 @@ export function createCollectdFormat(options: CollectdFormatOptions): Format {
     identities: createCollectdIdentities(parseTypesDb(options.typesDb).types),
     sample,
   };
-  const packet: PacketState = {
-    hostStart: 0,
-    hostLength: 0,
-    hostHash: EMPTY_HASH,
-    pluginStart: 0,
-    pluginLength: 0,
-    pluginHash: EMPTY_HASH,
-    pluginInstanceStart: 0,
-    pluginInstanceLength: 0,
-    pluginInstanceHash: EMPTY_HASH,
-    typeStart: 0,
-    typeLength: 0,
-    typeHash: EMPTY_HASH,
-    typeInstanceStart: 0,
-    typeInstanceLength: 0,
-    typeInstanceHash: EMPTY_HASH,
-    stringReason: null,
-    stringBad: 0,
-    timeMs: 0,
-    severity: 0,
-    scope: null,
-    identity: null,
-    hash: EMPTY_HASH,
-    end: 0,
-  };
+  const packet = createPacketState();
   return function parseCollectd(bytes: Uint8Array, sink: SampleSink): number {
-    packet.hostLength = 0;
-    packet.hostHash = EMPTY_HASH;
-    packet.pluginLength = 0;
-    packet.pluginHash = EMPTY_HASH;
-    packet.pluginInstanceLength = 0;
-    packet.pluginInstanceHash = EMPTY_HASH;
-    packet.typeLength = 0;
-    packet.typeHash = EMPTY_HASH;
-    packet.typeInstanceLength = 0;
-    packet.typeInstanceHash = EMPTY_HASH;
-    packet.stringReason = null;
-    packet.stringBad = 0;
-    packet.timeMs = 0;
-    packet.severity = 0;
-    packet.scope = null;
-    packet.identity = null;
+    resetPacketState(packet);
     return parsePacket(state, packet, bytes, sink);
   };
 }
 
 /** Walks the parts of one packet. */
-function parsePacket(state: FormatState, packet: PacketState, bytes: Uint8Array, sink: SampleSink): number {
+function parsePacket(
+  state: FormatState,
+  packet: CollectdPacketState,
+  bytes: Uint8Array,
+  sink: SampleSink,
+): number {
   const end = bytes.length;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let records = 0;
@@ -346,126 +288,10 @@ function readTimeMs(view: DataView, o: number, hr: boolean): number {
   return ms <= MAX_TIME_MS ? ms : NaN;
 }
 
-/** Reads one of the five identifier strings into the packet state: where it sits, and its hash. */
-function readIdentifierString(
-  packet: PacketState,
-  bytes: Uint8Array,
-  p: number,
-  length: number,
-  type: number,
-): BadReason | null {
-  const status = scanString(packet, bytes, p, length, MAX_NAME_BYTES, true);
-  const bit = 1 << type;
-  if (status === "bad_tags" || status === "invalid_utf8") {
-    // The part is well-formed; only value lists that use this string are bad.
-    packet.stringBad |= bit;
-    packet.stringReason = status;
-    packet.identity = null;
-    return null;
-  }
-  if (status !== null) return status;
-  packet.stringBad &= ~bit;
-  if (packet.stringBad === 0) packet.stringReason = null;
-  const start = p + HEADER_BYTES;
-  const n = packet.end - start;
-  const hash = packet.hash;
-  packet.identity = null;
-  switch (type) {
-    case TYPE_HOST:
-      packet.hostStart = start;
-      packet.hostLength = n;
-      packet.hostHash = hash;
-      packet.scope = null;
-      break;
-    case TYPE_PLUGIN:
-      packet.pluginStart = start;
-      packet.pluginLength = n;
-      packet.pluginHash = hash;
-      packet.scope = null;
-      break;
-    case TYPE_PLUGIN_INSTANCE:
-      packet.pluginInstanceStart = start;
-      packet.pluginInstanceLength = n;
-      packet.pluginInstanceHash = hash;
-      packet.scope = null;
-      break;
-    case TYPE_TYPE:
-      packet.typeStart = start;
-      packet.typeLength = n;
-      packet.typeHash = hash;
-      break;
-    default:
-      packet.typeInstanceStart = start;
-      packet.typeInstanceLength = n;
-      packet.typeInstanceHash = hash;
-  }
-  return null;
-}
-
-/**
- * Checks a string part and finds its end (`packet.end`, the first NUL: C semantics) and the FNV-1a hash of
- * its bytes (`packet.hash`). The payload must end in NUL (collectd's rule).
- *
- * @returns null when usable; `bad_tags` (a series-key separator, when `keyText`) / `invalid_utf8` when
- *   well-formed but unusable; else the reason the packet is malformed.
- */
-function scanString(
-  packet: PacketState,
-  bytes: Uint8Array,
-  p: number,
-  length: number,
-  maxBytes: number,
-  keyText: boolean,
-): BadReason | null {
-  const s = p + HEADER_BYTES;
-  const e = p + length;
-  if (e - s > maxBytes) return "too_long";
-  if (e <= s || bytes[e - 1] !== 0) return "malformed_part";
-  let h = EMPTY_HASH;
-  let high = 0;
-  let separator = false;
-  let i = s;
-  for (; i < e; i++) {
-    const b = bytes[i]!;
-    if (b === 0) break;
-    if (b <= 2) separator = true;
-    high |= b;
-    h = Math.imul(h ^ b, FNV_PRIME);
-  }
-  packet.hash = h;
-  packet.end = i;
-  if (separator && keyText) return "bad_tags";
-  if ((high & 0x80) !== 0 && !isValidUtf8(bytes, s, i)) return "invalid_utf8";
-  return null;
-}
-
-/** Dispatches the notification of a message part, with the identifier strings the packet set before it. */
-function dispatchNotification(packet: PacketState, bytes: Uint8Array, text: string, sink: SampleSink): void {
-  dispatchCollectdNotification({
-    host: decodeText(bytes, packet.hostStart, packet.hostStart + packet.hostLength),
-    plugin: decodeText(bytes, packet.pluginStart, packet.pluginStart + packet.pluginLength),
-    pluginInstance: decodeText(
-      bytes,
-      packet.pluginInstanceStart,
-      packet.pluginInstanceStart + packet.pluginInstanceLength,
-    ),
-    type: decodeText(bytes, packet.typeStart, packet.typeStart + packet.typeLength),
-    typeInstance: decodeText(
-      bytes,
-      packet.typeInstanceStart,
-      packet.typeInstanceStart + packet.typeInstanceLength,
-    ),
-    text,
-    severity: packet.severity,
-    stringReason: packet.stringReason,
-    timeMs: packet.timeMs,
-  }, sink);
-}
-
 /** Reads a values part and dispatches its value list; returns the reason when the part is malformed. */
 function readValues(
   state: FormatState,
-  packet: PacketState,
+  packet: CollectdPacketState,
   bytes: Uint8Array,
   view: DataView,
   p: number,
