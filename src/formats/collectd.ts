@@ -72,25 +72,40 @@
  * record yields its samples (possibly none, for all-NaN gauges), one event, or exactly one `bad`. Never
  * throws, never loops: every step advances by a length checked against the end.
  *
- * Hot path: no try/catch, no closures, one `DataView` per packet; strings are decoded through a
- * direct-mapped cache of recent ASCII strings, and each distinct identifier's names, labels and keys are
- * built once and memoised (`_collectd_identity.ts`: bounded, emptied when full), so a steady stream
- * allocates little beyond its samples. Notifications are built by `_collectd_notification.ts`. Samples of
- * one value list share their `labels` array (treat it as readonly).
+ * Hot path: no try/catch, no closures, one `DataView` per packet. A string part is checked and hashed
+ * where it lies, not decoded: each distinct identifier's names, labels and keys are built once and memoised
+ * by the identifier's raw bytes (`_collectd_identity.ts`: bounded, emptied when full), and every value is
+ * written into one sample object (valid during `sink.sample` only, as `SampleSink` allows) whose `memo` is
+ * the series' memoised identity, so a steady stream decodes no string and allocates next to nothing.
+ * Notifications are built by `_collectd_notification.ts`. Samples of one value list share their `labels`
+ * array (treat it as readonly).
  *
  * @module
  */
 
-import type { BadReason, Format, Labels, Sample, SampleKind, SampleSink } from "../model/sample.ts";
+import type { BadReason, Format, Sample, SampleKind, SampleSink } from "../model/sample.ts";
 import {
   type CollectdIdentities,
   type CollectdIdentity,
+  createCollectdIdentities,
   resolveCollectdIdentity,
+  resolveCollectdScope,
 } from "./_collectd_identity.ts";
-import { dispatchCollectdNotification } from "./_collectd_notification.ts";
-import { isValidUtf8, sameAscii } from "./_text.ts";
+import {
+  type CollectdPacketState,
+  createPacketState,
+  dispatchNotification,
+  readIdentifierString,
+  resetPacketState,
+  scanString,
+  TYPE_HOST,
+  TYPE_PLUGIN,
+  TYPE_PLUGIN_INSTANCE,
+  TYPE_TYPE,
+  TYPE_TYPE_INSTANCE,
+} from "./_collectd_strings.ts";
+import { decodeText, NO_LABELS } from "./_text.ts";
 import { parseTypesDb } from "./types_db.ts";
-import type { TypesDb } from "./types_db.ts";
 
 /** Options of {@link createCollectdFormat}. */
 export interface CollectdFormatOptions {
@@ -99,12 +114,7 @@ export interface CollectdFormatOptions {
 }
 
 // Part types (collectd src/network.h).
-const TYPE_HOST = 0x0000;
 const TYPE_TIME = 0x0001;
-const TYPE_PLUGIN = 0x0002;
-const TYPE_PLUGIN_INSTANCE = 0x0003;
-const TYPE_TYPE = 0x0004;
-const TYPE_TYPE_INSTANCE = 0x0005;
 const TYPE_VALUES = 0x0006;
 const TYPE_INTERVAL = 0x0007;
 const TYPE_TIME_HR = 0x0008;
@@ -114,16 +124,13 @@ const TYPE_SEVERITY = 0x0101;
 const TYPE_SIGN_SHA256 = 0x0200;
 const TYPE_ENCR_AES256 = 0x0210;
 
-// Value type codes (collectd DS_TYPE_*).
-const DS_COUNTER = 0;
+// Value type codes (collectd DS_TYPE_*); 0 is COUNTER.
 const DS_GAUGE = 1;
 const DS_DERIVE = 2;
 const DS_ABSOLUTE = 3;
 
 const HEADER_BYTES = 4;
 const NUMBER_PART_BYTES = 12;
-/** collectd's DATA_MAX_NAME_LEN: identifier strings, NUL included. */
-const MAX_NAME_BYTES = 128;
 /** collectd's NOTIF_MAX_MSG_LEN: notification messages, NUL included. */
 const MAX_MESSAGE_BYTES = 256;
 /** Dates past this many ms are invalid in JavaScript (year 275760). */
@@ -133,49 +140,21 @@ const TWO_32 = 4294967296;
 /** ms per 2^-30 s tick; `hi * 4000` is ms per 2^32 ticks. */
 const MS_PER_TICK = 1000 / 1073741824;
 
-/** Slots of the decoded-string cache (direct-mapped, a power of two). */
-const STRING_SLOTS = 4096;
+/** The sample kind of each value type code, COUNTER to ABSOLUTE (DERIVE's depends on types.db: see `CollectdSeries`). */
+const KIND_BY_CODE: readonly SampleKind[] = ["cumulative", "gauge", "cumulative", "counter"];
 
-/** The sample kind of each value type code. */
-const KIND_BY_CODE: Readonly<Record<number, SampleKind>> = {
-  [DS_COUNTER]: "cumulative",
-  [DS_GAUGE]: "gauge",
-  [DS_DERIVE]: "cumulative",
-  [DS_ABSOLUTE]: "counter",
-};
+/** A {@link Sample} whose fields the parser overwrites for every value it emits. */
+type ScratchSample = { -readonly [K in keyof Sample]: Sample[K] };
 
-const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
-
-/** The caches of one format instance (one per worker). */
+/** The state of one format instance (one per worker). */
 interface FormatState {
-  readonly types: TypesDb;
-  /** Recently decoded ASCII strings, by hash of their bytes. */
-  readonly strings: Array<string | undefined>;
-  /** Identifier text (the five strings joined by NUL) → identity. */
+  /** Identifier bytes → identity, with the types.db table they are built from. */
   readonly identities: CollectdIdentities;
-}
-
-/**
- * The per-packet parse state. One object per format instance, reset at the start of each packet (a
- * format call is synchronous and never re-entered), so the hot loop allocates nothing for it.
- */
-interface PacketState {
-  host: string;
-  plugin: string;
-  pluginInstance: string;
-  type: string;
-  typeInstance: string;
-  /** Why the current strings cannot be used (a separator byte, invalid UTF-8), or null. */
-  stringReason: BadReason | null;
-  /** Which strings are unusable (a bit per part type), so a later good one of the same part clears it. */
-  stringBad: number;
-  /** ms since the epoch; 0 for arrival time; NaN when out of range. */
-  timeMs: number;
-  severity: number;
-  /** The identity of the current strings, or null when they changed since it was resolved. */
-  identity: CollectdIdentity | null;
-  /** The last string decoded by `readString` (an out-parameter, so the hot path returns a plain status). */
-  text: string;
+  /**
+   * The one sample of this instance: every value is written into it and handed to the sink, which may read
+   * it only during the call (`SampleSink.sample`), so a value list allocates no sample.
+   */
+  readonly sample: ScratchSample;
 }
 
 /**
@@ -191,42 +170,37 @@ interface PacketState {
  * ```
  */
 export function createCollectdFormat(options: CollectdFormatOptions): Format {
-  const state: FormatState = {
-    types: parseTypesDb(options.typesDb).types,
-    strings: new Array<string | undefined>(STRING_SLOTS).fill(undefined),
-    identities: new Map(),
-  };
-  const packet: PacketState = {
-    host: "",
-    plugin: "",
-    pluginInstance: "",
-    type: "",
-    typeInstance: "",
-    stringReason: null,
-    stringBad: 0,
+  const sample: ScratchSample = {
+    name: "",
+    labels: NO_LABELS,
+    key: "",
+    kind: "gauge",
+    value: 0,
+    member: "",
+    rate: 1,
+    gaugeDelta: false,
     timeMs: 0,
-    severity: 0,
-    identity: null,
-    text: "",
   };
+  // Not enumerable: a sink's copy (`{ ...sample }`), a JSON dump and a deep comparison see the data only.
+  Object.defineProperty(sample, "memo", { value: undefined, writable: true, enumerable: false });
+  const state: FormatState = {
+    identities: createCollectdIdentities(parseTypesDb(options.typesDb).types),
+    sample,
+  };
+  const packet = createPacketState();
   return function parseCollectd(bytes: Uint8Array, sink: SampleSink): number {
-    packet.host = "";
-    packet.plugin = "";
-    packet.pluginInstance = "";
-    packet.type = "";
-    packet.typeInstance = "";
-    packet.stringReason = null;
-    packet.stringBad = 0;
-    packet.timeMs = 0;
-    packet.severity = 0;
-    packet.identity = null;
-    packet.text = "";
+    resetPacketState(packet);
     return parsePacket(state, packet, bytes, sink);
   };
 }
 
 /** Walks the parts of one packet. */
-function parsePacket(state: FormatState, packet: PacketState, bytes: Uint8Array, sink: SampleSink): number {
+function parsePacket(
+  state: FormatState,
+  packet: CollectdPacketState,
+  bytes: Uint8Array,
+  sink: SampleSink,
+): number {
   const end = bytes.length;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let records = 0;
@@ -243,7 +217,7 @@ function parsePacket(state: FormatState, packet: PacketState, bytes: Uint8Array,
       case TYPE_PLUGIN_INSTANCE:
       case TYPE_TYPE:
       case TYPE_TYPE_INSTANCE:
-        malformed = readIdentifierString(state, packet, bytes, p, length, type);
+        malformed = readIdentifierString(packet, bytes, p, length, type);
         break;
       case TYPE_TIME:
       case TYPE_TIME_HR:
@@ -273,12 +247,13 @@ function parsePacket(state: FormatState, packet: PacketState, bytes: Uint8Array,
         break;
       case TYPE_MESSAGE:
         records++;
-        malformed = readString(state, packet, bytes, p, length, MAX_MESSAGE_BYTES, false);
+        malformed = scanString(packet, bytes, p, length, MAX_MESSAGE_BYTES, false);
         if (malformed === "invalid_utf8") {
           sink.bad(malformed);
           malformed = null;
-        } else if (malformed === null) dispatchCollectdNotification(packet, sink);
-        else {
+        } else if (malformed === null) {
+          dispatchNotification(packet, bytes, decodeText(bytes, p + HEADER_BYTES, packet.end), sink);
+        } else {
           sink.bad(malformed);
           return records;
         }
@@ -313,117 +288,10 @@ function readTimeMs(view: DataView, o: number, hr: boolean): number {
   return ms <= MAX_TIME_MS ? ms : NaN;
 }
 
-/** Reads one of the five identifier strings into the packet state. */
-function readIdentifierString(
-  state: FormatState,
-  packet: PacketState,
-  bytes: Uint8Array,
-  p: number,
-  length: number,
-  type: number,
-): BadReason | null {
-  const status = readString(state, packet, bytes, p, length, MAX_NAME_BYTES, true);
-  const bit = 1 << type;
-  if (status === "bad_tags" || status === "invalid_utf8") {
-    // The part is well-formed; only value lists that use this string are bad.
-    packet.stringBad |= bit;
-    packet.stringReason = status;
-    packet.identity = null;
-    return null;
-  }
-  if (status !== null) return status;
-  packet.stringBad &= ~bit;
-  if (packet.stringBad === 0) packet.stringReason = null;
-  const text = packet.text;
-  switch (type) {
-    case TYPE_HOST:
-      if (text !== packet.host) {
-        packet.host = text;
-        packet.identity = null;
-      }
-      break;
-    case TYPE_PLUGIN:
-      if (text !== packet.plugin) {
-        packet.plugin = text;
-        packet.identity = null;
-      }
-      break;
-    case TYPE_PLUGIN_INSTANCE:
-      if (text !== packet.pluginInstance) {
-        packet.pluginInstance = text;
-        packet.identity = null;
-      }
-      break;
-    case TYPE_TYPE:
-      if (text !== packet.type) {
-        packet.type = text;
-        packet.identity = null;
-      }
-      break;
-    default:
-      if (text !== packet.typeInstance) {
-        packet.typeInstance = text;
-        packet.identity = null;
-      }
-  }
-  return null;
-}
-
-/**
- * Reads a string part into `packet.text`. The payload must end in NUL (collectd's rule); the string is
- * what precedes the first NUL (C semantics).
- *
- * @returns null when read; `bad_tags` (a series-key separator, when `keyText`) / `invalid_utf8` when
- *   well-formed but unusable; else the reason the packet is malformed.
- */
-function readString(
-  state: FormatState,
-  packet: PacketState,
-  bytes: Uint8Array,
-  p: number,
-  length: number,
-  maxBytes: number,
-  keyText: boolean,
-): BadReason | null {
-  const s = p + HEADER_BYTES;
-  const e = p + length;
-  if (e - s > maxBytes) return "too_long";
-  if (e <= s || bytes[e - 1] !== 0) return "malformed_part";
-  let h = 0x811c9dc5;
-  let high = 0;
-  let separator = false;
-  let i = s;
-  for (; i < e; i++) {
-    const b = bytes[i]!;
-    if (b === 0) break;
-    if (b <= 2) separator = true;
-    high |= b;
-    h = Math.imul(h ^ b, 0x01000193);
-  }
-  if (separator && keyText) return "bad_tags";
-  const n = i - s;
-  if ((high & 0x80) !== 0) {
-    if (!isValidUtf8(bytes, s, i)) return "invalid_utf8";
-    packet.text = UTF8.decode(bytes.subarray(s, i));
-    return null;
-  }
-  const slot = (h ^ (h >>> 16)) & (STRING_SLOTS - 1);
-  const cached = state.strings[slot];
-  if (cached !== undefined && cached.length === n && sameAscii(cached, bytes, s)) {
-    packet.text = cached;
-    return null;
-  }
-  let text = "";
-  for (let k = s; k < i; k++) text += String.fromCharCode(bytes[k]!);
-  state.strings[slot] = text;
-  packet.text = text;
-  return null;
-}
-
 /** Reads a values part and dispatches its value list; returns the reason when the part is malformed. */
 function readValues(
   state: FormatState,
-  packet: PacketState,
+  packet: CollectdPacketState,
   bytes: Uint8Array,
   view: DataView,
   p: number,
@@ -444,7 +312,12 @@ function readValues(
   }
   let identity = packet.identity;
   if (identity === null) {
-    identity = resolveCollectdIdentity(state.identities, state.types, packet);
+    let scope = packet.scope;
+    if (scope === null) {
+      scope = resolveCollectdScope(state.identities, bytes, packet);
+      packet.scope = scope;
+    }
+    identity = resolveCollectdIdentity(state.identities, scope, bytes, packet);
     packet.identity = identity;
   }
   if (identity.reason !== null) {
@@ -473,8 +346,9 @@ function readValues(
       }
     }
   }
-  const timeMs = packet.timeMs;
-  const labels = identity.labels;
+  const sample = state.sample;
+  sample.labels = identity.labels;
+  sample.timeMs = packet.timeMs;
   for (let k = 0; k < count; k++) {
     const code = bytes[codes + k]!;
     const o = values + 8 * k;
@@ -488,20 +362,12 @@ function readValues(
       value = view.getUint32(o) * TWO_32 + view.getUint32(o + 4);
     }
     const s = series[k]!;
-    const kind = code === DS_DERIVE ? s.deriveKind : KIND_BY_CODE[code]!;
-    sink.sample(makeSample(s.name, labels, s.key, kind, value, timeMs));
+    sample.name = s.name;
+    sample.key = s.key;
+    sample.kind = code === DS_DERIVE ? s.deriveKind : KIND_BY_CODE[code]!;
+    sample.value = value;
+    sample.memo = s;
+    sink.sample(sample);
   }
   return null;
-}
-
-/** Builds a sample; one place and one property order, so every sample shares a hidden class. */
-function makeSample(
-  name: string,
-  labels: Labels,
-  key: string,
-  kind: SampleKind,
-  value: number,
-  timeMs: number,
-): Sample {
-  return { name, labels, key, kind, value, member: "", rate: 1, gaugeDelta: false, timeMs };
 }

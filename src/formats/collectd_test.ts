@@ -431,6 +431,39 @@ describe("parseCollectd() parts and state", () => {
   });
 });
 
+describe("parseCollectd() memos", () => {
+  it("parseCollectd() gives the samples of one series one memo, not enumerable, and other series others", () => {
+    const format = createCollectdFormat({ typesDb: BUILTIN_TYPES_DB });
+    const seen: Array<{ key: string; memo: unknown; enumerable: boolean }> = [];
+    const sink: SampleSink = {
+      sample(sample) {
+        seen.push({ key: sample.key, memo: sample.memo, enumerable: Object.keys(sample).includes("memo") });
+      },
+      event: () => assert.fail("no events"),
+      bad: (reason) => assert.fail(`no bad value lists (${reason})`),
+    };
+    for (let round = 0; round < 2; round++) {
+      const parts: CollectdPart[] = [...PREAMBLE, str(PLUGIN, "interface"), str(PLUGIN_INSTANCE, "eth0")];
+      for (let i = 0; i < 6; i++) {
+        parts.push(
+          str(TYPE, i % 2 === 0 ? "if_octets" : "if_packets"),
+          values({ code: 0, value: BigInt(i) }, { code: 0, value: BigInt(2 * i) }),
+        );
+      }
+      format(encodeCollectdParts(parts), sink);
+    }
+    assert.equal(seen.length, 24);
+    assert.ok(seen.every((s) => s.memo !== undefined && !s.enumerable));
+    const memoByKey = new Map<string, unknown>();
+    for (const { key, memo } of seen) {
+      if (!memoByKey.has(key)) memoByKey.set(key, memo);
+      assert.equal(memo, memoByKey.get(key), `one memo for ${JSON.stringify(key)}`);
+    }
+    assert.equal(memoByKey.size, 4);
+    assert.equal(new Set(memoByKey.values()).size, 4);
+  });
+});
+
 describe("parseCollectd() notifications", () => {
   function notification(
     severity: number,

@@ -116,6 +116,14 @@ export function cumulativeAdd(
     s.lasts[last] = value;
     return;
   }
+  if (last === 0 && maxEntries === 1 && seqs[0]! < seq) {
+    // A single run kept (one thread sees every value): a later frame's value extends it under the later
+    // sequence, as pushing an entry and coalescing the pair would, without growing and halving four arrays.
+    s.gains[0]! += cumulativeIncrease(s.lasts[0]!, value, s.signed);
+    s.lasts[0] = value;
+    seqs[0] = seq;
+    return;
+  }
   if (last < 0 || seqs[last]! < seq) {
     seqs.push(seq);
     s.firsts.push(value);

@@ -73,6 +73,26 @@ describe("cumulative reducer", () => {
     assert.deepEqual(cumulativeFinish(one, NaN), cumulativeFinish(full, NaN));
   });
 
+  it("cumulativeAdd() with one entry keeps a signed total's falls, and shrinks a merged state to one run", () => {
+    const full = cumulativeInit(true);
+    const one = cumulativeInit(true);
+    const other = cumulativeInit(true);
+    // Falls and rises; values 1-3 reach `one` through a merge of two states (two entries), the rest one by one.
+    const values = [50, 20, 35, -10, -4, 8, 8, 3];
+    for (let i = 0; i < values.length; i++) {
+      cumulativeAdd(full, values[i]!, i + 1, Number.POSITIVE_INFINITY);
+      if (i < 2) cumulativeAdd(one, values[i]!, i + 1, 1);
+      else if (i === 2) {
+        cumulativeAdd(other, values[i]!, i + 1, 1);
+        cumulativeMerge(one, other);
+        assert.equal(one.seqs.length, 2);
+      } else cumulativeAdd(one, values[i]!, i + 1, 1);
+    }
+    assert.deepEqual(one.seqs, [values.length]);
+    assert.deepEqual(cumulativeFinish(one, 60), cumulativeFinish(full, 60));
+    assert.deepEqual(cumulativeFinish(one, 60), { delta: 3 - 60, last: 3 });
+  });
+
   it("cumulativeAdd() folds values of one frame in line order, resets included", () => {
     const s = cumulativeOf([[10, 1], [20, 1], [3, 1], [8, 1]]);
     assert.deepEqual(s.seqs, [1]);
