@@ -238,7 +238,6 @@ class Collector {
     }
     // One types.db table per process: the workers parse every collectd input's packets with it.
     const collectdInputs = Object.values(config.inputs).filter((input) => input.type === "collectd");
-    const statsdInputs = Object.values(config.inputs).filter((input) => input.type === "statsd");
     const typesDbPaths = [...new Set(collectdInputs.flatMap((input) => input.types_db))];
     const consumers = this.#flushConsumers;
     const pipeline = new Pipeline({
@@ -254,8 +253,10 @@ class Collector {
       ...(collectdInputs.length > 0
         ? { formats: { collectd: { typesDb: defaultTypesDb(typesDbPaths) } } }
         : {}),
-      // The StatsD path compiled before the first datagram, not during the first burst.
-      ...(statsdInputs.length > 0 ? { warmUp: true } : {}),
+      // The StatsD path compiled before the first datagram, not during the first burst, where asked.
+      ...(Object.values(config.inputs).some((input) => input.type === "statsd" && input.warm_up)
+        ? { warmUp: true }
+        : {}),
       stats: this.#stats,
       log: this.#log.child({ component_type: "pipeline" }),
       async onFlush(result) {

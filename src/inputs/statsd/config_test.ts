@@ -15,11 +15,12 @@ function issuesOf(input: unknown): Array<{ path: string; message: string }> {
 }
 
 describe("statsd config schema", () => {
-  it("schema fills the defaults: udp on loopback 8125, 8 MiB buffer, 64 KiB lines, 256 connections", () => {
+  it("schema fills the defaults: udp on loopback 8125, 8 MiB buffer, no warm-up, 64 KiB lines, 256 connections", () => {
     assert.deepEqual(v.parse(schema, {}), {
       listen: ["udp:127.0.0.1:8125"],
       read_buffer: 8 * 1024 * 1024,
       udp_receive: "auto",
+      warm_up: false,
       max_line_length: 65536,
       max_tcp_connections: 256,
     });
@@ -30,9 +31,15 @@ describe("statsd config schema", () => {
       listen: ["udp:127.0.0.1:8125", "tcp:127.0.0.1:8125", "unix:/run/tally/statsd.sock"],
       read_buffer: 8388608,
       udp_receive: "auto",
+      warm_up: false,
       max_line_length: 65536,
       max_tcp_connections: 256,
     });
+  });
+
+  it("schema takes warm_up as a boolean and names what it expected otherwise", () => {
+    assert.equal(v.parse(schema, { warm_up: true }).warm_up, true);
+    assert.deepEqual(issuesOf({ warm_up: "yes" }), [{ path: "warm_up", message: "true or false" }]);
   });
 
   it("schema keeps addresses as canonical text and accepts bracketed IPv6", () => {
