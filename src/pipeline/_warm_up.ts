@@ -20,8 +20,10 @@
  * twice, so a memo it wrote matches no other aggregator), it takes no sequence number, and the thread's
  * StatsD caches (identities, set members) are emptied after it.
  *
- * What it costs (`docs/BENCHMARKS.md`): about 0.2 s more to ready, and 6 MiB more idle RSS (the compiled
- * code, and the engine's compilers paged in, which the first real load would page in too).
+ * What it costs (`docs/BENCHMARKS.md`): about 0.2 s more to ready, and 6-10 MiB more idle RSS (the compiled
+ * code, and the engine's compilers paged in, which the first real load would page in too). So it is opt-in
+ * (`warm_up` of a statsd input): the inputs bind only after it, so a collector restarted in place under
+ * load keeps its port closed that much longer.
  *
  * @module
  */
