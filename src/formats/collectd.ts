@@ -86,7 +86,6 @@
 import type { BadReason, Format, Sample, SampleKind, SampleSink } from "../model/sample.ts";
 import {
   type CollectdIdentities,
-  type CollectdIdentity,
   createCollectdIdentities,
   resolveCollectdIdentity,
   resolveCollectdScope,
