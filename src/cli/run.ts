@@ -326,7 +326,8 @@ class Collector {
       const emit = emits.get(id)!;
       await input.start({
         emit,
-        attachSocket: (fd, format, onPackets) => pipeline.attachSocket(emit, fd, format, onPackets),
+        attachSocket: (fd, format, onPackets, opening) =>
+          pipeline.attachSocket(emit, fd, format, onPackets, opening),
         register: (labels) => pipeline.register({ ...component, labels }),
         serve: (set) => this.#addRoutes(set, `input "${id}"`),
         accept: inbox.acceptor(id, emit),

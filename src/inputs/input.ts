@@ -22,6 +22,26 @@ import type { CoscaleCatalog } from "../store/coscale_catalog.ts";
 import type { EventWriter } from "../store/event_table.ts";
 import type { Accept } from "../store/inbox.ts";
 
+/**
+ * What the workers do to each datagram of a socket handed to them before its format parses it, for an
+ * input that would otherwise do it on the main thread, and where they report what they refused.
+ */
+export interface SocketOpening {
+  /**
+   * `collectd_plain`: collectd's transport security at level `none` without an auth file, as
+   * `openCollectdPacket` does it (a signature part skipped, an encrypted part refused).
+   */
+  readonly kind: "collectd_plain";
+  /**
+   * Called on the main thread, at each flush and scrape, with the refusals the workers counted since the
+   * last call.
+   *
+   * @param reason Why, as `openCollectdPacket` names it (`unknown_user`, `malformed`, …).
+   * @param count How many.
+   */
+  readonly onRefused: (reason: string, count: number) => void;
+}
+
 /** What an input sees of the collector. */
 export interface InputContext {
   /**
@@ -74,12 +94,14 @@ export interface InputContext {
    * @param fd The socket's descriptor.
    * @param format The format of its datagrams.
    * @param onPackets Called with the number of datagrams the workers read, at each flush.
+   * @param opening What the workers do to each datagram before its format parses it; nothing when absent.
    * @returns How to take the socket back (await it before closing the socket), or `undefined`.
    */
   attachSocket?(
     fd: number,
     format: FormatId,
     onPackets: (count: number) => void,
+    opening?: SocketOpening,
   ): Promise<(() => Promise<void>) | undefined>;
   /** Aborted when the collector shuts down. */
   readonly signal: AbortSignal;

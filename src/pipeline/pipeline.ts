@@ -33,6 +33,7 @@
  */
 
 import type { FormatOptions } from "../formats/format_table.ts";
+import type { SocketOpening } from "../inputs/input.ts";
 import type { Logger } from "../internal/log.ts";
 import type { SelfStats } from "../internal/self_stats.ts";
 import type { FormatId } from "../model/frame.ts";
@@ -332,6 +333,7 @@ export class Pipeline {
    * @param fd The socket's descriptor (opened through the runtime's FFI).
    * @param format The format of its datagrams.
    * @param onPackets Counts the datagrams read.
+   * @param opening What the workers do to each datagram before `format` parses it; nothing when absent.
    * @returns How to take it back, or `undefined` when there are no workers (the caller reads it itself).
    * @throws {Error} When `emit` is not one this pipeline returned.
    */
@@ -340,8 +342,9 @@ export class Pipeline {
     fd: number,
     format: FormatId,
     onPackets: (count: number) => void,
+    opening?: SocketOpening,
   ): Promise<DetachSocket | undefined> {
-    return this.#intake.attachSocket(emit, fd, format, onPackets);
+    return this.#intake.attachSocket(emit, fd, format, onPackets, opening);
   }
 
   /**
