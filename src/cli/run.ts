@@ -256,6 +256,7 @@ class Collector {
         : {}),
       // The StatsD path compiled before the first datagram, not during the first burst.
       ...(statsdInputs.length > 0 ? { warmUp: true } : {}),
+      ...(collectdInputs.length > 0 ? { warmUpCollectd: true } : {}),
       stats: this.#stats,
       log: this.#log.child({ component_type: "pipeline" }),
       async onFlush(result) {

@@ -44,7 +44,7 @@ import type { SeriesConsumer } from "./_hand_over.ts";
 import { DEFAULT_MAX_EVENTS, FrameSink } from "./frame_sink.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import { Pool } from "./pool.ts";
-import { WARM_UP_LINES } from "./_warm_up.ts";
+import { WARM_UP_LINES, WARM_UP_VALUE_LISTS } from "./_warm_up.ts";
 import type { Balance, WhenFull } from "./pool.ts";
 import { SharedStamp } from "./_socket_reader.ts";
 import { Intake } from "./_intake.ts";
@@ -95,6 +95,8 @@ export interface PipelineOptions {
    * never with `workers = 0`.
    */
   readonly warmUp?: boolean;
+  /** The same for the collectd path (`warmUpCollectd`), for a config with a collectd input; not by default. */
+  readonly warmUpCollectd?: boolean;
   /** The self-metrics registry. */
   readonly stats: SelfStats;
   /** The pipeline's logger. */
@@ -244,6 +246,7 @@ export class Pipeline {
         balance: options.balance ?? "least_filled",
         sink,
         ...(options.warmUp === true ? { warmUpLines: WARM_UP_LINES } : {}),
+        ...(options.warmUpCollectd === true ? { warmUpValueLists: WARM_UP_VALUE_LISTS } : {}),
         onRestart(index, error) {
           restarts.add();
           log.error("Pipeline worker died; restarting it", { worker: index, error: String(error) });
