@@ -27,8 +27,9 @@
  * packets of counter, gauge and derive value lists (over a few hundred identifiers, each packet's parts
  * written as collectd's network plugin writes them, only what changed) opened as a socket-reading worker
  * opens them and parsed into a throwaway sink. The packets are encoded once and their times and values
- * rewritten in place each round (encoding them anew each round took 0.1 s of the 0.2 s it then cost). The collectd format keeps its identity memo in the format
- * instance, which goes with the throwaway sink, so nothing of the thread's is left to empty.
+ * rewritten in place each round (encoding them anew each round took 0.1 s of the 0.2 s it then cost). The
+ * collectd format keeps its identity memo in the format instance, which goes with the throwaway sink, so
+ * nothing of the thread's is left to empty.
  *
  * @module
  */
