@@ -253,10 +253,11 @@ class Collector {
       ...(collectdInputs.length > 0
         ? { formats: { collectd: { typesDb: defaultTypesDb(typesDbPaths) } } }
         : {}),
-      // The StatsD path compiled before the first datagram, not during the first burst, where asked.
+      // A format's path compiled before the first datagram, not during the first burst, where an input asks.
       ...(Object.values(config.inputs).some((input) => input.type === "statsd" && input.warm_up)
         ? { warmUp: true }
         : {}),
+      ...(collectdInputs.some((input) => input.warm_up) ? { warmUpCollectd: true } : {}),
       stats: this.#stats,
       log: this.#log.child({ component_type: "pipeline" }),
       async onFlush(result) {
@@ -327,7 +328,8 @@ class Collector {
       const emit = emits.get(id)!;
       await input.start({
         emit,
-        attachSocket: (fd, format, onPackets) => pipeline.attachSocket(emit, fd, format, onPackets),
+        attachSocket: (fd, format, onPackets, opening) =>
+          pipeline.attachSocket(emit, fd, format, onPackets, opening),
         register: (labels) => pipeline.register({ ...component, labels }),
         serve: (set) => this.#addRoutes(set, `input "${id}"`),
         accept: inbox.acceptor(id, emit),

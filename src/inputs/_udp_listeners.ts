@@ -22,6 +22,7 @@ import type { SelfCell } from "../internal/self_stats.ts";
 import { FFI_UNAVAILABLE } from "../runtime/types.ts";
 import type { UdpSocket } from "../runtime/types.ts";
 import type { FormatId } from "../model/frame.ts";
+import type { SocketOpening } from "../pipeline/pipeline.ts";
 import type { InputContext } from "./input.ts";
 import { bindError } from "./_bind_error.ts";
 import { BATCH_DATAGRAMS, UdpBatchReader } from "./_udp_batch_reader.ts";
@@ -46,12 +47,14 @@ export interface UdpListenersOptions {
   /**
    * The format of the datagrams, when they need nothing from the main thread: then a socket read with
    * `recvmmsg` is handed to the pipeline's workers (`InputContext.attachSocket`), which parse its datagrams
-   * without `onMessage`. Without it (collectd undoes transport security on the main thread), the main
-   * thread reads every socket.
+   * without `onMessage` (after `opening`, where given). Without it (collectd with keys undoes transport
+   * security on the main thread), the main thread reads every socket.
    */
   readonly format?: FormatId;
   /** Counts datagrams the workers read from a socket handed to them (`onMessage` is not called for those). */
   readonly onPackets?: (count: number) => void;
+  /** What the workers do to each datagram before `format` parses it; nothing when absent. */
+  readonly opening?: SocketOpening;
   /** The handler of each datagram; the bytes are only valid during the call. Not called once closing. */
   readonly onMessage: (bytes: Uint8Array) => void;
 }
@@ -177,9 +180,12 @@ export class UdpListeners {
     const format = this.#options.format;
     let detach: (() => Promise<void>) | undefined;
     try {
-      detach = format === undefined || ctx.attachSocket === undefined
-        ? undefined
-        : await ctx.attachSocket(socket.fd, format, this.#options.onPackets ?? (() => {}));
+      detach = format === undefined || ctx.attachSocket === undefined ? undefined : await ctx.attachSocket(
+        socket.fd,
+        format,
+        this.#options.onPackets ?? (() => {}),
+        this.#options.opening,
+      );
     } catch (error) {
       await socket.close();
       throw bindError(component, text, error);

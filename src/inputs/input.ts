@@ -21,6 +21,7 @@ import type { Runtime } from "../runtime/types.ts";
 import type { CoscaleCatalog } from "../store/coscale_catalog.ts";
 import type { EventWriter } from "../store/event_table.ts";
 import type { Accept } from "../store/inbox.ts";
+import type { SocketOpening } from "../pipeline/pipeline.ts";
 
 /** What an input sees of the collector. */
 export interface InputContext {
@@ -74,12 +75,14 @@ export interface InputContext {
    * @param fd The socket's descriptor.
    * @param format The format of its datagrams.
    * @param onPackets Called with the number of datagrams the workers read, at each flush.
+   * @param opening What the workers do to each datagram before its format parses it; nothing when absent.
    * @returns How to take the socket back (await it before closing the socket), or `undefined`.
    */
   attachSocket?(
     fd: number,
     format: FormatId,
     onPackets: (count: number) => void,
+    opening?: SocketOpening,
   ): Promise<(() => Promise<void>) | undefined>;
   /** Aborted when the collector shuts down. */
   readonly signal: AbortSignal;

@@ -13,6 +13,8 @@ import type { ComponentStats, SelfCell, SelfStats } from "../internal/self_stats
 import type { FormatId } from "../model/frame.ts";
 import type { FrameSink, SinkPartial } from "./frame_sink.ts";
 import type { Pool } from "./pool.ts";
+import type { SocketOpening } from "./_datagram_opener.ts";
+import { REFUSAL_REASONS } from "./_datagram_opener.ts";
 import { type SharedStamp, SocketCounters } from "./_socket_reader.ts";
 
 /**
@@ -42,9 +44,12 @@ interface _AttachedSocket {
   readonly input: _Input;
   readonly counters: SocketCounters;
   readonly onPackets: (count: number) => void;
+  readonly opening: SocketOpening | undefined;
   packets: number;
   bytes: number;
   errors: number;
+  /** The refusals credited so far, by index into `REFUSAL_REASONS`. */
+  readonly refused: number[];
 }
 
 /** How often a "frames dropped" warning may repeat per input. */
@@ -193,6 +198,8 @@ export class Intake {
    * @param fd The socket's descriptor (opened through the runtime's FFI).
    * @param format The format of its datagrams.
    * @param onPackets Counts the datagrams read, e.g. the input's `tally_input_packets_total`.
+   * @param opening What the workers do to each datagram before `format` parses it (then its bytes are
+   *   those of what it hands on), and who counts its refusals; nothing when absent.
    * @returns How to take it back, or `undefined` when there are no workers (the caller reads it itself).
    * @throws {Error} When `emit` is not one this pipeline returned.
    */
@@ -201,6 +208,7 @@ export class Intake {
     fd: number,
     format: FormatId,
     onPackets: (count: number) => void,
+    opening?: SocketOpening,
   ): Promise<DetachSocket | undefined> {
     const inputId = this.#inputIds.get(emit);
     if (inputId === undefined) {
@@ -213,11 +221,19 @@ export class Intake {
       input: this.#inputs[inputId]!,
       counters: new SocketCounters(counters),
       onPackets,
+      opening,
       packets: 0,
       bytes: 0,
       errors: 0,
+      refused: REFUSAL_REASONS.map(() => 0),
     });
-    await pool.attach({ fd, inputId, format, counters });
+    await pool.attach({
+      fd,
+      inputId,
+      format,
+      counters,
+      ...(opening === undefined ? {} : { open: opening.kind }),
+    });
     return async () => {
       await pool.detach(fd);
       this.creditSockets();
@@ -225,7 +241,10 @@ export class Intake {
     };
   }
 
-  /** Adds what the workers counted on their sockets since the last call to the inputs' counters. */
+  /**
+   * Adds what the workers counted on their sockets since the last call to the inputs' counters, and hands
+   * their refusals to the inputs' `onRefused`.
+   */
   creditSockets(): void {
     for (const socket of this.#sockets.values()) {
       const { counters, input } = socket;
@@ -238,6 +257,14 @@ export class Intake {
       socket.packets = packets;
       socket.bytes = bytes;
       socket.errors = errors;
+      if (socket.opening === undefined) continue;
+      for (let r = 0; r < REFUSAL_REASONS.length; r++) {
+        const refused = counters.refused(r);
+        if (refused > socket.refused[r]!) {
+          socket.opening.onRefused(REFUSAL_REASONS[r]!, refused - socket.refused[r]!);
+        }
+        socket.refused[r] = refused;
+      }
     }
   }
 

@@ -14,6 +14,7 @@
 
 import type { DatagramBatch, ReadablePoller, Runtime } from "../runtime/types.ts";
 import type { FrameSink } from "./frame_sink.ts";
+import { DatagramOpener, type DatagramOpening, REFUSAL_REASONS } from "./_datagram_opener.ts";
 
 /** The most datagrams one `recvmmsg` returns. */
 export const SOCKET_BATCH = 64;
@@ -30,11 +31,17 @@ export interface SocketAttachment {
   readonly format: number;
   /** Its {@link SocketCounters}, which the reading worker adds to and the main thread reads. */
   readonly counters: SharedArrayBuffer;
+  /** What is done to each datagram before its format parses it (`_datagram_opener.ts`); nothing when absent. */
+  readonly open?: DatagramOpening;
 }
 
+/** The slots before the refusals: datagrams, bytes, failed reads. */
+const FIXED_SLOTS = 3;
+
 /**
- * The datagrams, bytes and failed reads of one socket a worker reads, in shared memory, so that the main
- * thread's self-metrics are current at every scrape rather than at every flush.
+ * The datagrams, bytes, failed reads and refusals (by index into `REFUSAL_REASONS`, for a socket whose
+ * datagrams are opened) of one socket a worker reads, in shared memory, so that the main thread's
+ * self-metrics are current at every scrape rather than at every flush.
  */
 export class SocketCounters {
   readonly #slots: BigInt64Array;
@@ -45,7 +52,7 @@ export class SocketCounters {
    * @returns The buffer to put in a {@link SocketAttachment}.
    */
   static allocate(): SharedArrayBuffer {
-    return new SharedArrayBuffer(24);
+    return new SharedArrayBuffer(8 * (FIXED_SLOTS + REFUSAL_REASONS.length));
   }
 
   /**
@@ -68,6 +75,26 @@ export class SocketCounters {
     if (packets > 0) Atomics.add(this.#slots, 0, BigInt(packets));
     if (bytes > 0) Atomics.add(this.#slots, 1, BigInt(bytes));
     if (errors > 0) Atomics.add(this.#slots, 2, BigInt(errors));
+  }
+
+  /**
+   * Worker: adds refusals of one reason.
+   *
+   * @param index The reason's index in `REFUSAL_REASONS`.
+   * @param count How many.
+   */
+  refuse(index: number, count: number): void {
+    if (count > 0) Atomics.add(this.#slots, FIXED_SLOTS + index, BigInt(count));
+  }
+
+  /**
+   * The refusals of one reason so far.
+   *
+   * @param index The reason's index in `REFUSAL_REASONS`.
+   * @returns The count.
+   */
+  refused(index: number): number {
+    return Number(Atomics.load(this.#slots, FIXED_SLOTS + index));
   }
 
   /** The datagrams read so far. */
@@ -136,6 +163,7 @@ interface Reading {
   readonly attachment: SocketAttachment;
   readonly batch: DatagramBatch;
   readonly counters: SocketCounters;
+  readonly opener: DatagramOpener | undefined;
 }
 
 /** The sockets one worker reads; a resource of the worker thread. */
@@ -186,6 +214,7 @@ export class SocketReader {
       attachment,
       batch,
       counters: new SocketCounters(attachment.counters),
+      opener: attachment.open === undefined ? undefined : new DatagramOpener(this.#sink),
     }];
     await this.#repoll();
   }
@@ -210,7 +239,7 @@ export class SocketReader {
     const stamp = this.#stamp;
     let total = 0;
     let behind = false;
-    for (const { attachment, batch, counters } of this.#readings) {
+    for (const { attachment, batch, counters, opener } of this.#readings) {
       const { inputId, format } = attachment;
       let got = 0;
       let bytes = 0;
@@ -224,19 +253,40 @@ export class SocketReader {
         let seq = stamp.take(n);
         const windowMs = stamp.windowMs;
         const data = batch.bytes;
-        for (let i = 0; i < n; i++) {
-          const length = batch.length(i);
-          bytes += length;
-          if (length > 0) {
-            const start = batch.start(i);
-            sink.datagram(inputId, format, seq, windowMs, data, start, start + length);
+        if (opener === undefined) {
+          for (let i = 0; i < n; i++) {
+            const length = batch.length(i);
+            bytes += length;
+            if (length > 0) {
+              const start = batch.start(i);
+              sink.datagram(inputId, format, seq, windowMs, data, start, start + length);
+            }
+            seq++;
           }
-          seq++;
+        } else {
+          for (let i = 0; i < n; i++) {
+            const length = batch.length(i);
+            if (length > 0) {
+              const start = batch.start(i);
+              opener.open(inputId, format, seq, windowMs, data, start, start + length);
+            }
+            seq++;
+          }
         }
         got += n;
         if (n < batch.capacity) break;
       }
       if (got >= BUDGET_PER_SOCKET) behind = true;
+      if (opener !== undefined) {
+        // The sections' bytes, as the main thread's emit counts them, and the refusals by reason.
+        bytes = opener.bytes;
+        opener.bytes = 0;
+        const refused = opener.refused;
+        for (let r = 0; r < refused.length; r++) {
+          if (refused[r]! > 0) counters.refuse(r, refused[r]!);
+          refused[r] = 0;
+        }
+      }
       counters.add(got, bytes, errors);
       total += got;
     }

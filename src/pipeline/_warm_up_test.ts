@@ -7,7 +7,9 @@ import { counterFinish } from "./aggregate/counter_reducer.ts";
 import { FrameSink } from "./frame_sink.ts";
 import { Pool } from "./pool.ts";
 import { SharedStamp } from "./_socket_reader.ts";
-import { warmUp } from "./_warm_up.ts";
+import { warmUp, warmUpCollectd } from "./_warm_up.ts";
+import { encodeValueLists } from "../inputs/collectd/_test_packets.ts";
+import type { TestValueList } from "../inputs/collectd/_test_packets.ts";
 
 const T0 = 1_700_000_000_000;
 const SINK = { intervalMs: 10_000, exactLimit: 64, maxSeries: 5000, maxEvents: 100 };
@@ -98,6 +100,103 @@ describe("warmUp()", () => {
         [["real", 2], ["tally_warm_up.c.0", 1]],
       );
       assert.deepEqual(partials.flatMap((p) => p.lines), [{ inputId: 0, lines: 2 }]);
+      assert.deepEqual(partials.flatMap((p) => p.bad), []);
+    } finally {
+      await pool.stop();
+    }
+  });
+});
+
+/** Real value lists named as the warm-up's own (`tally-warm-up-0/tally_warm_up-0/counter-v0` is one there). */
+function valueLists(time: number, n: number): Uint8Array {
+  const lists: TestValueList[] = [
+    {
+      host: "tally-warm-up-0",
+      plugin: "tally_warm_up",
+      pluginInstance: "0",
+      type: "counter",
+      typeInstance: "v0",
+      time,
+      values: [{ type: "counter", value: 1000 + n }],
+    },
+    {
+      host: "tally-warm-up-0",
+      plugin: "tally_warm_up",
+      pluginInstance: "0",
+      type: "gauge",
+      typeInstance: "v1",
+      time,
+      values: [{ type: "gauge", value: 0.25 + n }],
+    },
+    {
+      host: "tally-warm-up-0",
+      plugin: "tally_warm_up",
+      pluginInstance: "0",
+      type: "derive",
+      typeInstance: "v2",
+      time,
+      values: [{ type: "derive", value: 50 + n }],
+    },
+    {
+      host: "web1",
+      plugin: "cpu",
+      pluginInstance: "0",
+      type: "derive",
+      typeInstance: "user",
+      time,
+      values: [{ type: "derive", value: 9000 + n }],
+    },
+  ];
+  return encodeValueLists(lists);
+}
+
+describe("warmUpCollectd()", () => {
+  it("a sink's partials are the same whether warmUpCollectd() ran in the middle of its stream or not", () => {
+    function stream(warm: boolean): unknown[] {
+      const sink = new FrameSink(SINK);
+      const partials: unknown[] = [];
+      let seq = 1;
+      for (let w = 0; w < 3; w++) {
+        const windowMs = T0 + w * SINK.intervalMs;
+        sink.frame(0, FORMAT_IDS.collectd, seq++, windowMs, valueLists(T0 / 1000 + w * 10, w * 7));
+        if (warm && w === 1) {
+          const result = warmUpCollectd(SINK, 20_000);
+          assert.equal(result.lines, 20_000);
+          assert.equal(result.series, 400, "one series per made-up identifier");
+        }
+        sink.frame(0, FORMAT_IDS.collectd, seq++, windowMs, valueLists(T0 / 1000 + w * 10 + 5, w * 7 + 3));
+        assert.equal(sink.seriesCount, 4, "the real sink holds its own series only");
+        partials.push(sink.take(windowMs));
+      }
+      return partials;
+    }
+    const without = stream(false);
+    assert.deepEqual(stream(true), without);
+    assert.deepEqual(warmUpCollectd(SINK, 0), { lines: 0, series: 0 });
+  });
+
+  it("a pool's workers warmed up on collectd take no sequence number and hand over only what they were sent", async () => {
+    const stamp = SharedStamp.allocate();
+    const pool = new Pool({
+      workers: 1,
+      ringBytes: 1 << 16,
+      whenFull: "drop",
+      sink: SINK,
+      stamp,
+      warmUpValueLists: 20_000,
+    });
+    await pool.start();
+    try {
+      assert.equal(
+        new SharedStamp(stamp).take(1),
+        1,
+        "no sequence number was taken before the first datagram",
+      );
+      assert.equal(pool.write(0, FORMAT_IDS.collectd, 2, T0, valueLists(T0 / 1000, 0)), true);
+      const partials = await pool.flush(T0);
+      const series = partials.flatMap((p) => p.aggregate.buckets.flatMap((b) => b.series));
+      assert.equal(series.length, 4);
+      assert.deepEqual(partials.flatMap((p) => p.lines), [{ inputId: 0, lines: 4 }]);
       assert.deepEqual(partials.flatMap((p) => p.bad), []);
     } finally {
       await pool.stop();

@@ -33,6 +33,7 @@
  */
 
 import type { FormatOptions } from "../formats/format_table.ts";
+import type { SocketOpening } from "./_datagram_opener.ts";
 import type { Logger } from "../internal/log.ts";
 import type { SelfStats } from "../internal/self_stats.ts";
 import type { FormatId } from "../model/frame.ts";
@@ -43,7 +44,7 @@ import type { SeriesConsumer } from "./_hand_over.ts";
 import { DEFAULT_MAX_EVENTS, FrameSink } from "./frame_sink.ts";
 import type { SinkPartial } from "./frame_sink.ts";
 import { Pool } from "./pool.ts";
-import { WARM_UP_LINES } from "./_warm_up.ts";
+import { WARM_UP_LINES, WARM_UP_VALUE_LISTS } from "./_warm_up.ts";
 import type { Balance, WhenFull } from "./pool.ts";
 import { SharedStamp } from "./_socket_reader.ts";
 import { Intake } from "./_intake.ts";
@@ -57,6 +58,7 @@ import {
 import type { DetachSocket, EmitFrame, FrameStamp, PipelineComponent } from "./_intake.ts";
 
 export type { DetachSocket, EmitFrame, PipelineComponent } from "./_intake.ts";
+export type { SocketOpening } from "./_datagram_opener.ts";
 
 /** How the pipeline aggregates and how big its queues are. */
 export interface PipelineOptions {
@@ -94,6 +96,8 @@ export interface PipelineOptions {
    * never with `workers = 0`.
    */
   readonly warmUp?: boolean;
+  /** The same for the collectd path (`warmUpCollectd`), for a config with a collectd input; not by default. */
+  readonly warmUpCollectd?: boolean;
   /** The self-metrics registry. */
   readonly stats: SelfStats;
   /** The pipeline's logger. */
@@ -243,6 +247,7 @@ export class Pipeline {
         balance: options.balance ?? "least_filled",
         sink,
         ...(options.warmUp === true ? { warmUpLines: WARM_UP_LINES } : {}),
+        ...(options.warmUpCollectd === true ? { warmUpValueLists: WARM_UP_VALUE_LISTS } : {}),
         onRestart(index, error) {
           restarts.add();
           log.error("Pipeline worker died; restarting it", { worker: index, error: String(error) });
@@ -332,6 +337,7 @@ export class Pipeline {
    * @param fd The socket's descriptor (opened through the runtime's FFI).
    * @param format The format of its datagrams.
    * @param onPackets Counts the datagrams read.
+   * @param opening What the workers do to each datagram before `format` parses it; nothing when absent.
    * @returns How to take it back, or `undefined` when there are no workers (the caller reads it itself).
    * @throws {Error} When `emit` is not one this pipeline returned.
    */
@@ -340,8 +346,9 @@ export class Pipeline {
     fd: number,
     format: FormatId,
     onPackets: (count: number) => void,
+    opening?: SocketOpening,
   ): Promise<DetachSocket | undefined> {
-    return this.#intake.attachSocket(emit, fd, format, onPackets);
+    return this.#intake.attachSocket(emit, fd, format, onPackets, opening);
   }
 
   /**

@@ -58,6 +58,8 @@ export interface PoolOptions {
    * StatsD path before the first datagram (`_warm_up.ts`); none when absent.
    */
   readonly warmUpLines?: number;
+  /** The same for the collectd path: made-up value lists (`warmUpCollectd`); none when absent. */
+  readonly warmUpValueLists?: number;
 }
 
 /** The virtual root of the files embedded in a `bun build --compile` executable. */
@@ -410,6 +412,7 @@ export class Pool {
       stamp: this.#stamp,
       sockets: [...this.#sockets.values()].filter((a) => a.reader === slot.index).map((a) => a.socket),
       warmUpLines: this.#options.warmUpLines ?? 0,
+      warmUpValueLists: this.#options.warmUpValueLists ?? 0,
     };
     const worker = new Worker(fileURLToPath(this.#url.href), { workerData: init, ...workerHeapOptions() });
     slot.worker = worker;

@@ -41,7 +41,7 @@ import { RingBuffer } from "./ring_buffer.ts";
 import { SharedStamp, SocketReader } from "./_socket_reader.ts";
 import { handOver, SeriesNamer } from "./_hand_over.ts";
 import { collectGarbage } from "../runtime/collect_garbage.ts";
-import { warmUp } from "./_warm_up.ts";
+import { warmUp, warmUpCollectd } from "./_warm_up.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker_messages.ts";
 
 /** How long an idle worker sleeps before re-checking its ring (a write wakes it earlier). */
@@ -145,7 +145,9 @@ function runWorker(init: WorkerInit): void {
   async function loop(): Promise<void> {
     // Before any socket (the datagrams that came meanwhile would wait in the kernel, as a restarted worker's
     // do); then its garbage, which is most of the worker's heap at that point, goes at once.
-    if (warmUp(init.sink, init.warmUpLines).lines > 0) collectGarbage();
+    const warmed = warmUp(init.sink, init.warmUpLines).lines +
+      warmUpCollectd(init.sink, init.warmUpValueLists).lines;
+    if (warmed > 0) collectGarbage();
     for (const socket of init.sockets) await sockets.attach(socket).catch(() => {});
     reply({ kind: "ready" });
     let unyielded = 0;

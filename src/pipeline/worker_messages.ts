@@ -58,6 +58,8 @@ export interface WorkerInit {
   readonly sockets: readonly SocketAttachment[];
   /** The made-up StatsD lines the worker parses before it says it is ready (`_warm_up.ts`); 0 for none. */
   readonly warmUpLines: number;
+  /** The made-up collectd value lists the worker parses before it says it is ready; 0 for none. */
+  readonly warmUpValueLists: number;
 }
 
 /** A control message from the pool. */

@@ -11,6 +11,7 @@ import * as v from "valibot";
 import { formatListenAddress, parseListenAddress } from "../../config/address.ts";
 import { size } from "../../config/fields.ts";
 import { UDP_RECEIVE_FIELD } from "../_udp_receive.ts";
+import { WARM_UP_FIELD } from "../_warm_up_field.ts";
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -100,6 +101,8 @@ export const schema = v.pipe(
     ),
     /** How UDP sockets are read; see {@link UDP_RECEIVE_FIELD}. */
     udp_receive: UDP_RECEIVE_FIELD,
+    /** Whether workers warm the collectd path up before the sockets are bound; see {@link WARM_UP_FIELD}. */
+    warm_up: WARM_UP_FIELD,
   }, "a table"),
   v.rawCheck(function requireAuthFile({ dataset, addIssue }): void {
     if (!dataset.typed || dataset.value.security_level === "none" || dataset.value.auth_file !== undefined) {
@@ -132,6 +135,7 @@ export const example: v.InferInput<typeof schema> = {
   types_db: ["/usr/share/collectd/types.db"],
   read_buffer: "8MiB",
   udp_receive: "auto",
+  warm_up: false,
 };
 
 /** A UDP listen address, kept as its canonical text; TCP and Unix addresses get their own explanation. */

@@ -25,6 +25,7 @@ describe("collectd config schema", () => {
       types_db: [],
       read_buffer: 8 * 1024 * 1024,
       udp_receive: "auto",
+      warm_up: false,
     });
   });
 
@@ -36,6 +37,7 @@ describe("collectd config schema", () => {
       types_db: ["/usr/share/collectd/types.db"],
       read_buffer: 8388608,
       udp_receive: "auto",
+      warm_up: false,
     });
   });
 

@@ -1,13 +1,19 @@
 /**
  * The collectd input's transport: UDP datagrams in collectd's binary network protocol. Transport security
- * (signatures, encryption) is undone here on the main thread by `openCollectdPacket`; each plain section
- * that survives becomes one frame in the `collectd` format, which the workers parse.
+ * (signatures, encryption) is undone by `openCollectdPacket`; each plain section that survives becomes one
+ * frame in the `collectd` format, which the workers parse.
+ *
+ * Who reads the sockets: at level `none` without an auth file, opening a packet needs no key, so a socket
+ * read with `recvmmsg` is handed to the pipeline's workers, which open each datagram the same way
+ * (`src/pipeline/_datagram_opener.ts`) and parse it without the main thread; their packets, bytes and
+ * refusals are credited to the same counters below. Otherwise (`sign`, `encrypt`, or any auth file, whose
+ * users the main thread re-reads) the main thread reads every socket and opens every packet.
  *
  * Counted here: `tally_input_packets_total{transport="udp"}` (datagrams), drops for
  * `reason="auth_unknown_user"`, `"auth_bad_signature"`, `"auth_bad_checksum"`, `"auth_required"`,
  * `"auth_malformed"` (mirrored in `tally_collectd_auth_failures_total{reason}`) and `"kernel"`, and errors
  * for `error_type="auth_file"` (a re-read failed; the previous users stay) and `"socket"`. Received bytes
- * and ring drops are counted by `emit`.
+ * (the sections' bytes, without security parts) and ring drops are counted by `emit`, or by the workers.
  *
  * @module
  */
@@ -19,8 +25,8 @@ import type { Input, InputContext } from "../input.ts";
 import { UdpListeners } from "../_udp_listeners.ts";
 import { AuthFile } from "./auth_file.ts";
 import type { CollectdConfig } from "./config.ts";
-import { openCollectdPacket } from "./security.ts";
-import type { AuthFailure, OpenedPacketSink, OpenOptions } from "./security.ts";
+import { openCollectdPacket } from "../../formats/collectd_security.ts";
+import type { AuthFailure, OpenedPacketSink, OpenOptions } from "../../formats/collectd_security.ts";
 
 /** How often a repeated warning (refused packets, auth file trouble) may be logged. */
 const WARN_EVERY_MS = 60_000;
@@ -36,6 +42,16 @@ const AUTH_FAILURES: readonly AuthFailure[] = [
 export interface CollectdInputOptions {
   /** The clock the auth file's re-read checks use; `Date.now` by default. */
   readonly now?: () => number;
+}
+
+/** What {@link CollectdInput}'s receiver gives the listeners. */
+interface Receiver {
+  /** Takes one datagram the main thread read. */
+  readonly onMessage: (bytes: Uint8Array) => void;
+  /** Counts the datagrams the workers read. */
+  readonly onPackets: (count: number) => void;
+  /** Counts the refusals the workers made. */
+  readonly onRefused: (reason: string, count: number) => void;
 }
 
 interface FailureCells {
@@ -92,11 +108,16 @@ export class CollectdInput implements Input {
     if (config.auth_file !== undefined) {
       this.#auth = new AuthFile(config.auth_file, this.#now === undefined ? {} : { now: this.#now });
     }
-    const onMessage = this.#receiver(ctx);
+    const { onMessage, onPackets, onRefused } = this.#receiver(ctx);
+    // Without keys the workers can open packets as the main thread does; see the module's notes.
+    const byWorkers = config.security_level === "none" && config.auth_file === undefined;
     const udp = new UdpListeners(ctx, {
       component: "collectd",
       readBuffer: config.read_buffer,
       receive: config.udp_receive,
+      ...(byWorkers
+        ? { format: FORMAT_IDS.collectd, onPackets, opening: { kind: "collectd_plain", onRefused } as const }
+        : {}),
       onMessage,
     });
     this.#udp = udp;
@@ -151,10 +172,11 @@ export class CollectdInput implements Input {
   }
 
   /**
-   * Builds the datagram handler: one sink and one set of cells for the input's life, no closure per packet.
-   * The listeners stop calling it once they close, so it needs no check of its own.
+   * Builds the datagram handler, and the counters of the datagrams and refusals the workers report: one
+   * sink and one set of cells for the input's life, no closure per packet. The listeners stop calling the
+   * handler once they close, so it needs no check of its own.
    */
-  #receiver(ctx: InputContext): (bytes: Uint8Array) => void {
+  #receiver(ctx: InputContext): Receiver {
     const registry = ctx.selfStats ?? new SelfStats();
     const labels = { component_type: "collectd", component_id: this.#id };
     const packets = registry.cell("tally_input_packets_total", { ...labels, transport: "udp" }, {
@@ -174,25 +196,39 @@ export class CollectdInput implements Input {
     const authFileErrors = ctx.stats.errors("auth_file");
     const emit = ctx.emit;
     const log = ctx.log;
+    function refuse(reason: AuthFailure, user: string, count: number): void {
+      const cell = cells.get(reason)!;
+      cell.dropped.add(count);
+      cell.failures.add(count);
+      log.every(`auth_${reason}`, WARN_EVERY_MS, "Refused a collectd packet", {
+        reason,
+        ...(user === "" ? {} : { user }),
+      });
+    }
     const sink: OpenedPacketSink = {
       section(bytes) {
         emit(bytes, FORMAT_IDS.collectd);
       },
       failure(reason, user) {
-        const cell = cells.get(reason)!;
-        cell.dropped.add();
-        cell.failures.add();
-        log.every(`auth_${reason}`, WARN_EVERY_MS, "Refused a collectd packet", {
-          reason,
-          ...(user === "" ? {} : { user }),
-        });
+        refuse(reason, user, 1);
       },
     };
     const level = this.#config.security_level;
     const auth = this.#auth;
     // Rebuilt only when the auth file's users change, not per packet.
     let options: OpenOptions = { level, users: auth?.users() };
-    return function onCollectdMessage(message: Uint8Array): void {
+    return { onMessage, onPackets, onRefused };
+
+    function onPackets(count: number): void {
+      packets.add(count);
+    }
+
+    function onRefused(reason: string, count: number): void {
+      // The workers count only the reasons openCollectdPacket gives; the user they do not report.
+      if (cells.has(reason as AuthFailure)) refuse(reason as AuthFailure, "", count);
+    }
+
+    function onMessage(message: Uint8Array): void {
       packets.add();
       if (auth !== undefined) {
         const users = auth.users();
@@ -208,7 +244,7 @@ export class CollectdInput implements Input {
         }
       }
       openCollectdPacket(message, sink, options);
-    };
+    }
   }
 
   async #stopAll(): Promise<void> {

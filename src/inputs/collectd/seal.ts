@@ -1,6 +1,6 @@
 /**
  * Signs or encrypts a plain collectd packet the way collectd's `network` plugin does when it sends with
- * `SecurityLevel Sign` or `Encrypt`: the inverse of `openCollectdPacket` (`security.ts`), for tests, benchmarks and
+ * `SecurityLevel Sign` or `Encrypt`: the inverse of `openCollectdPacket` (`src/formats/collectd_security.ts`), for tests, benchmarks and
  * any future collectd output.
  *
  * @module
@@ -8,8 +8,8 @@
 
 import { Buffer } from "node:buffer";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { aes256Ofb } from "./_aes256_ofb.ts";
-import { PART_ENCRYPTION, PART_SIGNATURE } from "./security.ts";
+import { aes256Ofb } from "../../formats/_aes256_ofb.ts";
+import { PART_ENCRYPTION, PART_SIGNATURE } from "../../formats/collectd_security.ts";
 
 /** Options of {@link sealCollectdPacket}. */
 export interface SealOptions {

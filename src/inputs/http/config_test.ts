@@ -46,6 +46,7 @@ describe("http config schema", () => {
         max_line_length: 64 * 1024,
         max_tcp_connections: 256,
         udp_receive: "auto",
+        warm_up: false,
       },
       http: { type: "http", database_tag: "", retention_policy_tag: "", bucket_tag: "", ack_wait: 5000 },
       coscale_api: { type: "coscale_api", max_data: 10 * 1024 * 1024, ack_wait: 5000 },

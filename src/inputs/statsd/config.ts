@@ -9,6 +9,7 @@
 import * as v from "valibot";
 import { listenAddress, size } from "../../config/fields.ts";
 import { UDP_RECEIVE_FIELD } from "../_udp_receive.ts";
+import { WARM_UP_FIELD } from "../_warm_up_field.ts";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -59,26 +60,8 @@ export const schema = v.pipe(
     ),
     /** How UDP sockets are read; see {@link UDP_RECEIVE_FIELD}. */
     udp_receive: UDP_RECEIVE_FIELD,
-    /**
-     * Whether each worker compiles the StatsD path over made-up lines before the sockets are bound
-     * (`src/pipeline/_warm_up.ts`): about 0.2 s more start-up and 5-10 MiB more RSS, so that a burst of
-     * more than a million lines a second in the collector's first second loses nothing. Worth it where
-     * traffic arrives only once tally is ready (a load balancer's readiness check); a collector restarted
-     * in place under load loses more with it, its port closed 0.2 s longer. Any statsd input asking for it
-     * turns it on for the process.
-     */
-    warm_up: v.optional(
-      v.pipe(
-        v.boolean("true or false"),
-        v.description(
-          "Compile the StatsD path in each worker before the sockets are bound: about 0.2 s more start-up " +
-            "and 5-10 MiB more RSS, so that a burst of over a million lines a second right after start loses " +
-            "nothing. For traffic that arrives once tally is ready; a restart in place under load keeps the " +
-            "port closed 0.2 s longer.",
-        ),
-      ),
-      false,
-    ),
+    /** Whether workers warm the StatsD path up before the sockets are bound; see {@link WARM_UP_FIELD}. */
+    warm_up: WARM_UP_FIELD,
     /**
      * The longest TCP line accepted, in bytes without its newline. A longer line is skipped up to the
      * next newline and counted as dropped (`reason="line_too_long"`); the lines around it are kept.

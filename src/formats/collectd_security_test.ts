@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createCipheriv, createHash, createHmac, getCiphers } from "node:crypto";
 import { aes256Ofb } from "./_aes256_ofb.ts";
-import { encodeCollectdParts } from "../../formats/_collectd_parts.ts";
-import { sealCollectdPacket } from "./seal.ts";
-import { openCollectdPacket } from "./security.ts";
-import type { AuthFailure, OpenOptions, SecurityLevel } from "./security.ts";
+import { encodeCollectdParts } from "./_collectd_parts.ts";
+import { sealCollectdPacket } from "../inputs/collectd/seal.ts";
+import { openCollectdPacket } from "./collectd_security.ts";
+import type { AuthFailure, OpenOptions, SecurityLevel } from "./collectd_security.ts";
 
 const USERS = new Map([["u", "p"], ["alice", "s3cret"]]);
 const IV = Uint8Array.from({ length: 16 }, (_, i) => i * 7);

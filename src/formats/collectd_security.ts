@@ -1,6 +1,7 @@
 /**
- * collectd's network-protocol transport security, undone on the main thread before any worker sees a
- * packet (like TLS termination): HMAC-SHA-256 signatures (part 0x0200) are checked in constant time and
+ * collectd's network-protocol transport security, undone before the `collectd` format sees a packet
+ * (like TLS termination; on the main thread, or in the socket-reading worker at level `none` without an
+ * auth file, see `src/pipeline/_datagram_opener.ts`): HMAC-SHA-256 signatures (part 0x0200) are checked in constant time and
  * AES-256-OFB encrypted parts (0x0210) are decrypted and their SHA-1 checked. What survives is handed on
  * as *sections*: runs of plain parts that the `collectd` format parses as one packet each.
  *
