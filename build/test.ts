@@ -1,8 +1,8 @@
 /**
  * What `npm test` runs (with Bun): builds `dist/` (bundle, executable, and the cross targets the
  * end-to-end tests install and run), runs `bun test` over `src/`, `tests/` and `build/`, runs the runtime
- * parity suite under Deno (`deno test -A tests/runtime/`), checks the manifests, and ends with exactly one
- * line `N passed, N failed`.
+ * parity suite under Deno (`deno test -A tests/runtime/`), type-checks and lints the tree, checks the
+ * manifests, and ends with exactly one line `N passed, N failed`.
  *
  * Counts come from each runner's JUnit report; a runner that wrote none is read from its console summary.
  * A failed build step, a failed manifest check or a runner that exited non-zero without a counted failure
@@ -206,6 +206,11 @@ async function main(): Promise<number> {
     if ((await runStep(DENO, ["check", ...typeScriptFiles(["src", "tests", "build"])])).code !== 0) {
       failedSteps.push("deno_check");
     }
+
+    // An unused import or a stray `any` passes both the checker and the runners; deno lint (the rules in
+    // deno.json) is what `npm run lint` runs, held here so that main cannot drift from it unnoticed.
+    banner("deno lint");
+    if ((await runStep(DENO, ["lint"])).code !== 0) failedSteps.push("deno_lint");
 
     banner("bun build/check_manifests.ts");
     if ((await runStep(BUN, ["build/check_manifests.ts"])).code !== 0) failedSteps.push("check_manifests");
