@@ -9,7 +9,7 @@
  *
  *   ./node_modules/.bin/bun tests/bench/collectd.ts [--seconds 5] [--only tally,collectd]
  *     [--tally dist/tally] [--start-pps 2000] [--max-pps 400000] [--bisect 3] [--repeat 1]
- *     [--budget 900] [--quiet-wait 20] [--names 1000] [--tally-arg=--workers --tally-arg=2]
+ *     [--budget 900] [--quiet-wait 20] [--names 1000] [--warm-up-input] [--tally-arg=--workers --tally-arg=2]
  *
  * Every trial starts a fresh receiver on a free loopback port in its own temporary directory and stops it
  * by PID (SIGTERM to its process group, then SIGKILL) afterwards, whatever happened. How each receiver's
@@ -65,6 +65,7 @@ const USAGE = `Usage: bun tests/bench/collectd.ts [options]
   --budget N         rough bound on the whole run, seconds (default 900)
   --quiet-wait N     before each trial, wait up to N s for other load to stop (default 20)
   --names N          distinct identifiers (default 1000)
+  --warm-up-input    give tally's collectd input warm_up = true (its parsing path compiled before it binds)
   --collectd PATH    the collectd daemon (default /usr/sbin/collectd)
   -h, --help         this text`;
 
@@ -76,18 +77,20 @@ const TARGET_VALUE_LISTS_PER_SECOND = 300_000;
 
 interface Options extends CommonOptions<CollectdBenchReceiverName> {
   readonly names: number;
+  readonly warmUpInput: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options | undefined {
   const { values } = parseArgs({
     args: [...argv],
-    options: { ...COMMON_FLAGS, names: { type: "string" } },
+    options: { ...COMMON_FLAGS, names: { type: "string" }, "warm-up-input": { type: "boolean" } },
     strict: true,
   });
   if (values.help === true) return undefined;
   return {
     ...commonOptions(values, { receivers: ALL_RECEIVERS, startPps: "2000", maxPps: "400000" }),
     names: Math.floor(positive("--names", values.names ?? "1000")),
+    warmUpInput: values["warm-up-input"] === true,
   };
 }
 
@@ -102,7 +105,11 @@ async function chooseReceivers(
     if (name === "tally") {
       const tally = await snapshotTally(options, root, notes);
       if (tally !== undefined) {
-        receivers.push(tallyCollectdReceiver({ ...tally, extraArgs: options.tallyArgs }));
+        receivers.push(tallyCollectdReceiver({
+          ...tally,
+          extraArgs: options.tallyArgs,
+          warmUpInput: options.warmUpInput,
+        }));
       }
     } else if (collectdAvailable(options, notes)) {
       receivers.push(collectdNetworkReceiver({ executable: options.collectd }));

@@ -91,6 +91,8 @@ export interface TallyCollectdReceiverOptions {
   readonly label: string;
   /** Extra `tally run` flags, e.g. `["--workers", "2"]`. */
   readonly extraArgs?: readonly string[];
+  /** Whether the input gets `warm_up = true` (its config is the benchmark's own, so no flag can say it). */
+  readonly warmUpInput?: boolean;
 }
 
 /**
@@ -102,7 +104,9 @@ export interface TallyCollectdReceiverOptions {
 export function tallyCollectdReceiver(options: TallyCollectdReceiverOptions): CollectdBenchReceiver {
   return {
     name: "tally",
-    label: `${options.label}${options.extraArgs?.length ? ` run ${options.extraArgs.join(" ")}` : ""}`,
+    label: `${options.label}${options.extraArgs?.length ? ` run ${options.extraArgs.join(" ")}` : ""}${
+      options.warmUpInput === true ? " (warm_up = true)" : ""
+    }`,
     readback: 'GET /metrics, tally_component_received_events_total{component_id="collectd"} (value lists ' +
       `parsed; flush interval ${FLUSH_INTERVAL}); exact sums checked on collectd_bench_*_total`,
     settleMs: 2500,
@@ -115,7 +119,8 @@ export function tallyCollectdReceiver(options: TallyCollectdReceiverOptions): Co
       await writeFile(
         config,
         `# Written by tests/bench/collectd; one fresh tally per trial.\n[agent]\nflush_interval = "${FLUSH_INTERVAL}"\n\n` +
-          `[inputs.collectd]\ntype = "collectd"\nlisten = ["udp:127.0.0.1:${port}"]\n`,
+          `[inputs.collectd]\ntype = "collectd"\nlisten = ["udp:127.0.0.1:${port}"]\n` +
+          (options.warmUpInput === true ? "warm_up = true\n" : ""),
       );
       const running = await startReceiver(options.executable, [
         "run",
