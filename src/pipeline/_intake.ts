@@ -200,7 +200,8 @@ export class Intake {
    * @param onPackets Counts the datagrams read, e.g. the input's `tally_input_packets_total`.
    * @param opening What the workers do to each datagram before `format` parses it (then its bytes are
    *   those of what it hands on), and who counts its refusals; nothing when absent.
-   * @returns How to take it back, or `undefined` when there are no workers (the caller reads it itself).
+   * @returns How to take it back, or `undefined` when there are no workers or the worker cannot read it
+   *   (a warning says so): then the caller reads it itself.
    * @throws {Error} When `emit` is not one this pipeline returned.
    */
   async attachSocket(
@@ -227,13 +228,24 @@ export class Intake {
       errors: 0,
       refused: REFUSAL_REASONS.map(() => 0),
     });
-    await pool.attach({
-      fd,
-      inputId,
-      format,
-      counters,
-      ...(opening === undefined ? {} : { open: opening.kind }),
-    });
+    try {
+      await pool.attach({
+        fd,
+        inputId,
+        format,
+        counters,
+        ...(opening === undefined ? {} : { open: opening.kind }),
+      });
+    } catch (error) {
+      // Read on the main thread then: slower, but a socket nobody reads would lose everything, uncounted.
+      this.#sockets.delete(fd);
+      this.#log.warn("A worker cannot read the socket; the main thread reads it", {
+        component_type: this.#inputs[inputId]!.component.type,
+        component_id: this.#inputs[inputId]!.component.id,
+        error: (error as Error).message,
+      });
+      return undefined;
+    }
     return async () => {
       await pool.detach(fd);
       this.creditSockets();

@@ -201,9 +201,12 @@ export class SocketReader {
    * Starts reading a socket; attaching the same descriptor twice does nothing.
    *
    * @param attachment The socket.
-   * @throws {Error} When the runtime cannot read sockets through FFI.
+   * @throws {Error} When the runtime cannot read sockets through FFI, or the descriptor is not one.
    */
   async attach(attachment: SocketAttachment): Promise<void> {
+    if (!Number.isInteger(attachment.fd) || attachment.fd < 0) {
+      throw new RangeError(`Cannot read socket ${attachment.fd}: not a file descriptor`);
+    }
     if (this.#readings.some((r) => r.attachment.fd === attachment.fd)) return;
     const open = this.#runtime.datagramBatch;
     if (open === undefined) {

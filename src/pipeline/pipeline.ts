@@ -338,7 +338,8 @@ export class Pipeline {
    * @param format The format of its datagrams.
    * @param onPackets Counts the datagrams read.
    * @param opening What the workers do to each datagram before `format` parses it; nothing when absent.
-   * @returns How to take it back, or `undefined` when there are no workers (the caller reads it itself).
+   * @returns How to take it back, or `undefined` when there are no workers or the worker cannot read it
+   *   (the caller reads it itself).
    * @throws {Error} When `emit` is not one this pipeline returned.
    */
   attachSocket(

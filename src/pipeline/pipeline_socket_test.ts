@@ -167,6 +167,46 @@ describe("Pipeline.attachSocket()", { skip }, () => {
     }
   });
 
+  it("a socket the worker cannot read is given back to the input with a warning, and the worker reads the next", async () => {
+    const lines: string[] = [];
+    const stats = new SelfStats();
+    const pipeline = new Pipeline({
+      workers: 1,
+      ringBytes: 1 << 20,
+      intervalMs: 10_000,
+      aggregation: { percentiles: [50], exactLimit: 256, maxSeries: 1000, idleMs: 300_000 },
+      stats,
+      log: createLogger({}, { write: (line) => lines.push(line) }),
+      onFlush() {},
+    });
+    await pipeline.start();
+    const socket: UdpSocket = await runtime.openUdp!({ host: "127.0.0.1", port: 0, receiveBufferBytes: 0 });
+    try {
+      const emit = pipeline.register({ type: "statsd", id: "edge" });
+      // -1 is no descriptor: the worker refuses it, so the input must read the socket on the main thread.
+      assert.equal(await pipeline.attachSocket(emit, -1, FORMAT_IDS.statsd, () => {}), undefined);
+      assert.equal(lines.length, 1);
+      assert.match(lines[0]!, /level=warn msg="A worker cannot read the socket; the main thread reads it"/);
+      assert.match(lines[0]!, /component_type=statsd component_id=edge/);
+      assert.match(lines[0]!, /Worker 0 cannot read socket -1: Cannot read socket -1: not a file descriptor/);
+      // The refusal left the worker as it was: a real socket handed over next is read.
+      let packets = 0;
+      const detach = await pipeline.attachSocket(emit, socket.fd, FORMAT_IDS.statsd, (n) => (packets += n));
+      assert.ok(detach !== undefined);
+      const client = createSocket("udp4");
+      try {
+        await send(client, "a:1|c", socket.port);
+        await until(() => Promise.resolve(stats.snapshot()), () => packets === 1, "one datagram read");
+      } finally {
+        client.close();
+      }
+      await detach();
+    } finally {
+      await pipeline.stop();
+      await socket.close();
+    }
+  });
+
   it("a restarted worker goes on reading the sockets its predecessor read", async () => {
     let restarted = 0;
     const pool = new Pool({

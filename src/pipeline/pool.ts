@@ -107,6 +107,8 @@ interface _Pending {
   readonly consumer: SeriesConsumer | undefined;
   /** Takes the partial of a flush or stop; `undefined` for attach and detach, or when no worker answers. */
   readonly resolve: (partial: SinkPartial | undefined) => void;
+  /** Takes the worker's refusal of the request (an attach it could not carry out). */
+  readonly reject: (error: Error) => void;
 }
 
 interface _Slot {
@@ -316,13 +318,21 @@ export class Pool {
    * Resolves once the worker reads it.
    *
    * @param socket The descriptor, the input it belongs to, the format of its datagrams and its counters.
+   * @throws {Error} When the worker cannot read it (its thread has no FFI, say); then no worker holds it.
    */
   async attach(socket: SocketAttachment): Promise<void> {
     const load = this.#slots.map(() => 0);
     for (const { reader } of this.#sockets.values()) load[reader]!++;
     const reader = load.indexOf(Math.min(...load));
     this.#sockets.set(socket.fd, { socket, reader });
-    await this.#request(this.#slots[reader]!, { kind: "attach", id: this.#nextId++, socket });
+    try {
+      await this.#request(this.#slots[reader]!, { kind: "attach", id: this.#nextId++, socket });
+    } catch (error) {
+      this.#sockets.delete(socket.fd);
+      throw new Error(`Worker ${reader} cannot read socket ${socket.fd}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
 
   /**
@@ -374,13 +384,13 @@ export class Pool {
     request: WorkerRequest & { readonly id: number },
     consumer?: SeriesConsumer,
   ): Promise<SinkPartial | undefined> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       if ((this.#stopping || !this.#started) && slot.worker === undefined) {
         // Not started, or died during shutdown and will not be restarted: what it held is lost.
         resolve(undefined);
         return;
       }
-      slot.pending.set(request.id, { request, consumer, resolve });
+      slot.pending.set(request.id, { request, consumer, resolve, reject });
       if (slot.ready) {
         slot.worker!.postMessage(request);
         slot.ring.wake();
@@ -446,7 +456,8 @@ export class Pool {
           case "done": {
             const pending = slot.pending.get(reply.id);
             slot.pending.delete(reply.id);
-            pending?.resolve(undefined);
+            if (reply.error === undefined) pending?.resolve(undefined);
+            else pending?.reject(new Error(reply.error));
             break;
           }
         }

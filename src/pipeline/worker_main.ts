@@ -26,7 +26,7 @@
  *   pool then terminates the worker);
  * - pool → worker `{ kind: "attach", id, socket }` / `{ kind: "detach", id, fd }`: start or stop reading a
  *   UDP socket of an input, then reply `{ kind: "done", id }` (the pool closes a socket only after every
- *   worker let go of it);
+ *   worker let go of it), or `{ kind: "done", id, error }` for a socket this thread cannot read;
  * - pool → worker `{ kind: "crash" }`: throw, for the restart test (fault injection).
  *
  * No logging here: everything the worker sees is counted in the partials.
@@ -115,8 +115,12 @@ function runWorker(init: WorkerInit): void {
       }
       case "attach": {
         const id = request.id;
-        // A socket this runtime cannot read stays with whoever else reads it; the reply says nothing more.
-        sockets.attach(request.socket).catch(() => {}).finally(() => reply({ kind: "done", id }));
+        // A socket this thread cannot read is refused, so that the main thread reads it rather than nobody.
+        sockets.attach(request.socket).then(
+          () => reply({ kind: "done", id }),
+          (error: unknown) =>
+            reply({ kind: "done", id, error: error instanceof Error ? error.message : String(error) }),
+        );
         break;
       }
       case "detach": {
@@ -148,6 +152,7 @@ function runWorker(init: WorkerInit): void {
     const warmed = warmUp(init.sink, init.warmUpLines).lines +
       warmUpCollectd(init.sink, init.warmUpValueLists).lines;
     if (warmed > 0) collectGarbage();
+    // A successor takes its predecessor's sockets, which this same kind of thread could read a moment ago.
     for (const socket of init.sockets) await sockets.attach(socket).catch(() => {});
     reply({ kind: "ready" });
     let unyielded = 0;

@@ -117,6 +117,8 @@ export type WorkerReply =
   }
   | {
     readonly kind: "done";
-    /** The id of the request carried out. */
+    /** The id of the request carried out (or refused). */
     readonly id: number;
+    /** Why the request could not be carried out (an `attach` of a socket this thread cannot read). */
+    readonly error?: string;
   };
