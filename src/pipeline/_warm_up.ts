@@ -22,8 +22,8 @@
  *
  * What it costs (`docs/BENCHMARKS.md`): about 0.2 s more to ready, and 6-10 MiB more idle RSS (the compiled
  * code, and the engine's compilers paged in, which the first real load would page in too). So it is opt-in
- * (an input's `warm_up`, `src/inputs/_warm_up_field.ts`): the inputs bind only after it, so a collector restarted in place under
- * load keeps its port closed that much longer.
+ * (an input's `warm_up`, `src/inputs/_warm_up_field.ts`): the inputs bind only after it, so a collector
+ * restarted in place under load keeps its port closed that much longer.
  *
  * {@link warmUpCollectd} does the same for the collectd path, when a collectd input asks for it: made-up
  * packets of counter, gauge and derive value lists (over a few hundred identifiers, each packet's parts
