@@ -5,7 +5,7 @@ import type { Metric, Point } from "../../model/metric.ts";
 import type { Labels, SampleKind } from "../../model/sample.ts";
 import type { SelfFamily } from "../../internal/self_stats.ts";
 import { seriesKey } from "../../model/series_key.ts";
-import { renderPrometheus, SKIPPED_SERIES_FAMILY } from "./render.ts";
+import { prometheusChunks, renderPrometheus, SKIPPED_SERIES_FAMILY } from "./render.ts";
 
 function metric(name: string, labels: Labels, point: Point, kind?: SampleKind): Metric {
   return {
@@ -328,4 +328,47 @@ describe("renderPrometheus() with names used as several kinds", () => {
       assert.equal(result.status, 0);
     },
   );
+});
+
+describe("prometheusChunks()", () => {
+  const METRICS: readonly Metric[] = [
+    // A gauge taking a summary's `_sum` before the summary comes, and a summary before a gauge on its `_count`.
+    metric("rt_sum", [], gauge(1)),
+    metric("rt", [], summary(2, 8, [[0.5, 4]])),
+    metric("lat", [], summary(1, 3, [[0.5, 3]])),
+    metric("lat_count", [], gauge(9)),
+    // Many series of one family, one repeated under a name that sanitises alike.
+    ...Array.from({ length: 50 }, (_, i) => metric("jobs.done", [["shard", String(i)]], counter(i))),
+    metric("jobs_done", [["shard", "7"]], counter(700)),
+    metric("q", [], gauge(0.5)),
+  ];
+  const whole = renderPrometheus(METRICS, []);
+
+  it("joined, its chunks are the whole render, whatever the chunk size", () => {
+    for (const size of [1, 7, 64, 1000, 1 << 20]) {
+      const chunks = [...prometheusChunks(METRICS, [], size)];
+      assert.equal(chunks.join(""), whole, `chunks of ${size}`);
+      // Each chunk but the last ends on a line and holds at least the size asked (one line may pass it).
+      for (const chunk of chunks.slice(0, -1)) {
+        assert.ok(chunk.endsWith("\n") && chunk.length >= size, `a chunk of ${chunk.length} for ${size}`);
+      }
+    }
+    assert.equal([...prometheusChunks(METRICS, [], 1 << 20)].length, 1);
+  });
+
+  it("a summary's _sum and _count are taken whichever comes first, and the later one is skipped", () => {
+    assert.deepEqual(familyBlock(whole, "rt_sum"), ["rt_sum 1"]);
+    assert.doesNotMatch(whole, /^# TYPE rt summary/m);
+    assert.match(whole, /^# TYPE lat summary/m);
+    assert.doesNotMatch(whole, /^lat_count 9$/m);
+    assert.match(whole, new RegExp(`^${SKIPPED_SERIES_FAMILY}\\{reason="name_conflict"\\} 2$`, "m"));
+  });
+
+  it("a family's series stay together, in input order, and a repeated series is counted once", () => {
+    const block = familyBlock(whole, "jobs_done_total");
+    assert.equal(block.length, 50);
+    assert.deepEqual(block.slice(0, 2), ['jobs_done_total{shard="0"} 0', 'jobs_done_total{shard="1"} 1']);
+    assert.ok(block.includes('jobs_done_total{shard="7"} 7'));
+    assert.match(whole, new RegExp(`^${SKIPPED_SERIES_FAMILY}\\{reason="duplicate_series"\\} 1$`, "m"));
+  });
 });

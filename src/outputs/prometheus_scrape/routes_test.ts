@@ -1,7 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import type { Metric } from "../../model/metric.ts";
 import type { SelfFamily } from "../../internal/self_stats.ts";
+import { renderPrometheus } from "./render.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusRoutes } from "./routes.ts";
 
 function gauge(name: string, value: number): Metric {
@@ -50,6 +52,18 @@ describe("prometheusRoutes()", () => {
     assert.equal(res.headers.get("content-encoding"), "gzip");
     const plain = new Response(res.body!.pipeThrough(new DecompressionStream("gzip")));
     assert.match(await plain.text(), /^series_199 199$/m);
+  });
+
+  it("prometheusRoutes() streams a large body in chunks that join to the whole render", async () => {
+    const metrics = Array.from({ length: 20_000 }, (_, i) => gauge(`series.${i}`, i));
+    const app = prometheusRoutes({ metrics: () => metrics, self: () => SELF });
+    const res = await app.request("/metrics");
+    const reader = res.body!.getReader();
+    const parts: Uint8Array[] = [];
+    for (let next = await reader.read(); !next.done; next = await reader.read()) parts.push(next.value);
+    assert.ok(parts.length > 1, `${parts.length} chunk(s)`);
+    const text = new TextDecoder().decode(Buffer.concat(parts));
+    assert.equal(text, renderPrometheus(metrics, SELF));
   });
 
   it("prometheusRoutes() answers only /metrics", async () => {
