@@ -44,21 +44,29 @@ export interface PrometheusSource {
 export function prometheusRoutes(source: PrometheusSource): Hono {
   const app = new Hono();
   app.get("/metrics", compress(), function metrics(c) {
-    // Both read now: the scrape shows one moment, however slowly it is read.
     const chunks = prometheusChunks(source.metrics(), source.self());
+    // The first pass and first chunk now, so that a render that fails is a 500, not a cut stream.
+    const first = chunks.next();
+    let ahead = first.done === true ? undefined : first.value;
     const encoder = new TextEncoder();
     let written = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        const next = chunks.next();
-        if (next.done === true) {
-          controller.close();
-          return;
+        let text = ahead;
+        ahead = undefined;
+        if (text === undefined) {
+          const next = chunks.next();
+          if (next.done === true) {
+            controller.close();
+            return;
+          }
+          text = next.value;
         }
-        controller.enqueue(encoder.encode(next.value));
+        controller.enqueue(encoder.encode(text));
         if (++written % CHUNKS_PER_COLLECTION === 0) collectYoungGarbage();
       },
       cancel() {
+        ahead = undefined;
         chunks.return();
       },
     });
