@@ -5,7 +5,7 @@ import { rememberedMembers } from "../formats/_statsd_members.ts";
 import { FORMAT_IDS } from "../model/frame.ts";
 import { counterFinish } from "./aggregate/counter_reducer.ts";
 import { FrameSink } from "./frame_sink.ts";
-import { Pool } from "./pool.ts";
+import { Pool, type PoolOptions } from "./pool.ts";
 import { SharedStamp } from "./_socket_reader.ts";
 import { warmUp, warmUpCollectd } from "./_warm_up.ts";
 import { encodeValueLists } from "../inputs/collectd/_test_packets.ts";
@@ -39,6 +39,16 @@ function feed(sink: FrameSink, datagrams: readonly string[], seq: number): numbe
     sink.datagram(0, FORMAT_IDS.statsd, seq++, T0, b, 0, b.length);
   }
   return seq;
+}
+
+/** A started one-worker pool warmed up as asked, and the first sequence number its stamp then gives. */
+async function warmedPool(
+  warmUp: Pick<PoolOptions, "warmUpLines" | "warmUpValueLists">,
+): Promise<{ readonly pool: Pool; readonly firstSequence: number }> {
+  const stamp = SharedStamp.allocate();
+  const pool = new Pool({ workers: 1, ringBytes: 1 << 16, whenFull: "drop", sink: SINK, stamp, ...warmUp });
+  await pool.start();
+  return { pool, firstSequence: new SharedStamp(stamp).take(1) };
 }
 
 describe("warmUp()", () => {
@@ -76,22 +86,9 @@ describe("warmUp()", () => {
   });
 
   it("a pool's warmed-up workers take no sequence number and hand over only what they were sent", async () => {
-    const stamp = SharedStamp.allocate();
-    const pool = new Pool({
-      workers: 1,
-      ringBytes: 1 << 16,
-      whenFull: "drop",
-      sink: SINK,
-      stamp,
-      warmUpLines: 50_000,
-    });
-    await pool.start();
+    const { pool, firstSequence } = await warmedPool({ warmUpLines: 50_000 });
     try {
-      assert.equal(
-        new SharedStamp(stamp).take(1),
-        1,
-        "no sequence number was taken before the first datagram",
-      );
+      assert.equal(firstSequence, 1, "no sequence number was taken before the first datagram");
       assert.equal(pool.write(0, FORMAT_IDS.statsd, 2, T0, bytes("tally_warm_up.c.0:1|c\nreal:2|c")), true);
       const partials = await pool.flush(T0);
       const series = partials.flatMap((p) => p.aggregate.buckets.flatMap((b) => b.series));
@@ -176,22 +173,9 @@ describe("warmUpCollectd()", () => {
   });
 
   it("a pool's workers warmed up on collectd take no sequence number and hand over only what they were sent", async () => {
-    const stamp = SharedStamp.allocate();
-    const pool = new Pool({
-      workers: 1,
-      ringBytes: 1 << 16,
-      whenFull: "drop",
-      sink: SINK,
-      stamp,
-      warmUpValueLists: 20_000,
-    });
-    await pool.start();
+    const { pool, firstSequence } = await warmedPool({ warmUpValueLists: 20_000 });
     try {
-      assert.equal(
-        new SharedStamp(stamp).take(1),
-        1,
-        "no sequence number was taken before the first datagram",
-      );
+      assert.equal(firstSequence, 1, "no sequence number was taken before the first datagram");
       assert.equal(pool.write(0, FORMAT_IDS.collectd, 2, T0, valueLists(T0 / 1000, 0)), true);
       const partials = await pool.flush(T0);
       const series = partials.flatMap((p) => p.aggregate.buckets.flatMap((b) => b.series));
