@@ -2,7 +2,9 @@
  * Finds a free loopback port by binding port 0 and releasing it.
  *
  * There is a short window between release and reuse in which another process could take the port; on a
- * test machine that is rare enough, and the caller's bind fails loudly if it happens.
+ * test machine that is rare enough, and the caller's bind fails loudly if it happens. The kernel may also
+ * hand the same released port out twice in a row, so a port this process was given once is never given
+ * again (a test that asked for five UDP ports got one twice and its config was refused).
  *
  * @module
  */
@@ -19,9 +21,19 @@ export type PortProtocol = "tcp" | "udp";
  * @returns The port number.
  * @throws {Error} When the socket cannot be bound.
  */
-export function freePort(protocol: PortProtocol = "tcp"): Promise<number> {
-  return protocol === "udp" ? freeUdpPort() : freeTcpPort();
+export async function freePort(protocol: PortProtocol = "tcp"): Promise<number> {
+  const given = GIVEN[protocol];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = protocol === "udp" ? await freeUdpPort() : await freeTcpPort();
+    if (given.has(port)) continue;
+    given.add(port);
+    return port;
+  }
+  throw new Error(`Cannot find a free ${protocol} port not given before: 20 tries`);
 }
+
+/** The ports handed out so far in this process, per protocol. */
+const GIVEN: Readonly<Record<PortProtocol, Set<number>>> = { tcp: new Set(), udp: new Set() };
 
 function freeTcpPort(): Promise<number> {
   return new Promise((resolve, reject) => {

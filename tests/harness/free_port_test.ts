@@ -27,4 +27,12 @@ describe("freePort()", () => {
     assert.equal(socket.address().port, port);
     await new Promise<void>((resolve) => socket.close(resolve));
   });
+
+  it("freePort() never gives one process the same port twice", async () => {
+    for (const protocol of ["udp", "tcp"] as const) {
+      const ports = [];
+      for (let i = 0; i < 200; i++) ports.push(await freePort(protocol));
+      assert.equal(new Set(ports).size, ports.length, `${protocol} ports repeated`);
+    }
+  });
 });
