@@ -137,7 +137,11 @@ const SCRATCH: _ScratchSample = {
   timeMs: 0,
 };
 // Not enumerable: a sink's copy (`{ ...sample }`), a JSON dump and a deep comparison see the data only.
-Object.defineProperty(SCRATCH, "memo", { value: { stamp: 0, index: 0 }, writable: true, enumerable: false });
+Object.defineProperty(SCRATCH, "memo", {
+  value: { stamp: 0, index: 0, holder: 0, position: 0, heldKey: "", heldKind: "counter" },
+  writable: true,
+  enumerable: false,
+});
 
 /**
  * Fills the parser's one scratch sample (see `SampleSink.sample`: valid during the call only) and returns it;
@@ -260,6 +264,10 @@ function missIdentity(
       key: identity.key,
       stamp: 0,
       index: 0,
+      holder: 0,
+      position: 0,
+      heldKey: "",
+      heldKind: "counter",
       hash,
       offset,
       nameLength,
@@ -399,7 +407,17 @@ function buildIdentity(
     for (let i = 0; i < extra.length; i++) labels.push(extra[i]!);
   }
   const sorted = labels === null || labels.length === 0 ? NO_LABELS : normalizeLabels(labels);
-  return { name, labels: sorted, key: seriesKey(name, sorted), stamp: 0, index: 0 };
+  return {
+    name,
+    labels: sorted,
+    key: seriesKey(name, sorted),
+    stamp: 0,
+    index: 0,
+    holder: 0,
+    position: 0,
+    heldKey: "",
+    heldKind: "counter",
+  };
 }
 
 /** Parses `k=v` pairs separated by ',' or ';' (name-embedded tags); empty pairs are skipped. */
