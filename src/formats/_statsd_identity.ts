@@ -81,6 +81,14 @@ let cacheEntries = 0;
 /** Allocated on the first insert, so a parser that never sees a metric costs no slab. */
 let cacheSlab: Uint8Array | null = null;
 let cacheSlabUsed = 0;
+/** The slab as a `DataView`: a hit compares the raw bytes four at a time. */
+let cacheSlabView: DataView<ArrayBufferLike> | null = null;
+/**
+ * The buffer the last lines came from, and a `DataView` of it: a socket reader's batch memory is one
+ * buffer for the thread's life, so the view is made once, not per line. {@link forgetLineBytes} lets go.
+ */
+let lineBytes: Uint8Array | null = null;
+let lineView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
 /**
  * Builds a sample; one place, one property order, so every StatsD sample shares a hidden class.
@@ -207,7 +215,13 @@ export function resolveIdentity(
   const tagLength = ts < 0 ? 0 : te - ts;
   if (extra === null && cacheSlab !== null && nameLength + tagLength <= CACHE_MAX_BYTES) {
     const hash = h | 0;
-    const slab = cacheSlab;
+    const slab = cacheSlabView!;
+    // (The length too: a view that tracks a resizable buffer is the same object at another length.)
+    if (bytes !== lineBytes || lineView.byteLength !== bytes.byteLength) {
+      lineBytes = bytes;
+      lineView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    const view = lineView;
     // Fold the high bits in: FNV-1a's low bits alone cluster for names that differ only in their tail.
     let slot = (hash ^ (hash >>> 15)) & cacheMask;
     for (;;) {
@@ -216,7 +230,7 @@ export function resolveIdentity(
       if (entry.hash === hash && entry.nameLength === nameLength && entry.tagLength === tagLength) {
         const o = entry.offset;
         if (
-          sameBytes(slab, o, bytes, ns, nameLength) && sameBytes(slab, o + nameLength, bytes, ts, tagLength)
+          sameBytes(slab, o, view, ns, nameLength) && sameBytes(slab, o + nameLength, view, ts, tagLength)
         ) {
           return entry;
         }
@@ -286,12 +300,16 @@ function missIdentity(
  * pays for; starting over is cheaper than evicting).
  */
 function makeRoom(bytes: number): void {
-  if (cacheSlab === null) cacheSlab = new Uint8Array(CACHE_MIN_SLAB_BYTES);
+  if (cacheSlab === null) {
+    cacheSlab = new Uint8Array(CACHE_MIN_SLAB_BYTES);
+    cacheSlabView = new DataView(cacheSlab.buffer);
+  }
   if (cacheSlabUsed + bytes > cacheSlab.length) {
     if (cacheSlab.length < CACHE_MAX_SLAB_BYTES) {
       const grown = new Uint8Array(cacheSlab.length * 2);
       grown.set(cacheSlab.subarray(0, cacheSlabUsed));
       cacheSlab = grown;
+      cacheSlabView = new DataView(grown.buffer);
     } else {
       startOver();
       return;
@@ -326,6 +344,16 @@ function startOver(): void {
  */
 export function forgetIdentities(): void {
   startOver();
+  forgetLineBytes();
+}
+
+/**
+ * Lets go of the buffer the last lines came from (see {@link resolveIdentity}), for a caller whose bytes
+ * are not the thread's long-lived batch memory: the parser retains no bytes it was given.
+ */
+export function forgetLineBytes(): void {
+  lineBytes = null;
+  lineView = new DataView(new ArrayBuffer(0));
 }
 
 /** The identities the cache holds now (for tests). */
@@ -333,10 +361,23 @@ export function cachedIdentities(): number {
   return cacheEntries;
 }
 
-/** Whether `a[ai..ai+n)` equals `b[bi..bi+n)`. */
-function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
-  for (let i = 0; i < n; i++) {
-    if (a[ai + i] !== b[bi + i]) return false;
+/**
+ * Whether `a[ai..ai+n)` equals `b[bi..bi+n)`, four bytes at a time (a name of a dozen bytes was a dozen
+ * compares of single bytes, a sixth of the parser's time).
+ */
+function sameBytes(
+  a: DataView<ArrayBufferLike>,
+  ai: number,
+  b: DataView<ArrayBufferLike>,
+  bi: number,
+  n: number,
+): boolean {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    if (a.getInt32(ai + i) !== b.getInt32(bi + i)) return false;
+  }
+  for (; i < n; i++) {
+    if (a.getUint8(ai + i) !== b.getUint8(bi + i)) return false;
   }
   return true;
 }
