@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { BadReason, Label, Labels, Sample, SampleKind, SeriesMemo } from "../model/sample.ts";
+import type { BadReason, Label, Labels, SeriesMemo } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
 import { closeRegion, decode, hasKeySeparator, openRegion, parseTags } from "./_statsd_slices.ts";
 import { COMMA, EQUALS, HASH, NO_LABELS, normalizeLabels, SEMICOLON } from "./_text.ts";
@@ -89,103 +89,6 @@ let cacheSlabView: DataView<ArrayBufferLike> | null = null;
  */
 let lineBytes: Uint8Array | null = null;
 let lineView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
-
-/**
- * Builds a sample; one place, one property order, so every StatsD sample shares a hidden class.
- *
- * @param identity The series.
- * @param kind The kind.
- * @param value The value (0 for sets).
- * @param member The set member ("" for the other kinds).
- * @param rate The sample rate.
- * @param gaugeDelta Whether a gauge value is a `+`/`-` change.
- * @param timeMs The client timestamp in ms, or 0.
- * @returns The sample.
- */
-export function makeSample(
-  identity: Pick<Identity, "name" | "labels" | "key">,
-  kind: SampleKind,
-  value: number,
-  member: string,
-  rate: number,
-  gaugeDelta: boolean,
-  timeMs: number,
-): Sample {
-  return {
-    name: identity.name,
-    labels: identity.labels,
-    key: identity.key,
-    kind,
-    value,
-    member,
-    rate,
-    gaugeDelta,
-    timeMs,
-  };
-}
-
-/** A {@link Sample} whose fields the parser overwrites for every value it emits. */
-type _ScratchSample = { -readonly [K in keyof Sample]: Sample[K] };
-
-/**
- * The one sample of this thread's StatsD parser: every metric value is written into it and handed to the
- * sink, which may read it only during the call (`SampleSink.sample`). One object instead of one per line
- * takes the parser's largest allocation off the hot path (at a million lines a second it was most of a
- * worker's garbage).
- */
-const SCRATCH: _ScratchSample = {
-  name: "",
-  labels: NO_LABELS,
-  key: "",
-  kind: "counter",
-  value: 0,
-  member: "",
-  rate: 1,
-  gaugeDelta: false,
-  timeMs: 0,
-};
-// Not enumerable: a sink's copy (`{ ...sample }`), a JSON dump and a deep comparison see the data only.
-Object.defineProperty(SCRATCH, "memo", {
-  value: { stamp: 0, index: 0, holder: 0, position: 0, heldKey: "", heldKind: "counter" },
-  writable: true,
-  enumerable: false,
-});
-
-/**
- * Fills the parser's one scratch sample (see `SampleSink.sample`: valid during the call only) and returns it;
- * the identity is the sample's memo.
- *
- * @param identity The series.
- * @param kind The kind.
- * @param value The value (0 for sets).
- * @param member The set member ("" for the other kinds).
- * @param rate The sample rate.
- * @param gaugeDelta Whether a gauge value is a `+`/`-` change.
- * @param timeMs The client timestamp in ms, or 0.
- * @returns The scratch sample, overwritten by the next call.
- */
-export function fillSample(
-  identity: Identity,
-  kind: SampleKind,
-  value: number,
-  member: string,
-  rate: number,
-  gaugeDelta: boolean,
-  timeMs: number,
-): Sample {
-  const s = SCRATCH;
-  s.name = identity.name;
-  s.labels = identity.labels;
-  s.key = identity.key;
-  s.kind = kind;
-  s.value = value;
-  s.member = member;
-  s.rate = rate;
-  s.gaugeDelta = gaugeDelta;
-  s.timeMs = timeMs;
-  s.memo = identity;
-  return s;
-}
 
 /**
  * Returns the series identity for a name section [ns, ne) plus an optional `|#` tag section [ts, te)

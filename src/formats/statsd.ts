@@ -26,9 +26,10 @@
  *
  * The hot path scans bytes directly, decodes only the slices it keeps, parses numbers without
  * allocating, memoises series identities in a bounded per-thread cache (`_statsd_identity.ts`), and hands
- * every metric value over in one reused `Sample` (valid during the `sink.sample` call only), so a steady
- * stream of known series allocates nothing per line (a repeated set member gets the string decoded the
- * last time, `_statsd_members.ts`). Events and service checks are in `_statsd_events.ts`.
+ * every metric value over in one reused `Sample` (`_statsd_samples.ts`; valid during the `sink.sample`
+ * call only), so a steady stream of known series allocates nothing per line (a repeated set member gets
+ * the string decoded the last time, `_statsd_members.ts`). Events and service checks are in
+ * `_statsd_events.ts`.
  *
  * Spec links: Etsy `docs/metric_types.md`; DogStatsD datagram format
  * (docs.datadoghq.com/developers/dogstatsd/datagram_shell); Telegraf statsd README (Influx tags);
@@ -41,13 +42,13 @@ import type { BadReason, Label, SampleKind, SampleSink } from "../model/sample.t
 import { parseEvent, parseServiceCheck } from "./_statsd_events.ts";
 import { memberText } from "./_statsd_members.ts";
 import {
-  fillSample,
   FNV_OFFSET,
   FNV_PRIME,
   forgetLineBytes,
   type Identity,
   resolveIdentity,
 } from "./_statsd_identity.ts";
+import { fillSample } from "./_statsd_samples.ts";
 import { parseSecondsToMs, parseTags } from "./_statsd_slices.ts";
 import {
   COLON,
