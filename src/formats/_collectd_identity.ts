@@ -415,7 +415,17 @@ function buildIdentity(types: TypesDb, identifier: CollectdIdentifier): Collectd
     const deriveKind: SampleKind = source.min !== null && source.min >= 0
       ? "cumulative"
       : "signed_cumulative";
-    series.push({ name, key: seriesKey(name, labels), deriveKind, stamp: 0, index: 0 });
+    series.push({
+      name,
+      key: seriesKey(name, labels),
+      deriveKind,
+      stamp: 0,
+      index: 0,
+      holder: 0,
+      position: 0,
+      heldKey: "",
+      heldKind: "counter",
+    });
   }
   return { series, labels, reason: null };
 }

@@ -13,7 +13,7 @@
 
 import type { BadReason, Label, SampleSink } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
-import { makeSample } from "./_statsd_identity.ts";
+import { makeSample } from "./_statsd_samples.ts";
 import { decode, hasKeySeparator, parseSecondsToMs, parseTags } from "./_statsd_slices.ts";
 import { COLON, COMMA, DIGIT_0, HASH, NO_LABELS, normalizeLabels, PIPE, RIGHT_BRACE } from "./_text.ts";
 

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { BadReason, Label, Labels, Sample, SampleKind, SeriesMemo } from "../model/sample.ts";
+import type { BadReason, Label, Labels, SeriesMemo } from "../model/sample.ts";
 import { seriesKey } from "../model/series_key.ts";
 import { closeRegion, decode, hasKeySeparator, openRegion, parseTags } from "./_statsd_slices.ts";
 import { COMMA, EQUALS, HASH, NO_LABELS, normalizeLabels, SEMICOLON } from "./_text.ts";
@@ -81,99 +81,14 @@ let cacheEntries = 0;
 /** Allocated on the first insert, so a parser that never sees a metric costs no slab. */
 let cacheSlab: Uint8Array | null = null;
 let cacheSlabUsed = 0;
-
+/** The slab as a `DataView`: a hit compares the raw bytes four at a time. */
+let cacheSlabView: DataView<ArrayBufferLike> | null = null;
 /**
- * Builds a sample; one place, one property order, so every StatsD sample shares a hidden class.
- *
- * @param identity The series.
- * @param kind The kind.
- * @param value The value (0 for sets).
- * @param member The set member ("" for the other kinds).
- * @param rate The sample rate.
- * @param gaugeDelta Whether a gauge value is a `+`/`-` change.
- * @param timeMs The client timestamp in ms, or 0.
- * @returns The sample.
+ * The buffer the last lines came from, and a `DataView` of it: a socket reader's batch memory is one
+ * buffer for the thread's life, so the view is made once, not per line. {@link forgetLineBytes} lets go.
  */
-export function makeSample(
-  identity: Pick<Identity, "name" | "labels" | "key">,
-  kind: SampleKind,
-  value: number,
-  member: string,
-  rate: number,
-  gaugeDelta: boolean,
-  timeMs: number,
-): Sample {
-  return {
-    name: identity.name,
-    labels: identity.labels,
-    key: identity.key,
-    kind,
-    value,
-    member,
-    rate,
-    gaugeDelta,
-    timeMs,
-  };
-}
-
-/** A {@link Sample} whose fields the parser overwrites for every value it emits. */
-type _ScratchSample = { -readonly [K in keyof Sample]: Sample[K] };
-
-/**
- * The one sample of this thread's StatsD parser: every metric value is written into it and handed to the
- * sink, which may read it only during the call (`SampleSink.sample`). One object instead of one per line
- * takes the parser's largest allocation off the hot path (at a million lines a second it was most of a
- * worker's garbage).
- */
-const SCRATCH: _ScratchSample = {
-  name: "",
-  labels: NO_LABELS,
-  key: "",
-  kind: "counter",
-  value: 0,
-  member: "",
-  rate: 1,
-  gaugeDelta: false,
-  timeMs: 0,
-};
-// Not enumerable: a sink's copy (`{ ...sample }`), a JSON dump and a deep comparison see the data only.
-Object.defineProperty(SCRATCH, "memo", { value: { stamp: 0, index: 0 }, writable: true, enumerable: false });
-
-/**
- * Fills the parser's one scratch sample (see `SampleSink.sample`: valid during the call only) and returns it;
- * the identity is the sample's memo.
- *
- * @param identity The series.
- * @param kind The kind.
- * @param value The value (0 for sets).
- * @param member The set member ("" for the other kinds).
- * @param rate The sample rate.
- * @param gaugeDelta Whether a gauge value is a `+`/`-` change.
- * @param timeMs The client timestamp in ms, or 0.
- * @returns The scratch sample, overwritten by the next call.
- */
-export function fillSample(
-  identity: Identity,
-  kind: SampleKind,
-  value: number,
-  member: string,
-  rate: number,
-  gaugeDelta: boolean,
-  timeMs: number,
-): Sample {
-  const s = SCRATCH;
-  s.name = identity.name;
-  s.labels = identity.labels;
-  s.key = identity.key;
-  s.kind = kind;
-  s.value = value;
-  s.member = member;
-  s.rate = rate;
-  s.gaugeDelta = gaugeDelta;
-  s.timeMs = timeMs;
-  s.memo = identity;
-  return s;
-}
+let lineBytes: Uint8Array | null = null;
+let lineView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
 /**
  * Returns the series identity for a name section [ns, ne) plus an optional `|#` tag section [ts, te)
@@ -203,7 +118,13 @@ export function resolveIdentity(
   const tagLength = ts < 0 ? 0 : te - ts;
   if (extra === null && cacheSlab !== null && nameLength + tagLength <= CACHE_MAX_BYTES) {
     const hash = h | 0;
-    const slab = cacheSlab;
+    const slab = cacheSlabView!;
+    // (The length too: a view that tracks a resizable buffer is the same object at another length.)
+    if (bytes !== lineBytes || lineView.byteLength !== bytes.byteLength) {
+      lineBytes = bytes;
+      lineView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    const view = lineView;
     // Fold the high bits in: FNV-1a's low bits alone cluster for names that differ only in their tail.
     let slot = (hash ^ (hash >>> 15)) & cacheMask;
     for (;;) {
@@ -212,7 +133,7 @@ export function resolveIdentity(
       if (entry.hash === hash && entry.nameLength === nameLength && entry.tagLength === tagLength) {
         const o = entry.offset;
         if (
-          sameBytes(slab, o, bytes, ns, nameLength) && sameBytes(slab, o + nameLength, bytes, ts, tagLength)
+          sameBytes(slab, o, view, ns, nameLength) && sameBytes(slab, o + nameLength, view, ts, tagLength)
         ) {
           return entry;
         }
@@ -260,6 +181,10 @@ function missIdentity(
       key: identity.key,
       stamp: 0,
       index: 0,
+      holder: 0,
+      position: 0,
+      heldKey: "",
+      heldKind: "counter",
       hash,
       offset,
       nameLength,
@@ -278,12 +203,16 @@ function missIdentity(
  * pays for; starting over is cheaper than evicting).
  */
 function makeRoom(bytes: number): void {
-  if (cacheSlab === null) cacheSlab = new Uint8Array(CACHE_MIN_SLAB_BYTES);
+  if (cacheSlab === null) {
+    cacheSlab = new Uint8Array(CACHE_MIN_SLAB_BYTES);
+    cacheSlabView = new DataView(cacheSlab.buffer);
+  }
   if (cacheSlabUsed + bytes > cacheSlab.length) {
     if (cacheSlab.length < CACHE_MAX_SLAB_BYTES) {
       const grown = new Uint8Array(cacheSlab.length * 2);
       grown.set(cacheSlab.subarray(0, cacheSlabUsed));
       cacheSlab = grown;
+      cacheSlabView = new DataView(grown.buffer);
     } else {
       startOver();
       return;
@@ -318,6 +247,16 @@ function startOver(): void {
  */
 export function forgetIdentities(): void {
   startOver();
+  forgetLineBytes();
+}
+
+/**
+ * Lets go of the buffer the last lines came from (see {@link resolveIdentity}), for a caller whose bytes
+ * are not the thread's long-lived batch memory: the parser retains no bytes it was given.
+ */
+export function forgetLineBytes(): void {
+  lineBytes = null;
+  lineView = new DataView(new ArrayBuffer(0));
 }
 
 /** The identities the cache holds now (for tests). */
@@ -325,10 +264,23 @@ export function cachedIdentities(): number {
   return cacheEntries;
 }
 
-/** Whether `a[ai..ai+n)` equals `b[bi..bi+n)`. */
-function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
-  for (let i = 0; i < n; i++) {
-    if (a[ai + i] !== b[bi + i]) return false;
+/**
+ * Whether `a[ai..ai+n)` equals `b[bi..bi+n)`, four bytes at a time (a name of a dozen bytes was a dozen
+ * compares of single bytes, a sixth of the parser's time).
+ */
+function sameBytes(
+  a: DataView<ArrayBufferLike>,
+  ai: number,
+  b: DataView<ArrayBufferLike>,
+  bi: number,
+  n: number,
+): boolean {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    if (a.getInt32(ai + i) !== b.getInt32(bi + i)) return false;
+  }
+  for (; i < n; i++) {
+    if (a.getUint8(ai + i) !== b.getUint8(bi + i)) return false;
   }
   return true;
 }
@@ -399,7 +351,17 @@ function buildIdentity(
     for (let i = 0; i < extra.length; i++) labels.push(extra[i]!);
   }
   const sorted = labels === null || labels.length === 0 ? NO_LABELS : normalizeLabels(labels);
-  return { name, labels: sorted, key: seriesKey(name, sorted), stamp: 0, index: 0 };
+  return {
+    name,
+    labels: sorted,
+    key: seriesKey(name, sorted),
+    stamp: 0,
+    index: 0,
+    holder: 0,
+    position: 0,
+    heldKey: "",
+    heldKind: "counter",
+  };
 }
 
 /** Parses `k=v` pairs separated by ',' or ';' (name-embedded tags); empty pairs are skipped. */

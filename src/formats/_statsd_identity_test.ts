@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parseStatsd } from "./statsd.ts";
+import { FNV_OFFSET, FNV_PRIME } from "./_statsd_identity.ts";
 import type { Sample, SampleSink, SeriesMemo } from "../model/sample.ts";
 
 const encoder = new TextEncoder();
@@ -61,5 +62,22 @@ describe("StatsD identities as memos (Sample.memo)", () => {
       const lines = Array.from({ length: 12_000 }, (_, i) => `long.${i}:1|c|#pad:${pad},i:${i % 50}`);
       assertOneKeyPerMemo(seen, memos(lines.join("\n")));
     }
+  });
+
+  it("never takes one name for another of the same length and hash (the bytes are compared)", () => {
+    // Two names of 12 bytes whose FNV-1a hashes (the cache's key) are equal, found by brute force.
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; pair === undefined; i++) {
+      const name = `n.${i.toString(36).padStart(10, "0")}`;
+      let h = FNV_OFFSET;
+      for (let j = 0; j < name.length; j++) h = Math.imul(h ^ name.charCodeAt(j), FNV_PRIME);
+      const other = seen.get(h);
+      if (other !== undefined) pair = [other, name];
+      else seen.set(h, name);
+    }
+    const [x, y] = pair;
+    const got = memos(`${x}:1|c\n${y}:1|c\n${x}:1|c\n${y}:1|c`).map((m) => m.key);
+    assert.deepEqual(got, [x, y, x, y]);
   });
 });

@@ -26,9 +26,10 @@
  *
  * The hot path scans bytes directly, decodes only the slices it keeps, parses numbers without
  * allocating, memoises series identities in a bounded per-thread cache (`_statsd_identity.ts`), and hands
- * every metric value over in one reused `Sample` (valid during the `sink.sample` call only), so a steady
- * stream of known series allocates nothing per line (a repeated set member gets the string decoded the
- * last time, `_statsd_members.ts`). Events and service checks are in `_statsd_events.ts`.
+ * every metric value over in one reused `Sample` (`_statsd_samples.ts`; valid during the `sink.sample`
+ * call only), so a steady stream of known series allocates nothing per line (a repeated set member gets
+ * the string decoded the last time, `_statsd_members.ts`). Events and service checks are in
+ * `_statsd_events.ts`.
  *
  * Spec links: Etsy `docs/metric_types.md`; DogStatsD datagram format
  * (docs.datadoghq.com/developers/dogstatsd/datagram_shell); Telegraf statsd README (Influx tags);
@@ -40,7 +41,14 @@
 import type { BadReason, Label, SampleKind, SampleSink } from "../model/sample.ts";
 import { parseEvent, parseServiceCheck } from "./_statsd_events.ts";
 import { memberText } from "./_statsd_members.ts";
-import { fillSample, FNV_OFFSET, FNV_PRIME, type Identity, resolveIdentity } from "./_statsd_identity.ts";
+import {
+  FNV_OFFSET,
+  FNV_PRIME,
+  forgetLineBytes,
+  type Identity,
+  resolveIdentity,
+} from "./_statsd_identity.ts";
+import { fillSample } from "./_statsd_samples.ts";
 import { parseSecondsToMs, parseTags } from "./_statsd_slices.ts";
 import {
   COLON,
@@ -87,7 +95,10 @@ const LOWER_S = 0x73;
  * ```
  */
 export function parseStatsd(bytes: Uint8Array, sink: SampleSink): number {
-  return parseStatsdRange(bytes, sink, 0, bytes.length);
+  const lines = parseStatsdRange(bytes, sink, 0, bytes.length);
+  // A frame, an HTTP body: bytes of one call, which the identity cache's view must not keep alive.
+  forgetLineBytes();
+  return lines;
 }
 
 /**
@@ -95,7 +106,8 @@ export function parseStatsd(bytes: Uint8Array, sink: SampleSink): number {
  * `recvmmsg` batch) passes each one's range rather than allocating a view per datagram. A separate
  * function rather than optional parameters: with defaults, JavaScriptCore ran the parser at half speed.
  *
- * @param bytes The buffer; not retained.
+ * @param bytes The buffer: long-lived memory (a socket reader's batch), as the identity cache keeps a view of
+ *   it until lines of another buffer come ({@link parseStatsd} lets go at once).
  * @param sink As for {@link parseStatsd}.
  * @param from Where the datagram starts.
  * @param to Where it ends, exclusive; at most `bytes.length`.

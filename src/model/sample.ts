@@ -69,7 +69,7 @@ export interface Sample {
   readonly timeMs: number;
   /**
    * Where a sink may remember what it filed this series under, so that the next sample of the series
-   * skips a lookup by key (the aggregator keeps the series' number there). A format that memoises series identities (StatsD) gives
+   * skips a lookup by key (the aggregator keeps the series' number and its place in the open window there). A format that memoises series identities (StatsD) gives
    * every sample of one identity the same memo for as long as it keeps the identity, and never gives one
    * memo to samples of two keys; other formats give none. Not enumerable where set, so a copy of a
    * sample (`{ ...sample }`) and its JSON carry none.
@@ -78,16 +78,24 @@ export interface Sample {
 }
 
 /**
- * Two numbers a sink keeps on a format's series identity (see {@link Sample.memo}). Whoever reads them
- * checks first that `stamp` is its own: a sink stamps with a number no other state of any sink in the
- * thread uses, so a memo written by another aggregator, or before the sink's numbering started over, is
- * ignored.
+ * What a sink keeps on a format's series identity (see {@link Sample.memo}). Whoever reads it checks first
+ * that its stamps are its own: a sink stamps with numbers no other state of any sink in the thread uses, so
+ * a memo written by another aggregator, for a window since handed over, or before the sink's numbering
+ * started over, is ignored.
  */
 export interface SeriesMemo {
   /** The stamp of the state `index` belongs to; 0 until a sink writes one. */
   stamp: number;
   /** What the series is filed under in that state (the aggregator: its series number). */
   index: number;
+  /** The stamp of the window whose reducer state `position` names; 0 until a sink writes one. */
+  holder: number;
+  /** Where that window keeps the state of the series (the aggregator: its index in the window's states). */
+  position: number;
+  /** The key of the series whose state `position` names (a memo given to two keys must not mix them). */
+  heldKey: string;
+  /** The kind of that series. */
+  heldKind: SampleKind;
 }
 
 /** An event: DogStatsD `_e`, a service check, later script `E` lines, CLI events, collectd notifications. */

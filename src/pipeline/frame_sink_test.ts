@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FORMAT_IDS } from "../model/frame.ts";
+import { forgetIdentities } from "../formats/_statsd_identity.ts";
 import { counterFinish } from "./aggregate/counter_reducer.ts";
 import { FrameSink, UNKNOWN_FORMAT_REASON } from "./frame_sink.ts";
 
@@ -42,6 +43,23 @@ describe("FrameSink", () => {
       alone.frame(2, format, 7, T0, text(payload));
       assert.deepEqual(byRange.take(T0), alone.take(T0), `format ${format}`);
     }
+  });
+
+  it("datagram() keeps windows exact while the parser's identities hold their states, across the cache emptied", () => {
+    const s = sink();
+    // One buffer for every call, as a socket reader's batch memory is.
+    const bytes = text("a:1|c\nb:2|c\na:4|c");
+    s.datagram(0, FORMAT_IDS.statsd, 1, T0, bytes, 0, bytes.length);
+    s.datagram(0, FORMAT_IDS.statsd, 2, T0 + 10_000, bytes, 0, bytes.length);
+    forgetIdentities(); // new identity objects for the same series, the old ones' places still set
+    s.datagram(0, FORMAT_IDS.statsd, 3, T0 + 10_000, bytes, 0, 5);
+    s.datagram(0, FORMAT_IDS.statsd, 4, T0, bytes, 6, 11);
+    const sums = s.take(T0 + 10_000).aggregate.buckets.map((b) =>
+      b.series.map((x) =>
+        `${b.windowMs - T0} ${x.key} ${x.state.kind === "counter" ? counterFinish(x.state) : NaN}`
+      )
+    );
+    assert.deepEqual(sums, [["0 a 5", "0 b 4"], ["10000 a 6", "10000 b 2"]]);
   });
 
   it("take() reports lines and bad lines per input and reason, then resets them", () => {

@@ -73,6 +73,12 @@ export interface AggregatePartial {
  * (DogStatsD timestamps) holds few, and a map does. A lookup allocates nothing and concatenates no key.
  */
 interface _Bucket {
+  /**
+   * Unique to this bucket in the thread (one counter for every aggregator's buckets): a memo that holds
+   * a state's place (`SeriesMemo.holder`) names its bucket by it, so a place in a bucket since taken,
+   * folded away or held by another aggregator never matches.
+   */
+  readonly stamp: number;
   /** Position + 1 in `states` of each series number, 0 for none; a frame window's. */
   dense: Int32Array | null;
   /** The same for a bucket older than its frames. */
@@ -83,12 +89,16 @@ interface _Bucket {
   readonly states: ReducerState[];
 }
 
+/** The next bucket's stamp, for every aggregator of the thread; 0 is a memo that holds nothing. */
+let nextBucketStamp = 1;
+
 /** The least length of a frame window's position array. */
 const _MIN_DENSE = 1024;
 
 /** An empty bucket: a frame window's, sized for `numbers` series, or with -1 an older bucket's. */
 function _bucket(numbers: number): _Bucket {
   return {
+    stamp: nextBucketStamp++,
     dense: numbers < 0 ? null : new Int32Array(_denseLength(numbers)),
     sparse: numbers < 0 ? new Map() : null,
     ids: [],
@@ -212,9 +222,17 @@ export class Aggregator {
       this.#currentMs = bucketMs;
       this.#current = bucket;
     }
-    // A sample whose format memoises its identity (StatsD) carries the series' number from its last line.
-    const numbers = this.#numbers;
+    // A sample whose format memoises its identity (StatsD) carries where its last line's state went: the
+    // same bucket takes the state straight from there, another finds it by the series' number.
     const memo = sample.memo;
+    if (
+      memo !== undefined && memo.holder === bucket.stamp && memo.heldKind === sample.kind &&
+      memo.heldKey === sample.key
+    ) {
+      reducerAdd(bucket.states[memo.position]!, sample, seq, this.#exactLimit, this.#cumulativeEntries);
+      return;
+    }
+    const numbers = this.#numbers;
     const n =
       memo !== undefined && memo.stamp === numbers.stamp && numbers.holds(memo.index, sample.key, sample.kind)
         ? memo.index
@@ -226,6 +244,12 @@ export class Aggregator {
         return;
       }
       position = this.#hold(bucket, n, reducerInit(sample.kind));
+    }
+    if (memo !== undefined) {
+      memo.holder = bucket.stamp;
+      memo.position = position - 1;
+      memo.heldKey = sample.key;
+      memo.heldKind = sample.kind;
     }
     reducerAdd(bucket.states[position - 1]!, sample, seq, this.#exactLimit, this.#cumulativeEntries);
   }
