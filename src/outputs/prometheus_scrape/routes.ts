@@ -44,29 +44,26 @@ export interface PrometheusSource {
 export function prometheusRoutes(source: PrometheusSource): Hono {
   const app = new Hono();
   app.get("/metrics", compress(), function metrics(c) {
-    const chunks = prometheusChunks(source.metrics(), source.self());
+    const rest = prometheusChunks(source.metrics(), source.self());
     // The first pass and first chunk now, so that a render that fails is a 500, not a cut stream.
-    const first = chunks.next();
-    let ahead = first.done === true ? undefined : first.value;
+    const first = rest.next();
+    const chunks = (function* all() {
+      if (first.done !== true) yield first.value;
+      yield* rest;
+    })();
     const encoder = new TextEncoder();
     let written = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        let text = ahead;
-        ahead = undefined;
-        if (text === undefined) {
-          const next = chunks.next();
-          if (next.done === true) {
-            controller.close();
-            return;
-          }
-          text = next.value;
+        const next = chunks.next();
+        if (next.done === true) {
+          controller.close();
+          return;
         }
-        controller.enqueue(encoder.encode(text));
+        controller.enqueue(encoder.encode(next.value));
         if (++written % CHUNKS_PER_COLLECTION === 0) collectYoungGarbage();
       },
       cancel() {
-        ahead = undefined;
         chunks.return();
       },
     });
