@@ -23,6 +23,8 @@ import {
 
 /** The family that counts what a render left out; always present so alerts never see it vanish. */
 export const SKIPPED_SERIES_FAMILY = "tally_prometheus_skipped_series";
+const SKIPPED_SERIES_HELP = "Series left out of this /metrics render: a name that sanitised to a family of " +
+  "another type, or a repeated series";
 
 /** How many characters a chunk of the body gathers before it is handed on (64 KiB of ASCII). */
 const CHUNK_CHARS = 65_536;
@@ -122,9 +124,7 @@ export function* prometheusChunks(
   for (const family of plan.userFamilies) {
     const end = family.start + family.count;
     const first = metrics[order[family.start]!]!;
-    out += `# HELP ${family.name} ${
-      escape(`tally ${first.kind} ${first.name}`, HELP_ESCAPE_REGEXP)
-    }\n# TYPE ${family.name} ${family.type}\n`;
+    out += familyHeader(family.name, `tally ${first.kind} ${first.name}`, family.type);
     for (let k = family.start; k < end; k++) {
       const i = order[k]!;
       out += seriesText(family.name, metrics[i]!.point, labels[i]!);
@@ -135,9 +135,7 @@ export function* prometheusChunks(
     }
   }
   for (const family of plan.selfFamilies) out += familyText(family);
-  out +=
-    `# HELP ${SKIPPED_SERIES_FAMILY} Series left out of this /metrics render: a name that sanitised to a` +
-    ` family of another type, or a repeated series\n# TYPE ${SKIPPED_SERIES_FAMILY} gauge\n` +
+  out += familyHeader(SKIPPED_SERIES_FAMILY, SKIPPED_SERIES_HELP, "gauge") +
     `${SKIPPED_SERIES_FAMILY}{reason="duplicate_series"} ${plan.state.duplicates}\n` +
     `${SKIPPED_SERIES_FAMILY}{reason="name_conflict"} ${plan.state.conflicts}\n`;
   yield out;
@@ -306,10 +304,12 @@ function braced(labels: string): string {
 }
 
 function familyText(family: Family): string {
-  return `# HELP ${family.name} ${
-    escape(family.help, HELP_ESCAPE_REGEXP)
-  }\n# TYPE ${family.name} ${family.type}\n` +
-    family.body;
+  return familyHeader(family.name, family.help, family.type) + family.body;
+}
+
+/** A family's `# HELP` and `# TYPE` lines. */
+function familyHeader(name: string, help: string, type: PrometheusType): string {
+  return `# HELP ${name} ${escape(help, HELP_ESCAPE_REGEXP)}\n# TYPE ${name} ${type}\n`;
 }
 
 function escape(text: string, pattern: RegExp): string {
