@@ -88,7 +88,9 @@ let cacheSlabView: DataView<ArrayBufferLike> | null = null;
  * buffer for the thread's life, so the view is made once, not per line. {@link forgetLineBytes} lets go.
  */
 let lineBytes: Uint8Array | null = null;
-let lineView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+/** The view of no bytes, for no buffer: letting go allocates nothing (parseStatsd does it every frame). */
+const NO_LINE_VIEW: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+let lineView = NO_LINE_VIEW;
 
 /**
  * Returns the series identity for a name section [ns, ne) plus an optional `|#` tag section [ts, te)
@@ -256,7 +258,7 @@ export function forgetIdentities(): void {
  */
 export function forgetLineBytes(): void {
   lineBytes = null;
-  lineView = new DataView(new ArrayBuffer(0));
+  lineView = NO_LINE_VIEW;
 }
 
 /** The identities the cache holds now (for tests). */
