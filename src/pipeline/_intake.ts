@@ -217,9 +217,10 @@ export class Intake {
     }
     const pool = this.#pool;
     if (pool === undefined || this.#stamp.closed) return undefined;
+    const input = this.#inputs[inputId]!;
     const counters = SocketCounters.allocate();
     this.#sockets.set(fd, {
-      input: this.#inputs[inputId]!,
+      input,
       counters: new SocketCounters(counters),
       onPackets,
       opening,
@@ -240,8 +241,8 @@ export class Intake {
       // Read on the main thread then: slower, but a socket nobody reads would lose everything, uncounted.
       this.#sockets.delete(fd);
       this.#log.warn("A worker cannot read the socket; the main thread reads it", {
-        component_type: this.#inputs[inputId]!.component.type,
-        component_id: this.#inputs[inputId]!.component.id,
+        component_type: input.component.type,
+        component_id: input.component.id,
         error: (error as Error).message,
       });
       return undefined;
