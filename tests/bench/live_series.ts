@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
@@ -26,17 +26,10 @@ import { parseArgs } from "node:util";
 import { freePort } from "../harness/free_port.ts";
 import { REPO_ROOT } from "../harness/spawn_tally.ts";
 import { describeMachine, positive } from "./_shared/bench_cli.ts";
-import {
-  compileGenerator,
-  generatorSource,
-  numberField,
-  parseSummaryLine,
-  runGeneratorProcess,
-  targetArgs,
-} from "./_shared/generator.ts";
 import { treeMemory } from "./_shared/proc_stats.ts";
 import { sleep } from "./_shared/receiver_process.ts";
 import { readyzAnswers200, scrapeMetrics, startReceiver } from "./_shared/start_receiver.ts";
+import { buildGenerator, type GeneratorSummary, runGenerator } from "./statsd/generator.ts";
 import { parseTallyDiagnostics } from "./statsd/tally_receiver.ts";
 
 const MIB = 1024 * 1024;
@@ -105,6 +98,7 @@ function quantile(sorted: readonly number[], q: number): number {
 
 async function runOnce(options: Options, generator: string, root: string, run: number): Promise<RunFigures> {
   const dir = join(root, `run-${run}`);
+  await mkdir(dir);
   const port = await freePort("udp");
   const httpPort = await freePort("tcp");
   const base = `http://127.0.0.1:${httpPort}`;
@@ -122,32 +116,30 @@ async function runOnce(options: Options, generator: string, root: string, run: n
     const samples: number[] = [];
     // tally runs no child process; its threads are in its own status.
     const pids = [tally.pid];
+    // Sampled after the load too: the last windows' flushes come then.
     const sampler = setInterval(() => samples.push(treeMemory(pids).rssBytes), options.sampleMs);
-    let summary: Record<string, unknown>;
+    let summary: GeneratorSummary;
+    let loadedSamples: number;
     try {
-      const stdout = await runGeneratorProcess(generator, [
-        ...targetArgs({ port, pps: options.pps, seconds: options.seconds }),
-        "-l",
-        String(options.lines),
-        "-n",
-        String(options.series),
-        "-m",
-        options.mix,
-      ], { name: "statsd-gen", seconds: options.seconds });
-      summary = parseSummaryLine(stdout, "statsd-gen");
+      summary = await runGenerator(generator, {
+        port,
+        pps: options.pps,
+        seconds: options.seconds,
+        linesPerPacket: options.lines,
+        names: options.series,
+        mix: options.mix,
+        sumsFile: join(dir, "sums.json"),
+      });
+      loadedSamples = samples.length;
+      await sleep(AFTER_LOAD_MS);
     } finally {
       clearInterval(sampler);
     }
-    // Sampled after the load too: the last windows' flushes come then.
-    const after = setInterval(() => samples.push(treeMemory(pids).rssBytes), options.sampleMs);
-    await sleep(AFTER_LOAD_MS);
-    clearInterval(after);
     // The peak before any scrape: rendering /metrics over every live series has a peak of its own.
     const hwm = treeMemory(pids).hwmBytes;
     const diagnostics = parseTallyDiagnostics(await scrapeMetrics(base));
     const hwmScraped = treeMemory(pids).hwmBytes;
-    const loaded = samples.slice(0, Math.floor((options.seconds * 1000) / options.sampleMs));
-    const sorted = loaded.toSorted((a, b) => a - b);
+    const sorted = samples.slice(0, loadedSamples).toSorted((a, b) => a - b);
     const max = Math.max(...samples);
     return {
       hwmMiB: hwm / MIB,
@@ -156,7 +148,7 @@ async function runOnce(options: Options, generator: string, root: string, run: n
       p90MiB: quantile(sorted, 0.9) / MIB,
       maxMiB: max / MIB,
       maxAtS: (samples.indexOf(max) + 1) * options.sampleMs / 1000,
-      linesSent: numberField(summary, "lines_sent", "statsd-gen"),
+      linesSent: summary.linesSent,
       linesParsed: diagnostics["lines_received"] ?? 0,
       seriesLive: diagnostics["series_live"] ?? 0,
     };
@@ -173,7 +165,7 @@ async function main(): Promise<void> {
   const options = parseOptions();
   const root = await mkdtemp(join(tmpdir(), "tally-live-series-"));
   try {
-    const generator = await compileGenerator(root, generatorSource("statsd-gen.c"));
+    const generator = await buildGenerator(root);
     process.stdout.write(
       `live series: ${describeMachine()}\n` +
         `tally ${options.tally} run ${options.tallyArgs.join(" ")}\n` +
