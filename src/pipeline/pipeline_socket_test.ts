@@ -8,7 +8,7 @@ import { FORMAT_IDS } from "../model/frame.ts";
 import type { Metric } from "../model/metric.ts";
 import { detectRuntime } from "../runtime/detect.ts";
 import type { UdpSocket } from "../runtime/types.ts";
-import { Pipeline } from "./pipeline.ts";
+import { Pipeline, type PipelineOptions } from "./pipeline.ts";
 import { Pool } from "./pool.ts";
 import { SocketCounters } from "./_socket_reader.ts";
 import type { SinkPartial } from "./frame_sink.ts";
@@ -41,21 +41,30 @@ function pointOf(metrics: Map<string, Metric>, key: string): number | undefined 
   return point?.kind === "gauge" ? point.value : undefined;
 }
 
+/** A pipeline of `workers` workers with this file's settings, a silent log and no flush consumer unless given. */
+function testPipeline(workers: number, options: Partial<PipelineOptions> = {}): Pipeline {
+  return new Pipeline({
+    workers,
+    ringBytes: 1 << 20,
+    intervalMs: 10_000,
+    aggregation: { percentiles: [50], exactLimit: 256, maxSeries: 1000, idleMs: 300_000 },
+    stats: new SelfStats(),
+    log: createLogger({}, { write: () => {} }),
+    onFlush() {},
+    ...options,
+  });
+}
+
+/** Keeps each series' latest flushed metric by key. */
+function keepLatest(latest: Map<string, Metric>, metrics: readonly Metric[]): void {
+  for (const metric of metrics) latest.set(metric.key, metric);
+}
+
 describe("Pipeline.attachSocket()", { skip }, () => {
   it("the workers read the socket: lines, packets and bytes are counted, and one sequence orders both paths", async () => {
     const stats = new SelfStats();
     const latest = new Map<string, Metric>();
-    const pipeline = new Pipeline({
-      workers: 2,
-      ringBytes: 1 << 20,
-      intervalMs: 10_000,
-      aggregation: { percentiles: [50], exactLimit: 256, maxSeries: 1000, idleMs: 300_000 },
-      stats,
-      log: createLogger({}, { write: () => {} }),
-      onFlush(result) {
-        for (const metric of result.metrics) latest.set(metric.key, metric);
-      },
-    });
+    const pipeline = testPipeline(2, { stats, onFlush: (result) => keepLatest(latest, result.metrics) });
     await pipeline.start();
     const socket: UdpSocket = await runtime.openUdp!({ host: "127.0.0.1", port: 0, receiveBufferBytes: 0 });
     const client = createSocket("udp4");
@@ -107,17 +116,7 @@ describe("Pipeline.attachSocket()", { skip }, () => {
 
   it("with two workers a socket has one reader, so a gauge's deltas stay after the value they follow", async () => {
     const latest = new Map<string, Metric>();
-    const pipeline = new Pipeline({
-      workers: 2,
-      ringBytes: 1 << 20,
-      intervalMs: 10_000,
-      aggregation: { percentiles: [50], exactLimit: 256, maxSeries: 1000, idleMs: 300_000 },
-      stats: new SelfStats(),
-      log: createLogger({}, { write: () => {} }),
-      onFlush(result) {
-        for (const metric of result.metrics) latest.set(metric.key, metric);
-      },
-    });
+    const pipeline = testPipeline(2, { onFlush: (result) => keepLatest(latest, result.metrics) });
     await pipeline.start();
     const socket = await runtime.openUdp!({ host: "127.0.0.1", port: 0, receiveBufferBytes: 1 << 20 });
     const client = createSocket("udp4");
@@ -146,15 +145,7 @@ describe("Pipeline.attachSocket()", { skip }, () => {
   });
 
   it("attachSocket() returns undefined without workers: the input reads the socket itself", async () => {
-    const pipeline = new Pipeline({
-      workers: 0,
-      ringBytes: 1 << 20,
-      intervalMs: 10_000,
-      aggregation: { percentiles: [50], exactLimit: 256, maxSeries: 1000, idleMs: 300_000 },
-      stats: new SelfStats(),
-      log: createLogger({}, { write: () => {} }),
-      onFlush() {},
-    });
+    const pipeline = testPipeline(0);
     await pipeline.start();
     try {
       const emit = pipeline.register({ type: "statsd", id: "statsd" });
@@ -170,15 +161,7 @@ describe("Pipeline.attachSocket()", { skip }, () => {
   it("a socket the worker cannot read is given back to the input with a warning, and the worker reads the next", async () => {
     const lines: string[] = [];
     const stats = new SelfStats();
-    const pipeline = new Pipeline({
-      workers: 1,
-      ringBytes: 1 << 20,
-      intervalMs: 10_000,
-      aggregation: { percentiles: [50], exactLimit: 256, maxSeries: 1000, idleMs: 300_000 },
-      stats,
-      log: createLogger({}, { write: (line) => lines.push(line) }),
-      onFlush() {},
-    });
+    const pipeline = testPipeline(1, { stats, log: createLogger({}, { write: (line) => lines.push(line) }) });
     await pipeline.start();
     const socket: UdpSocket = await runtime.openUdp!({ host: "127.0.0.1", port: 0, receiveBufferBytes: 0 });
     try {
